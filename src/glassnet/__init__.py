@@ -1,0 +1,14 @@
+"""glassnet: a neural network you can see through, and train fast.
+
+>>> from glassnet import Network
+>>> Network([2, 2, 2]).sizes
+[2, 2, 2]
+"""
+
+from .core.errors import GlassnetError
+from .core.network import Network
+from .core.optimizers import SGD
+from .core.training import FitResult, fit
+
+__all__ = ["SGD", "FitResult", "GlassnetError", "Network", "fit"]
+__version__ = "0.1.0"

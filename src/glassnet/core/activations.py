@@ -1,0 +1,178 @@
+"""Activation functions a = f(z), each beside its derivative da/dz.
+
+Every activation works on arrays shaped (batch, units). ``forward`` may write into ``out``;
+``backward`` turns dE/da into the delta dE/dz and may overwrite the ``grad_a`` buffer it is given
+(the network owns that buffer).
+
+>>> import numpy as np
+>>> sig = get_activation("sigmoid")
+>>> a = sig.forward(np.array([[0.3775]]))
+>>> round(float(a[0, 0]), 9)
+0.593269992
+>>> round(float(sig.derivative(np.array([[0.3775]]), a)[0, 0]), 9)
+0.241300709
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import GlassnetError
+
+Array = NDArray[np.floating]
+
+# exp(-z) overflows below these net inputs; clamping there changes sigmoid(z) by less than the smallest
+# normal number of the dtype, so results stay exact where they are representable and finite everywhere.
+_EXP_LIMIT = {np.dtype(np.float64): 708.0, np.dtype(np.float32): 87.0, np.dtype(np.float16): 11.0}
+
+
+class Activation:
+    """Base class: a = f(z) elementwise, with da/dz expressed through z and a."""
+
+    name = "activation"
+    elementwise = True
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        """Return a = f(z), shape (batch, units)."""
+        raise NotImplementedError
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        """Return da/dz elementwise (for softmax: the diagonal of the Jacobian)."""
+        raise NotImplementedError
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        """Return delta = dE/dz = dE/da * da/dz; may overwrite ``grad_a``."""
+        grad_a *= self.derivative(z, a)
+        return grad_a
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(Activation):
+    """sigmoid(z) = 1 / (1 + e^-z);  da/dz = a (1 - a)."""
+
+    name = "sigmoid"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        out = np.maximum(z, -_EXP_LIMIT[z.dtype], out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return a * (1.0 - a)
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        grad_a *= a
+        grad_a *= 1.0 - a
+        return grad_a
+
+
+class Tanh(Activation):
+    """tanh(z);  da/dz = 1 - a^2."""
+
+    name = "tanh"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        return np.tanh(z, out=out)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return 1.0 - a * a
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        grad_a *= 1.0 - a * a
+        return grad_a
+
+
+class ReLU(Activation):
+    """relu(z) = max(0, z);  da/dz = 1 where z > 0, else 0."""
+
+    name = "relu"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        return np.maximum(z, 0.0, out=out)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        grad_a *= z > 0
+        return grad_a
+
+
+class LeakyReLU(Activation):
+    """leaky_relu(z) = z where z > 0, else alpha z;  da/dz = 1 or alpha."""
+
+    name = "leaky_relu"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        self.alpha = alpha
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        return np.maximum(z, self.alpha * z, out=out)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Identity(Activation):
+    """identity(z) = z;  da/dz = 1."""
+
+    name = "identity"
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        if out is None:
+            return z.copy()
+        np.copyto(out, z)
+        return out
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return np.ones_like(z)
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        return grad_a
+
+
+class Softmax(Activation):
+    """softmax(z)_k = e^{z_k} / sum_j e^{z_j} over each row;  da_k/dz_j = a_k (1[k=j] - a_j).
+
+    Not elementwise: ``backward`` applies the full Jacobian, delta = a * (g - sum_j g_j a_j).
+    """
+
+    name = "softmax"
+    elementwise = False
+
+    def forward(self, z: Array, out: Array | None = None) -> Array:
+        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return a * (1.0 - a)
+
+    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+        dot = (grad_a * a).sum(axis=1, keepdims=True)
+        grad_a -= dot
+        grad_a *= a
+        return grad_a
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity)
+}
+
+
+def get_activation(name: str | Activation) -> Activation:
+    """Return the activation called ``name`` (one of ACTIVATIONS), or ``name`` itself if it is one."""
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise GlassnetError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()

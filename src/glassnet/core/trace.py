@@ -1,0 +1,275 @@
+"""The step trace: every number one training step computed, as a plain JSON-ready structure.
+
+The terminal, Markdown, notebook and web views all render this one object; none recomputes the maths.
+Recording happens only in ``Network.traced_step``: a plain ``Network.step`` pays nothing for it.
+
+>>> from glassnet.core.examples import worked_example
+>>> net, x, t, lr = worked_example()
+>>> trace = net.traced_step(x, t, lr)
+>>> round(trace.loss_total, 9), round(trace.parameter("w5").new, 8)
+(0.298371109, 0.35891648)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import GlassnetError
+from .optimizers import SGD, Optimizer
+
+if TYPE_CHECKING:
+    from .network import Network
+
+
+@dataclass
+class NeuronTrace:
+    """One neuron in one step: net input z, output a, dE/da, da/dz and delta = dE/dz.
+
+    For a hidden neuron, ``dE_da_terms`` lists each downstream contribution delta_j * w (old weights).
+    """
+
+    name: str
+    layer: int
+    z: float
+    a: float
+    dE_da: float
+    da_dz: float
+    delta: float
+    bias: str | None = None
+    dE_da_terms: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class LayerTrace:
+    """A layer's neurons; ``delta_rule`` says how delta was formed (chain rule or a simplified pairing)."""
+
+    index: int
+    activation: str
+    delta_rule: str
+    neurons: list[NeuronTrace]
+
+
+@dataclass
+class ParameterTrace:
+    """One weight or bias: old value, chain-rule factors, gradient and new value.
+
+    For a weight w from neuron s to neuron n:  dE/dw = dE/da_n * da_n/dz_n * dz_n/dw, with dz_n/dw = a_s.
+    For a bias:  dE/db = sum of the deltas of the neurons it feeds (``targets``).
+    """
+
+    name: str
+    kind: str
+    layer: int
+    source: str | None
+    targets: list[str]
+    old: float
+    dE_da: float | None
+    da_dz: float | None
+    dz_dw: float
+    grad: float
+    new: float
+
+
+@dataclass
+class StepTrace:
+    """Everything one training step on one example computed."""
+
+    sizes: list[int]
+    activations: list[str]
+    loss: str
+    bias: str
+    train_biases: bool
+    optimizer: str
+    learning_rate: float
+    inputs: dict[str, float]
+    targets: dict[str, float]
+    layers: list[LayerTrace]
+    loss_terms: dict[str, float]
+    loss_total: float
+    loss_after: float
+    parameters: list[ParameterTrace]
+
+    def parameter(self, name: str) -> ParameterTrace:
+        """The record of parameter ``name`` (e.g. 'w5')."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise GlassnetError(f"no parameter named {name!r} in this trace")
+
+    def neuron(self, name: str) -> NeuronTrace:
+        """The record of neuron ``name`` (e.g. 'h1', 'o2')."""
+        for layer in self.layers:
+            for n in layer.neurons:
+                if n.name == name:
+                    return n
+        raise GlassnetError(f"no neuron named {name!r} in this trace")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of lists, strings and floats (full float64 precision), ready for json.dumps."""
+        return asdict(self)
+
+
+def _delta_rule(net: Network, layer: int) -> str:
+    act = net.activations[layer]
+    if layer == len(net.layers) - 1 and net.loss_fn.simplified_with(act):
+        outputs = net.sizes[-1]
+        if net.loss_fn.name == "binary_crossentropy" and outputs > 1:
+            return f"(out - target) / {outputs}"
+        return "out - target"
+    if not act.elementwise:
+        return "softmax Jacobian: out * (dE/dout - sum(dE/dout * out))"
+    return "dE/dout * dout/dnet"
+
+
+def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> StepTrace:
+    """Run steps 2-6 on one example and record every number (see ``StepTrace``)."""
+    x = net.as_inputs(x)
+    t = net.as_targets(t)
+    if x.shape[0] != 1 or t.shape[0] != 1:
+        raise GlassnetError(
+            f"a step trace follows one example; received a batch of {x.shape[0]} inputs, {t.shape[0]} targets"
+        )
+    net._check_finite(x, t)
+    opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
+    names = net.neuron_names
+    old = net.parameters()
+
+    a_out = net.forward(x)  # step 2
+    loss_total = net.loss(a_out, t)  # step 3
+    terms = net.loss_fn.terms(a_out, t)[0]
+    dE_da_out = net.loss_fn.grad(a_out, t)[0]
+    net.output_delta(t)  # step 4
+    deltas = net.hidden_deltas()  # step 5
+    net.gradients()  # step 6a
+    buf = net._require_forward()
+
+    refs = net.parameter_refs
+    bias_of: dict[str, str] = {}
+    for ref in refs:
+        if ref.kind == "bias":
+            for target in ref.targets:
+                bias_of[target] = ref.name
+    weight_name = {(ref.layer, ref.index): ref.name for ref in refs if ref.kind == "weight"}
+
+    layers: list[LayerTrace] = []
+    dE_da_by_neuron: dict[str, float] = {}
+    da_dz_by_neuron: dict[str, float] = {}
+    for l, layer in enumerate(net.layers):
+        z = buf.z[l][0]
+        a = buf.a[l + 1][0]
+        da_dz = layer.activation.derivative(buf.z[l], buf.a[l + 1])[0]
+        delta = deltas[l][0]
+        last = l == len(net.layers) - 1
+        if last:
+            dE_da = dE_da_out
+        else:
+            nxt = net.layers[l + 1]
+            dE_da = (deltas[l + 1] @ nxt.W.T)[0]
+        neurons = []
+        for k in range(layer.units):
+            name = names[l + 1][k]
+            contributions = []
+            if not last:
+                nxt = net.layers[l + 1]
+                for j in range(nxt.units):
+                    d, w = float(deltas[l + 1][0, j]), float(nxt.W[k, j])
+                    contributions.append(
+                        {
+                            "via": names[l + 2][j],
+                            "weight": weight_name[(l + 1, (k, j))],
+                            "delta": d,
+                            "w": w,
+                            "value": d * w,
+                        }
+                    )
+            neurons.append(
+                NeuronTrace(
+                    name,
+                    l + 1,
+                    float(z[k]),
+                    float(a[k]),
+                    float(dE_da[k]),
+                    float(da_dz[k]),
+                    float(delta[k]),
+                    bias_of.get(name),
+                    contributions,
+                )
+            )
+            dE_da_by_neuron[name] = float(dE_da[k])
+            da_dz_by_neuron[name] = float(da_dz[k])
+        layers.append(LayerTrace(l + 1, layer.activation.name, _delta_rule(net, l), neurons))
+
+    values = {n: float(v) for n, v in zip(names[0], x[0], strict=True)}
+    for lt in layers:
+        values.update({n.name: n.a for n in lt.neurons})
+    grads: dict[str, float] = {}
+    for ref in refs:
+        layer = net.layers[ref.layer]
+        g = layer.grad_W if ref.kind == "weight" else layer.grad_b
+        assert g is not None
+        grads[ref.name] = float(g[ref.index])
+
+    net.update(opt)  # step 6b
+    new = net.parameters()
+
+    params = []
+    for ref in refs:
+        if ref.kind == "weight":
+            target = ref.targets[0]
+            assert ref.source is not None
+            params.append(
+                ParameterTrace(
+                    ref.name,
+                    "weight",
+                    ref.layer + 1,
+                    ref.source,
+                    [target],
+                    old[ref.name],
+                    dE_da_by_neuron[target],
+                    da_dz_by_neuron[target],
+                    values[ref.source],
+                    grads[ref.name],
+                    new[ref.name],
+                )
+            )
+        else:
+            params.append(
+                ParameterTrace(
+                    ref.name,
+                    "bias",
+                    ref.layer + 1,
+                    None,
+                    list(ref.targets),
+                    old[ref.name],
+                    None,
+                    None,
+                    1.0,
+                    grads[ref.name],
+                    new[ref.name],
+                )
+            )
+    loss_after = net.loss(net.predict(x), t)
+    return StepTrace(
+        sizes=list(net.sizes),
+        activations=[a.name for a in net.activations],
+        loss=net.loss_fn.name,
+        bias=net.bias,
+        train_biases=net.train_biases,
+        optimizer=opt.name,
+        learning_rate=opt.lr,
+        inputs=values_for(names[0], x[0]),
+        targets=values_for(names[-1], t[0]),
+        layers=layers,
+        loss_terms=values_for(names[-1], terms),
+        loss_total=loss_total,
+        loss_after=loss_after,
+        parameters=params,
+    )
+
+
+def values_for(names: list[str], row: np.ndarray) -> dict[str, float]:
+    """{name: float(value)} for one row of values."""
+    return {n: float(v) for n, v in zip(names, row, strict=True)}

@@ -1,0 +1,1 @@
+"""Interfaces: rendering, command line, files and adapters. They depend on the core, never the reverse."""

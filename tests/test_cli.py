@@ -1,0 +1,126 @@
+"""The command line, through its entry point."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from glassnet.interfaces.cli import main
+
+from .reference import BIASES_FROZEN, BIASES_UPDATED, STEP_1_BACKWARD, STEP_1_FORWARD
+
+
+def run(*args):
+    """Run ``python -m glassnet`` as a user would; returns (status, stdout, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "glassnet", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_demo_shows_the_seven_steps_and_converges():
+    status, out, err = run("demo")
+    assert status == 0, err
+    for heading in (
+        "Initialize",
+        "Forward propagation",
+        "Loss",
+        "output layer",
+        "hidden layers",
+        "Update",
+        "Repeat",
+    ):
+        assert heading in out
+    assert "E_total = E_o1 + E_o2 = 0.274811083 + 0.023560026 = 0.298371109" in out
+    assert (
+        "dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 = 0.74136507 * 0.186815602 * 0.593269992 = "
+        "0.082167041" in out
+    )
+    assert "w5+ = w5 - eta * dE/dw5 = 0.4 - 0.5 * 0.082167041 = 0.35891648" in out
+    assert "stopped because loss" in out and "tolerance" in out
+    assert "out_o1 = 0.01" in out
+
+
+def test_demo_json_is_the_full_precision_trace(capsys):
+    assert main(["demo", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["loss_total"] == pytest.approx(STEP_1_FORWARD["E_total"], rel=1e-12)
+    w5 = next(p for p in data["parameters"] if p["name"] == "w5")
+    assert w5["grad"] == pytest.approx(STEP_1_BACKWARD["dE_dw5"], rel=1e-12)
+    assert len(repr(w5["grad"])) > 15  # not rounded
+
+
+@pytest.mark.parametrize("flags, table", [([], BIASES_FROZEN), (["--update-biases"], BIASES_UPDATED)])
+def test_demo_iterations_json(capsys, flags, table):
+    assert main(["demo", "--iterations", "10000", "--json", *flags]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["updates"] == 10000
+    for key in ("E_total", "out_o1", "out_o2"):
+        assert data[key] == pytest.approx(table[10000][key], rel=1e-9)
+
+
+def test_demo_iterations_without_json(capsys):
+    assert main(["demo", "--iterations", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "after 3 updates" in out and "completed the 3 updates asked for" in out
+
+
+@pytest.mark.parametrize("form", ["--markdown", "--json", None])
+def test_explain_any_network(capsys, form):
+    args = ["explain", "--layers", "3,4,2", "--activation", "tanh", "--loss", "mse", "--seed", "7"]
+    assert main([*args, form] if form else args) == 0
+    out = capsys.readouterr().out
+    if form == "--json":
+        data = json.loads(out)
+        assert data["sizes"] == [3, 4, 2] and data["activations"] == ["tanh", "tanh"]
+        assert len(data["parameters"]) == 3 * 4 + 4 * 2 + 4 + 2
+    else:
+        assert "dE/dw13 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw13" in out
+        assert "net_h1 = w1*i1 + w2*i2 + w3*i3 + b1*1" in out
+
+
+def test_explain_with_given_input_and_target(capsys):
+    assert main(["explain", "--input", "0.05,0.1", "--target", "0.01,0.99", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"] == {"i1": 0.05, "i2": 0.1}
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+def test_gradcheck_passes(capsys, activation):
+    assert main(["gradcheck", "--layers", "3,4,2", "--activation", activation, "--loss", "mse"]) == 0
+    assert "largest relative error" in capsys.readouterr().out
+
+
+def test_gradcheck_fails_on_a_broken_backward(capsys, monkeypatch):
+    from glassnet.core import activations
+
+    monkeypatch.setattr(activations.Tanh, "backward", lambda self, z, a, g: g)
+    assert main(["gradcheck", "--activation", "tanh"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["explain", "--layers", "3,0,2"], "--layers"),
+    (["explain", "--layers", "a,b"], "'a,b'"),
+    (["explain", "--activation", "sigmod"], "sigmod"),
+    (["explain", "--loss", "hinge"], "hinge"),
+    (["explain", "--lr", "0"], "'0'"),
+    (["explain", "--lr", "nan"], "'nan'"),
+    (["explain", "--input", "1,2,3"], "(1, 3)"),
+    (["explain", "--input", "1,x"], "'1,x'"),
+    (["explain", "--target", "inf,1"], "'inf,1'"),
+    (["demo", "--iterations", "-5"], "'-5'"),
+    (["gradcheck", "--batch", "0"], "'0'"),
+    (["nonsense"], "nonsense"),
+    ([], "required"),
+])  # fmt: skip
+def test_bad_input_is_one_error_line_and_status_2(args, words):
+    status, out, err = run(*args)
+    assert status == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], err
+    assert "Traceback" not in err + out

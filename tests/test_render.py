@@ -1,0 +1,64 @@
+"""Renderers show the trace's numbers; they never recompute them."""
+
+import json
+
+from glassnet.core.examples import worked_example
+from glassnet.core.network import Network
+from glassnet.interfaces.render import fmt, sections, to_json, to_markdown, to_rich
+
+
+def worked_trace():
+    net, x, t, lr = worked_example()
+    return net.traced_step(x, t, lr)
+
+
+def test_seven_sections_in_order():
+    titles = [s.title for s in sections(worked_trace())]
+    assert [s.number for s in sections(worked_trace())] == list(range(1, 8))
+    assert titles[0] == "Initialize" and titles[1] == "Forward propagation" and titles[-1] == "Repeat"
+
+
+def test_markdown_formulas_with_numbers():
+    md = to_markdown(worked_trace())
+    assert "net_h1 = w1*i1 + w2*i2 + b1*1 = 0.15*0.05 + 0.2*0.1 + 0.35*1 = 0.3775" in md
+    assert "net_o1 = w5*out_h1 + w6*out_h2 + b2*1" in md
+    assert "dE/dout_h1 = delta_o1*w5 + delta_o2*w7 = 0.138498562*0.4 + (-0.038098237)*0.5 = 0.036350306" in md
+    assert "dE/dw1 = dE/dout_h1 * dout_h1/dnet_h1 * dnet_h1/dw1 = 0.036350306 * 0.241300709 * 0.05" in md
+    assert "b1 = 0.35   (frozen: biases are not updated)" in md
+
+
+def test_renderers_use_the_trace_numbers():
+    data = worked_trace().to_dict()
+    data["parameters"][4]["grad"] = 1.25  # w5: a renderer that recomputed would not show this
+    assert "= 1.25" in to_markdown(data)
+
+
+def test_json_round_trip():
+    trace = worked_trace()
+    assert json.loads(to_json(trace)) == json.loads(json.dumps(trace.to_dict()))
+
+
+def test_softmax_cross_entropy_uses_the_simplified_delta():
+    net = Network([2, 3, 3], activation="relu", loss="categorical_crossentropy", seed=0)
+    md = to_markdown(net.traced_step([0.5, -0.2], [0, 1, 0], 0.1))
+    assert "delta_o1 = out - target" in md
+    assert "dE/dw7 = delta_o1 * dnet_o1/dw7" in md
+
+
+def test_rich_renderable_prints():
+    from rich.console import Console
+
+    console = Console(record=True, width=160)
+    console.print(to_rich(worked_trace()))
+    assert "Step 4. Backpropagation: output layer" in console.export_text()
+
+
+def test_large_sums_are_shortened():
+    net = Network([20, 2, 1], seed=0)
+    md = to_markdown(net.traced_step([0.1] * 20, [0.5], 0.1))
+    assert "..." in md
+
+
+def test_fmt():
+    assert fmt(0.298371108760003) == "0.298371109"
+    assert fmt(-2.0) == "-2"

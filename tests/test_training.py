@@ -1,0 +1,111 @@
+"""Step 7: training until converged, and why it stopped."""
+
+import numpy as np
+import pytest
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.examples import worked_example
+from glassnet.core.network import Network
+from glassnet.core.training import REASONS, fit
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
+
+
+def test_xor_learns_to_full_accuracy():
+    net = Network(
+        [2, 4, 1], activation="sigmoid", loss="half_sse", init="uniform", init_range=(-1, 1), seed=1
+    )
+    result = fit(net, XOR_X, XOR_T, 2.0, epochs=5000, batch_size=1, seed=1, loss_tol=0.005)
+    out = net.predict(XOR_X)
+    assert result.reason == "loss_tolerance"
+    assert net.loss(out, XOR_T) < 0.01
+    assert ((out >= 0.5) == (XOR_T == 1)).all()
+
+
+def test_same_seed_same_training():
+    def run():
+        net = Network([2, 3, 1], seed=4)
+        fit(net, XOR_X, XOR_T, 0.5, epochs=20, seed=9)
+        return net.parameters()
+
+    assert run() == run()
+
+
+def test_stops_at_loss_tolerance():
+    net, x, t, lr = worked_example()
+    result = fit(net, x, t, lr, epochs=100_000, loss_tol=1e-3)
+    assert result.reason == "loss_tolerance"
+    assert result.history[-1].loss <= 1e-3 < result.history[-2].loss
+    assert "tolerance" in result.message
+
+
+def test_stops_when_every_weight_has_converged():
+    net, x, t, lr = worked_example()
+    result = fit(net, x, t, lr, epochs=1_000_000, weight_tol=1e-6)
+    assert result.reason == "weights_converged"
+    assert result.history[-1].max_weight_change <= 1e-6 < result.history[-2].max_weight_change
+
+
+def test_stops_at_max_epochs():
+    net, x, t, lr = worked_example()
+    result = fit(net, x, t, lr, epochs=7)
+    assert (result.reason, result.epochs, result.updates) == ("max_epochs", 7, 7)
+
+
+def test_stops_without_improvement():
+    net = Network([2, 2, 1], seed=0)
+    # A learning rate this small cannot improve the loss by min_delta in an epoch.
+    result = fit(net, XOR_X, XOR_T, 1e-9, epochs=100, patience=3, min_delta=1e-3)
+    assert result.reason == "no_improvement" and result.epochs == 4
+
+
+def test_divergence_stops_at_once_and_keeps_finite_weights():
+    net = Network([2, 8, 1], activation="identity", loss="mse", seed=0)
+    X = np.random.default_rng(0).normal(size=(64, 2)) * 100
+    T = X.sum(axis=1, keepdims=True)
+    result = fit(net, X, T, 10.0, epochs=50, batch_size=8)
+    assert result.reason == "diverged"
+    assert "lower learning rate" in result.message and f"epoch {result.epochs}" in result.message
+    assert all(np.isfinite(v) for v in net.parameters().values())
+
+
+def test_batches_and_full_batch_agree_for_one_epoch_without_shuffle():
+    a = Network([2, 3, 1], seed=2)
+    b = Network([2, 3, 1], seed=2)
+    fit(a, XOR_X, XOR_T, 0.5, epochs=1, batch_size=None, shuffle=False)
+    fit(b, XOR_X, XOR_T, 0.5, epochs=1, batch_size=4, shuffle=True, seed=3)  # order does not matter
+    np.testing.assert_allclose(list(a.parameters().values()), list(b.parameters().values()), rtol=1e-12)
+
+
+def test_every_reason_has_words():
+    assert set(REASONS) == {"loss_tolerance", "weights_converged", "no_improvement", "max_epochs", "diverged"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"loss_tol": -1.0}, "loss_tol"),
+        ({"weight_tol": float("nan")}, "weight_tol"),
+        ({"patience": 0}, "patience"),
+    ],
+)
+def test_bad_settings(kwargs, match):
+    with pytest.raises(GlassnetError, match=match):
+        fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, **kwargs)
+
+
+def test_training_data_with_nan_is_rejected():
+    X = XOR_X.copy()
+    X[2, 1] = np.nan
+    with pytest.raises(GlassnetError, match="row 2"):
+        fit(Network([2, 2, 1]), X, XOR_T, 0.5)
+
+
+def test_fit_never_changes_the_callers_arrays():
+    X, T = XOR_X.copy(), XOR_T.copy()
+    fit(Network([2, 2, 1], seed=0), X, T, 0.5, epochs=3, batch_size=2, seed=0)
+    np.testing.assert_array_equal(X, XOR_X)
+    np.testing.assert_array_equal(T, XOR_T)
