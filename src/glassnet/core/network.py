@@ -94,6 +94,15 @@ class _Buffers:
         self.a += [np.empty((batch, layer.units), dtype) for layer in layers]
         self.grad_a = [np.empty((batch, layer.units), dtype) for layer in layers]
         self.delta: list[Array] = [self.grad_a[i] for i in range(len(layers))]
+        # Dropout: a hidden layer's output before dropout, and the mask (0 or 1/(1-p)) applied to it.
+        self.pre: list[Array] = self.a[1:]
+        self.mask: list[Array] = []
+        self.dropped = False
+
+    def enable_dropout(self) -> None:
+        if not self.mask:
+            self.pre = [np.empty_like(a) for a in self.a[1:]]
+            self.mask = [np.empty_like(a) for a in self.a[1:]]
 
 
 def _check_int_sizes(sizes: Sequence[int]) -> list[int]:
@@ -155,6 +164,9 @@ class Network:
         Seeds the numpy Generator used for initialization and shuffling.
     dtype : str
         float64 (default) or float32.
+    dropout : float
+        While training (when a Generator is passed to ``forward``), each hidden neuron's output is
+        zeroed with this probability and the others scaled by 1 / (1 - dropout) ("inverted dropout").
     """
 
     def __init__(
@@ -169,8 +181,12 @@ class Network:
         init_range: tuple[float, float] = (-0.5, 0.5),
         seed: int | None = None,
         dtype: DTypeLike = "float64",
+        dropout: float = 0.0,
     ) -> None:
         self.sizes = _check_int_sizes(sizes)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise GlassnetError(f"dropout must be a rate in [0, 1); received: dropout={dropout!r}")
+        self.dropout = float(dropout)
         self.loss_fn = get_loss(loss)
         if isinstance(activation, str):
             get_activation(activation)  # validated even when there is no hidden layer
@@ -339,21 +355,36 @@ class Network:
                 raise GlassnetError(f"{what} contains NaN or inf; received: {arr.tolist()!r}")
 
     # ------------------------------------------------------------------ step 2: forward
-    def forward(self, x: Array) -> Array:
+    def forward(self, x: Array, rng: np.random.Generator | None = None) -> Array:
         """Step 2: for each layer, z = a_prev @ W + b and a = f(z). Returns the output a_L.
 
-        ``x`` has shape (batch, inputs) and the network's dtype (see ``as_inputs``). The returned array
-        is the network's own buffer, overwritten by the next forward pass: copy it to keep it.
+        ``x`` has shape (batch, inputs) and the network's dtype (see ``as_inputs``). Given a Generator
+        ``rng`` and a dropout rate, hidden outputs are dropped out (training). The returned array is the
+        network's own buffer, overwritten by the next forward pass: copy it to keep it.
         """
         buf = self._buffers.get(x.shape[0])
         if buf is None:
             buf = self._buffers[x.shape[0]] = _Buffers(self.layers, x.shape[0], self.dtype)
+        drop = rng is not None and self.dropout > 0.0
+        if drop:
+            buf.enable_dropout()
+        buf.dropped = drop
+        last = len(self.layers) - 1
         a = buf.a[0] = x
         for l, layer in enumerate(self.layers):
             z = np.matmul(a, layer.W, out=buf.z[l])
             if layer.b is not None:
                 z += layer.b
-            a = layer.activation.forward(z, out=buf.a[l + 1])
+            if drop and l < last:
+                assert rng is not None
+                pre = layer.activation.forward(z, out=buf.pre[l])
+                mask = buf.mask[l]
+                rng.random(out=mask, dtype=mask.dtype)
+                np.greater_equal(mask, self.dropout, out=mask)
+                mask *= 1.0 / (1.0 - self.dropout)
+                a = np.multiply(pre, mask, out=buf.a[l + 1])
+            else:
+                a = layer.activation.forward(z, out=buf.a[l + 1])
         self._last = buf
         return a
 
@@ -400,7 +431,11 @@ class Network:
         layers = self.layers
         for l in range(len(layers) - 2, -1, -1):
             grad_a = np.matmul(buf.delta[l + 1], layers[l + 1].W.T, out=buf.grad_a[l])
-            buf.delta[l] = layers[l].activation.backward(buf.z[l], buf.a[l + 1], grad_a)
+            if buf.dropped:
+                grad_a *= buf.mask[l]  # through the dropout: dE/d(pre) = dE/da * mask
+                buf.delta[l] = layers[l].activation.backward(buf.z[l], buf.pre[l], grad_a)
+            else:
+                buf.delta[l] = layers[l].activation.backward(buf.z[l], buf.a[l + 1], grad_a)
         return buf.delta
 
     # ------------------------------------------------------------------ step 6: gradients and update
@@ -454,12 +489,15 @@ class Network:
             )
         return E
 
-    def train_step(self, x: Array, t: Array, optimizer: Optimizer) -> float:
+    def train_step(
+        self, x: Array, t: Array, optimizer: Optimizer, rng: np.random.Generator | None = None
+    ) -> float:
         """``step`` without the checks, for loops that validated their data once (the training loop).
 
-        Returns E before the update; when E is not finite it makes no update, so the weights stay finite.
+        ``rng`` draws the dropout masks (no dropout without it). Returns E before the update; when E is
+        not finite it makes no update, so the weights stay finite.
         """
-        a = self.forward(x)  # step 2
+        a = self.forward(x, rng)  # step 2
         E = self.loss_fn.value(a, t)  # step 3
         if not math.isfinite(E):
             return E
@@ -479,5 +517,6 @@ class Network:
         acts = ",".join(a.name for a in self.activations)
         return (
             f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss_fn.name!r}, "
-            f"bias={self.bias!r}, train_biases={self.train_biases}, dtype={self.dtype.name!r})"
+            f"bias={self.bias!r}, train_biases={self.train_biases}, dtype={self.dtype.name!r}"
+            + (f", dropout={self.dropout})" if self.dropout else ")")
         )

@@ -190,9 +190,9 @@ def fit(
                 else:
                     m = stop - start
                     xb, tb = x_buf[:m], t_buf[:m]
-                    np.take(X, order[start:stop], axis=0, out=xb)
-                    np.take(T, order[start:stop], axis=0, out=tb)
-                E = net.train_step(xb, tb, opt)
+                    np.take(X, order[start:stop], axis=0, out=xb, mode="clip")  # indices are valid
+                    np.take(T, order[start:stop], axis=0, out=tb, mode="clip")
+                E = net.train_step(xb, tb, opt, rng)
                 if not math.isfinite(E):
                     diverged = True
                     break

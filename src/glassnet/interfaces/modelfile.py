@@ -1,0 +1,299 @@
+"""Model files: ONE ``.safetensors`` file per model. No pickle anywhere.
+
+Tensors: ``layers.{l}.W`` (inputs, units), ``layers.{l}.b``, and the standardization
+(``standardize.mean``, ``standardize.scale``, ``target.mean``, ``target.scale``). The metadata holds one
+JSON document under the key ``glassnet``: format name and version, architecture, loss, task, names,
+class labels, and the training settings and history.
+
+Saving writes a temporary file in the same folder, flushes it to disk and renames it over the target, so
+a model file is always either the old complete file or the new complete file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.core.activations import ACTIVATIONS
+from glassnet.core.errors import GlassnetError
+from glassnet.core.losses import LOSSES
+from glassnet.core.model import TASKS, Model, Standardizer
+from glassnet.core.network import BIAS_MODES, DTYPES, Network
+
+FORMAT = "glassnet-model"
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 2**31  # 2 GiB: far above any MLP glassnet trains
+MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit
+MAX_JSON_DEPTH = 20
+
+
+class ModelFileError(GlassnetError):
+    """A model file that is missing, damaged, or not a glassnet model."""
+
+
+def _document(model: Model) -> dict[str, Any]:
+    net = model.network
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": {
+            "sizes": net.sizes,
+            "activations": [a.name for a in net.activations],
+            "bias": net.bias,
+            "train_biases": net.train_biases,
+            "dtype": net.dtype.name,
+            "dropout": net.dropout,
+        },
+        "loss": net.loss_fn.name,
+        "task": model.task,
+        "feature_names": model.feature_names,
+        "target_name": model.target_name,
+        "classes": model.classes,
+        "standardization": {
+            "features": model.scaler is not None,
+            "target": model.target_scaler is not None,
+        },
+        "training": {"settings": model.settings, "history": model.history},
+    }
+
+
+def _tensors(model: Model) -> dict[str, np.ndarray]:
+    tensors: dict[str, np.ndarray] = {}
+    for l, layer in enumerate(model.network.layers):
+        tensors[f"layers.{l}.W"] = np.ascontiguousarray(layer.W)
+        if layer.b is not None:
+            tensors[f"layers.{l}.b"] = np.ascontiguousarray(layer.b)
+    for prefix, scaler in (("standardize", model.scaler), ("target", model.target_scaler)):
+        if scaler is not None:
+            tensors[f"{prefix}.mean"] = scaler.mean
+            tensors[f"{prefix}.scale"] = scaler.scale
+    return tensors
+
+
+def to_bytes(model: Model) -> bytes:
+    """The model as the bytes of a .safetensors file."""
+    from safetensors.numpy import save
+
+    return bytes(save(_tensors(model), metadata={"glassnet": json.dumps(_document(model), allow_nan=False)}))
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is always either the old or the new complete file."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise GlassnetError(f"cannot save to {str(path)!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> None:
+    """Save ``model`` as one .safetensors file, atomically."""
+    atomic_write(path, to_bytes(model))
+
+
+# ---------------------------------------------------------------------------------------------- loading
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _need(condition: bool, path: str, message: str) -> None:
+    if not condition:
+        raise ModelFileError(f"{path!r} is not a valid glassnet model: {message}")
+
+
+def _parse_header(data: bytes, where: str) -> tuple[dict[str, Any], int]:
+    """Read and check the safetensors header ourselves before any tensor is touched."""
+    _need(len(data) >= 8, where, f"the file is {len(data)} bytes; too short for a safetensors header")
+    n = int.from_bytes(data[:8], "little")
+    _need(0 < n <= min(MAX_HEADER_BYTES, len(data) - 8), where, f"the header claims {n} bytes")
+    try:
+        header = json.loads(data[8 : 8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{where!r} is not a valid glassnet model: unreadable header ({exc})") from None
+    _need(isinstance(header, dict), where, "the header is not a JSON object")
+    return header, 8 + n
+
+
+def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
+    """Rebuild a model from .safetensors bytes, checking everything; raises ModelFileError."""
+    header, offset = _parse_header(data, where)
+    meta = header.get("__metadata__")
+    _need(isinstance(meta, dict) and isinstance(meta.get("glassnet"), str), where, "no glassnet metadata")
+    assert isinstance(meta, dict)
+    try:
+        doc = json.loads(meta["glassnet"], parse_constant=lambda c: None)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{where!r} is not a valid glassnet model: bad metadata JSON ({exc})") from None
+    _need(isinstance(doc, dict), where, "the metadata is not a JSON object")
+    _need(_depth(doc) <= MAX_JSON_DEPTH, where, "the metadata is nested too deeply")
+    _need(doc.get("format") == FORMAT, where, f"format is {doc.get('format')!r}, expected {FORMAT!r}")
+    version = doc.get("format_version")
+    _need(
+        isinstance(version, int) and not isinstance(version, bool), where, f"bad format_version {version!r}"
+    )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{where!r} was written by a newer glassnet (model format {version}); this glassnet reads format "
+            f"{FORMAT_VERSION}: upgrade glassnet"
+        )
+    _need(version == FORMAT_VERSION, where, f"unknown format_version {version!r}")
+    arch = doc.get("architecture")
+    _need(isinstance(arch, dict), where, "no architecture")
+    assert isinstance(arch, dict)
+    sizes = arch.get("sizes")
+    _need(
+        isinstance(sizes, list) and 2 <= len(sizes) <= 64
+        and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 2**24 for s in sizes),
+        where, f"bad layer sizes {sizes!r}",
+    )  # fmt: skip
+    assert isinstance(sizes, list)
+    acts = arch.get("activations")
+    _need(
+        isinstance(acts, list) and len(acts) == len(sizes) - 1 and all(a in ACTIVATIONS for a in acts),
+        where, f"bad activations {acts!r}",
+    )  # fmt: skip
+    assert isinstance(acts, list)
+    _need(arch.get("bias") in BIAS_MODES, where, f"bad bias mode {arch.get('bias')!r}")
+    _need(arch.get("dtype") in DTYPES, where, f"bad dtype {arch.get('dtype')!r}")
+    _need(isinstance(arch.get("train_biases"), bool), where, "bad train_biases")
+    dropout = arch.get("dropout", 0.0)
+    _need(isinstance(dropout, (int, float)) and 0 <= dropout < 1, where, f"bad dropout {dropout!r}")
+    _need(doc.get("loss") in LOSSES, where, f"bad loss {doc.get('loss')!r}")
+    task = doc.get("task")
+    _need(task in TASKS, where, f"bad task {task!r}")
+    names = doc.get("feature_names")
+    _need(
+        isinstance(names, list) and len(names) == sizes[0] and all(isinstance(n, str) for n in names),
+        where, "feature_names do not match the input size",
+    )  # fmt: skip
+    assert isinstance(names, list)
+    classes = doc.get("classes")
+    if task == "classification":
+        _need(
+            isinstance(classes, list) and len(classes) == sizes[-1]
+            and all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in classes),
+            where, "classes do not match the output size",
+        )  # fmt: skip
+    else:
+        _need(classes is None, where, "a regressor has no classes")
+    std = doc.get("standardization")
+    _need(isinstance(std, dict) and all(isinstance(std.get(k), bool) for k in ("features", "target")),
+          where, "bad standardization")  # fmt: skip
+    assert isinstance(std, dict)
+    training = doc.get("training", {})
+    _need(isinstance(training, dict), where, "bad training record")
+
+    dtype = np.dtype(arch["dtype"])
+    expected: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
+    for l in range(len(sizes) - 1):
+        expected[f"layers.{l}.W"] = ((sizes[l], sizes[l + 1]), dtype)
+        if arch["bias"] != "none":
+            expected[f"layers.{l}.b"] = ((sizes[l + 1] if arch["bias"] == "per_neuron" else 1,), dtype)
+    if std["features"]:
+        expected["standardize.mean"] = expected["standardize.scale"] = ((sizes[0],), np.dtype(np.float64))
+    if std["target"]:
+        _need(task == "regression", where, "target standardization on a classifier")
+        expected["target.mean"] = expected["target.scale"] = ((sizes[-1],), np.dtype(np.float64))
+    tensors = _read_tensors(data, header, offset, expected, where)
+
+    net = Network(
+        sizes, activation=acts[:-1], output_activation=acts[-1], loss=doc["loss"], bias=arch["bias"],
+        train_biases=arch["train_biases"], dtype=dtype, dropout=float(dropout),
+    )  # fmt: skip
+    net.set_weights([(tensors[f"layers.{l}.W"], tensors.get(f"layers.{l}.b")) for l in range(len(sizes) - 1)])
+    scaler = (
+        Standardizer(tensors["standardize.mean"], tensors["standardize.scale"]) if std["features"] else None
+    )
+    target_scaler = Standardizer(tensors["target.mean"], tensors["target.scale"]) if std["target"] else None
+    for s in (scaler, target_scaler):
+        _need(s is None or bool(np.all(s.scale > 0)), where, "a standardization scale is not positive")
+    target_name = doc.get("target_name", "target")
+    _need(isinstance(target_name, str), where, "bad target_name")
+    settings = training.get("settings", {})
+    history = training.get("history", [])
+    _need(isinstance(settings, dict) and isinstance(history, list), where, "bad training record")
+    return Model(net, task, names, target_name, classes, scaler, target_scaler, settings, history)
+
+
+SAFETENSORS_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+
+
+def _read_tensors(
+    data: bytes,
+    header: dict[str, Any],
+    offset: int,
+    expected: dict[str, tuple[tuple[int, ...], np.dtype[Any]]],
+    where: str,
+) -> dict[str, np.ndarray]:
+    """Check the header's tensors against the architecture, then let safetensors decode them."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    names = set(header) - {"__metadata__"}
+    _need(names == set(expected), where,
+          f"tensors {sorted(names)[:6]} do not match the architecture's {sorted(expected)[:6]}")  # fmt: skip
+    for name, (shape, dtype) in expected.items():
+        info = header[name]
+        _need(isinstance(info, dict), where, f"bad entry for tensor {name!r}")
+        _need(SAFETENSORS_DTYPES.get(info.get("dtype")) == dtype, where,
+              f"tensor {name!r} has dtype {info.get('dtype')!r}, expected {dtype.name}")  # fmt: skip
+        _need(info.get("shape") == list(shape), where,
+              f"tensor {name!r} has shape {info.get('shape')!r}, expected {list(shape)}")  # fmt: skip
+    try:
+        tensors = load(data)
+    except (SafetensorError, ValueError, OverflowError) as exc:
+        raise ModelFileError(f"{where!r} is not a valid glassnet model: {exc}") from None
+    out = {}
+    for name, (shape, dtype) in expected.items():
+        array = np.asarray(tensors[name])
+        _need(
+            array.shape == shape and array.dtype == dtype, where, f"tensor {name!r} does not match its header"
+        )
+        _need(bool(np.isfinite(array).all()), where, f"tensor {name!r} holds NaN or inf")
+        out[name] = np.array(array, dtype=dtype.newbyteorder("="), copy=True)
+    return out
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Load a model saved by ``save_model``, trusting nothing in the file; raises ModelFileError."""
+    where = str(path)
+    try:
+        size = os.path.getsize(path)
+        _need(size <= MAX_FILE_BYTES, where, f"the file is {size} bytes, larger than any glassnet model")
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ModelFileError(f"no such model file: {where!r}") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"expected a model file; {where!r} is a folder") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model file {where!r}: {exc.strerror}") from None
+    return from_bytes(data, where)

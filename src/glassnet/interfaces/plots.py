@@ -1,0 +1,84 @@
+"""Training plots (matplotlib): loss and accuracy curves, the confusion matrix, and for 2-D data the
+decision boundary. Everything drawn comes from the model's history and predictions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.model import Model
+
+from .modelfile import atomic_write
+
+
+def plot_training(
+    model: Model,
+    path: str | os.PathLike[str],
+    X: NDArray[Any] | None = None,
+    y: NDArray[Any] | None = None,
+    confusion: list[list[int]] | None = None,
+) -> None:
+    """Save a PNG with the loss curves, accuracy curves (classifiers), confusion matrix (if given) and,
+    for 2-D features, the decision boundary over the points (X, y)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise GlassnetError("--plot needs matplotlib: pip install 'glassnet[plot]'") from None
+    import io
+
+    panels = ["loss"]
+    if model.task == "classification":
+        panels.append("accuracy")
+        if confusion is not None:
+            panels.append("confusion")
+    if X is not None and X.shape[1] == 2 and model.task == "classification":
+        panels.append("boundary")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2), squeeze=False)
+    epochs = [h["epoch"] for h in model.history]
+    for ax, panel in zip(axes[0], panels, strict=True):
+        if panel == "loss":
+            ax.plot(epochs, [h["loss"] for h in model.history], label="train")
+            if any("val_loss" in h for h in model.history):
+                ax.plot(epochs, [h.get("val_loss", np.nan) for h in model.history], label="validation")
+            ax.set(title="loss", xlabel="epoch")
+            ax.legend()
+        elif panel == "accuracy":
+            ax.plot(epochs, [h.get("accuracy", np.nan) for h in model.history], label="train")
+            if any("val_accuracy" in h for h in model.history):
+                ax.plot(epochs, [h.get("val_accuracy", np.nan) for h in model.history], label="validation")
+            ax.set(title="accuracy", xlabel="epoch")
+            ax.legend()
+        elif panel == "confusion":
+            assert confusion is not None and model.classes is not None
+            m = np.asarray(confusion)
+            ax.imshow(m, cmap="Blues")
+            ticks = range(len(model.classes))
+            ax.set_xticks(ticks, [str(c) for c in model.classes], rotation=90, fontsize=7)
+            ax.set_yticks(ticks, [str(c) for c in model.classes], fontsize=7)
+            ax.set(title="confusion matrix (test)", xlabel="predicted", ylabel="true")
+            if len(model.classes) <= 12:
+                for (i, j), v in np.ndenumerate(m):
+                    ax.text(j, i, str(v), ha="center", va="center", fontsize=7)
+        else:
+            assert X is not None and y is not None and model.classes is not None
+            lo, hi = X.min(axis=0) - 0.3, X.max(axis=0) + 0.3
+            gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+            proba = model.predict_proba(np.c_[gx.ravel(), gy.ravel()])
+            ax.contourf(gx, gy, proba[:, -1].reshape(gx.shape), levels=20, cmap="RdBu", alpha=0.7)
+            index = {c: k for k, c in enumerate(model.classes)}
+            colors = np.array([index.get(v, 0) for v in y])
+            ax.scatter(X[:, 0], X[:, 1], c=colors, cmap="RdBu", edgecolors="k", s=14)
+            ax.set(title="decision boundary", xlabel=model.feature_names[0], ylabel=model.feature_names[1])
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(Path(path), buffer.getvalue())
