@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.optimizers import SGD
+from glassnet.core.network import Network
+from glassnet.core.optimizers import SGD, Adam, Momentum, cosine, make_optimizer, make_schedule, step_decay
 
 
 def test_sgd_formula():
@@ -27,3 +28,110 @@ def test_sgd_leaves_gradients_alone():
 def test_bad_learning_rates(lr):
     with pytest.raises(GlassnetError, match="learning rate"):
         SGD(lr)
+
+
+def test_momentum_formula_over_three_steps():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=4)
+    grads = [rng.normal(size=4) for _ in range(3)]
+    expected, v = w.copy(), np.zeros(4)
+    for g in grads:
+        v = 0.9 * v + g
+        expected = expected - 0.05 * v
+    opt = Momentum(0.05, momentum=0.9)
+    for g in grads:
+        opt.update([w], [g])
+    np.testing.assert_allclose(w, expected, rtol=1e-14)
+
+
+def test_nesterov_formula_over_three_steps():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=4)
+    grads = [rng.normal(size=4) for _ in range(3)]
+    expected, v = w.copy(), np.zeros(4)
+    for g in grads:
+        v = 0.8 * v + g
+        expected = expected - 0.1 * (g + 0.8 * v)
+    opt = Momentum(0.1, momentum=0.8, nesterov=True)
+    for g in grads:
+        opt.update([w], [g])
+    np.testing.assert_allclose(w, expected, rtol=1e-14)
+
+
+def test_adam_formula_over_three_steps():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(2, 3))
+    grads = [rng.normal(size=(2, 3)) for _ in range(3)]
+    expected, m, v = w.copy(), np.zeros((2, 3)), np.zeros((2, 3))
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        expected = expected - lr * m_hat / (np.sqrt(v_hat) + eps)
+    opt = Adam(lr)
+    for g in grads:
+        opt.update([w], [g])
+    np.testing.assert_allclose(w, expected, rtol=1e-12)
+
+
+def test_weight_decay_adds_lambda_w_to_weight_matrices_only():
+    W, b = np.ones((2, 2)), np.ones(2)
+    gW, gb = np.zeros((2, 2)), np.zeros(2)
+    SGD(0.1, weight_decay=0.5).update([W, b], [gW, gb])
+    np.testing.assert_allclose(W, 1 - 0.1 * 0.5)
+    np.testing.assert_array_equal(b, [1.0, 1.0])
+    np.testing.assert_array_equal(gW, 0.0)  # the caller's gradient is untouched
+
+
+def test_schedules():
+    assert [round(cosine(4)(e), 6) for e in (1, 2, 3, 4)] == [1.0, 0.853553, 0.5, 0.146447]
+    assert [step_decay(2, 0.5)(e) for e in (1, 2, 3, 4, 5)] == [1, 1, 0.5, 0.5, 0.25]
+    assert make_schedule("constant", 10)(7) == 1.0
+
+
+def test_make_optimizer_names():
+    assert isinstance(make_optimizer("nesterov", 0.1), Momentum) and make_optimizer("nesterov", 0.1).nesterov
+    with pytest.raises(GlassnetError, match="unknown optimizer 'rmsprop'"):
+        make_optimizer("rmsprop", 0.1)
+    with pytest.raises(GlassnetError, match="momentum"):
+        Momentum(0.1, momentum=1.5)
+    with pytest.raises(GlassnetError, match="beta2"):
+        Adam(0.1, beta2=1.0)
+
+
+def test_matches_pytorch_on_a_small_network():
+    """glassnet's gradients and optimizer steps against PyTorch's, for SGD, momentum and Adam."""
+    torch = pytest.importorskip("torch")
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 3))
+    y = rng.integers(0, 3, size=8)
+    T = np.eye(3)[y]
+    for name, make_torch in (
+        ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
+        ("momentum", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+        ("nesterov", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+        ("adam", lambda p: torch.optim.Adam(p, lr=0.01)),
+    ):
+        net = Network([3, 5, 3], activation="tanh", loss="categorical_crossentropy", seed=1)
+        lin = [torch.nn.Linear(3, 5).double(), torch.nn.Linear(5, 3).double()]
+        with torch.no_grad():
+            for layer, dense in zip(lin, net.layers, strict=True):
+                layer.weight.copy_(torch.from_numpy(dense.W.T.copy()))
+                layer.bias.copy_(torch.from_numpy(dense.b.copy()))
+        params = [p for layer in lin for p in layer.parameters()]
+        topt = make_torch(params)
+        opt = make_optimizer(name, 0.01 if name == "adam" else 0.1)
+        for _ in range(3):
+            topt.zero_grad()
+            logits = lin[1](torch.tanh(lin[0](torch.from_numpy(X))))
+            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
+            loss.backward()
+            topt.step()
+            E = net.step(X, T, opt)
+            assert E == pytest.approx(loss.item(), rel=1e-12)
+        for layer, dense in zip(lin, net.layers, strict=True):
+            np.testing.assert_allclose(dense.W, layer.weight.detach().numpy().T, rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(dense.b, layer.bias.detach().numpy(), rtol=1e-10, atol=1e-13)

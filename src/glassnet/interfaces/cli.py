@@ -6,10 +6,13 @@ Bad input never shows a traceback: the command prints one line starting ``error:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
@@ -19,11 +22,18 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.gradcheck import gradient_check
 from glassnet.core.losses import LOSSES
+from glassnet.core.metrics import classification_report, regression_report
+from glassnet.core.model import Model
+from glassnet.core.model import train as train_model
 from glassnet.core.network import BIAS_MODES, Network
-from glassnet.core.optimizers import SGD
+from glassnet.core.optimizers import SCHEDULES, SGD
 from glassnet.core.training import EpochInfo, fit
 
 from . import render
+from .data import DATASETS, Table, read_csv, select_features, target_values
+from .data import load as load_dataset
+from .modelfile import load_model, save_model
+from .plots import plot_training
 
 EXIT_BAD_INPUT = 2
 GRADCHECK_LIMIT = 1e-6
@@ -71,6 +81,40 @@ def _positive(text: str) -> float:
     return value
 
 
+def _hidden_layers(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 1, e.g. 256,128; received: {text!r}"
+        ) from None
+    if min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 1, e.g. 256,128; received: {text!r}"
+        )
+    return sizes
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); received: {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); received: {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0; received: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; received: {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -87,10 +131,10 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def _console() -> Any:
+def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, stderr=stderr)
 
 
 # ---------------------------------------------------------------------------------------------- demo
@@ -228,6 +272,195 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------- train
+def _train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, Any]:
+    """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("epoch {task.fields[epoch]}/" + str(epochs)),
+        TextColumn("batch {task.fields[batch]}/" + str(batches)),
+        BarColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("val loss {task.fields[val_loss]}"),
+        TextColumn("acc {task.fields[acc]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,  # on success a summary follows; on failure only the error line stays
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task(
+        "train", total=epochs * batches, epoch=1, batch=0, loss="-", val_loss="-", acc="-"
+    )
+
+    def on_batch(epoch: int, batch: int, loss: float) -> None:
+        if batch % 8 == 0 or batch == batches:
+            progress.update(task, completed=(epoch - 1) * batches + batch, epoch=epoch, batch=batch,
+                            loss=f"{loss:.4f}")  # fmt: skip
+
+    def on_epoch(info: EpochInfo) -> None:
+        acc = info.val_accuracy if info.val_accuracy is not None else info.accuracy
+        progress.update(
+            task, completed=info.epoch * batches, loss=f"{info.loss:.4f}",
+            val_loss="-" if info.val_loss is None else f"{info.val_loss:.4f}",
+            acc="-" if acc is None else f"{acc:.2%}",
+        )  # fmt: skip
+
+    return progress, on_batch, on_epoch
+
+
+def _check_save_path(path: str | None) -> None:
+    if path is None:
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise GlassnetError(f"cannot save to {path!r}: folder {str(folder)!r} does not exist")
+    if Path(path).is_dir():
+        raise GlassnetError(f"cannot save to {path!r}: it is a folder; expected a file name")
+
+
+def _report(model: Model, table: Table, source: str) -> dict[str, Any]:
+    """Scores of ``model`` on a table whose target column is present."""
+    X = select_features(table, model.feature_names, source)
+    if model.task == "classification":
+        assert model.classes is not None
+        true = model.encode_targets(table.y).argmax(axis=1)
+        pred = model.outputs(X).argmax(axis=1)
+        return classification_report(true, pred, list(model.classes))
+    values = target_values(table.y, "regression")
+    return regression_report(values, np.asarray(model.predict(X), dtype=np.float64).reshape(values.shape))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _check_save_path(args.save)
+    if args.plot is not None:
+        _check_save_path(args.plot)
+    dataset = load_dataset(args.data, target=args.target, test=args.test, task=args.task, seed=args.seed)
+    train_part = dataset.train
+    n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
+    batches = max(1, -(-n_train // args.batch_size))
+    console = _console(stderr=True)
+    progress, on_batch, on_epoch = _train_progress(console, args.epochs, batches)
+    started = time.perf_counter()
+    with progress:
+        model, result = train_model(
+            train_part.X, train_part.y, task=dataset.task, feature_names=train_part.feature_names,
+            target_name=train_part.target_name, layers=args.layers, activation=args.activation,
+            optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
+            dropout=args.dropout, weight_decay=args.weight_decay, schedule=args.schedule,
+            validation_split=args.validation_split, patience=args.patience, dtype=args.dtype, seed=args.seed,
+            on_batch=on_batch, on_epoch=on_epoch,
+        )  # fmt: skip
+    seconds = time.perf_counter() - started
+    if result.reason == "diverged":
+        raise GlassnetError(result.message + "; no model file was written")
+    summary: dict[str, Any] = {
+        "dataset": dataset.name, "task": dataset.task, "epochs": result.epochs, "stopped": result.reason,
+        "message": result.message, "train_seconds": round(seconds, 3), "parameters": _count_params(model),
+    }  # fmt: skip
+    test_report = None
+    if dataset.test is not None:
+        test_report = _report(model, dataset.test, args.test or args.data)
+        if dataset.task == "classification":
+            summary["test_accuracy"] = test_report["accuracy"]
+        else:
+            summary["test_r2"] = test_report["r2"]
+            summary["test_mse"] = test_report["mse"]
+    if args.save is not None:
+        save_model(model, args.save)
+        summary["model"] = args.save
+    if args.plot is not None:
+        points = dataset.test or train_part
+        plot_training(
+            model, args.plot, points.X if points.X.shape[1] == 2 else None, points.y,
+            test_report.get("confusion_matrix") if test_report else None,
+        )  # fmt: skip
+        summary["plot"] = args.plot
+    summary["history"] = model.history
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    out = _console()
+    out.print(f"stopped: {result.message} ({seconds:.1f} s)")
+    last = model.history[-1]
+    line = f"final epoch: loss {last['loss']:.4f}"
+    if "val_loss" in last:
+        line += f", validation loss {last['val_loss']:.4f}"
+    if "val_accuracy" in last:
+        line += f", validation accuracy {last['val_accuracy']:.2%}"
+    out.print(line)
+    if "test_accuracy" in summary:
+        examples = len(dataset.test.y) if dataset.test is not None else 0
+        out.print(f"test accuracy: {summary['test_accuracy']:.2%} on {examples:,} examples")
+    elif "test_r2" in summary:
+        out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g}")
+    if args.save is not None:
+        out.print(f"model saved to {args.save}")
+    return 0
+
+
+def _count_params(model: Model) -> int:
+    return sum(layer.W.size + (0 if layer.b is None else layer.b.size) for layer in model.network.layers)
+
+
+def _evaluation_table(model: Model, data: str, target: str | None) -> Table:
+    if data in DATASETS:
+        dataset = load_dataset(data)
+        assert dataset.test is not None
+        return dataset.test
+    return read_csv(data, target or model.target_name)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    table = _evaluation_table(model, args.data, args.target)
+    report = _report(model, table, args.data)
+    report = {"task": model.task, "examples": len(table.y), **report}
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    from rich.table import Table as RichTable
+
+    console = _console()
+    if model.task == "regression":
+        console.print(f"{len(table.y):,} examples: MSE {report['mse']:.6g}, MAE {report['mae']:.6g}, "
+                      f"R^2 {report['r2']:.4f}")  # fmt: skip
+        return 0
+    console.print(f"accuracy {report['accuracy']:.2%} on {len(table.y):,} examples")
+    per_class = RichTable("class", "precision", "recall", "F1", "support")
+    for row in report["per_class"]:
+        per_class.add_row(escape(str(row["label"])), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+                          f"{row['f1']:.3f}", str(row["support"]))  # fmt: skip
+    console.print(per_class)
+    labels = [escape(str(c)) for c in report["labels"]]
+    matrix = RichTable("true \\ predicted", *labels, title="confusion matrix")
+    for label, row in zip(labels, report["confusion_matrix"], strict=True):
+        matrix.add_row(label, *(str(v) for v in row))
+    console.print(matrix)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    if args.data in DATASETS:
+        table = _evaluation_table(model, args.data, None)
+    else:
+        table = read_csv(args.data, model.target_name, require_target=False)
+    X = select_features(table, model.feature_names, args.data)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    if args.proba:
+        if model.task != "classification":
+            raise GlassnetError("--proba needs a classifier; this model is a regressor")
+        assert model.classes is not None
+        writer.writerow([str(c) for c in model.classes])
+        writer.writerows([[repr(float(v)) for v in row] for row in model.predict_proba(X)])
+    else:
+        writer.writerow([model.target_name])
+        writer.writerows([[v if isinstance(v, str) else repr(v)] for v in model.predict(X).tolist()])
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
     p.add_argument(
@@ -275,6 +508,44 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network_options(grad, "3,4,2")
     grad.add_argument("--batch", type=_count, default=4, help="examples in the checked batch (default 4)")
     grad.set_defaults(func=cmd_gradcheck)
+
+    train = sub.add_parser("train", help="train a model on a CSV file or a named dataset")
+    train.add_argument("data", help=f"a CSV file or one of: {', '.join(DATASETS)}")
+    train.add_argument("--target", default=None, help="the target column (default: the last)")
+    train.add_argument("--test", default=None, help="a test CSV with the same columns")
+    train.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
+    train.add_argument("--layers", type=_hidden_layers, default=[64], help="hidden layer sizes, e.g. 256,128")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
+    train.add_argument("--optimizer", choices=["sgd", "momentum", "nesterov", "adam"], default="adam")
+    train.add_argument(
+        "--lr", type=_positive, default=None, help="learning rate (default 1e-3 for adam, else 0.01)"
+    )
+    train.add_argument("--batch-size", type=_count, default=32)
+    train.add_argument("--epochs", type=_count, default=50)
+    train.add_argument("--dropout", type=_rate, default=0.0)
+    train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 penalty on the weights")
+    train.add_argument("--schedule", choices=list(SCHEDULES), default="constant")
+    train.add_argument("--validation-split", type=_rate, default=0.1)
+    train.add_argument("--patience", type=_count, default=None, help="early stopping after N epochs")
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--save", default=None, metavar="MODEL", help="save the model (.safetensors)")
+    train.add_argument("--plot", default=None, metavar="PNG", help="save training plots")
+    train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
+    evaluate.add_argument("model")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--target", default=None, help="the target column (default: the model's)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    predict = sub.add_parser("predict", help="predictions of a saved model as CSV on stdout")
+    predict.add_argument("model")
+    predict.add_argument("data")
+    predict.add_argument("--proba", action="store_true", help="class probabilities, one column per class")
+    predict.set_defaults(func=cmd_predict)
     return parser
 
 
@@ -289,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print("error: interrupted; no file was written", file=sys.stderr)
         return 130
 
 

@@ -75,7 +75,7 @@ def plot_training(
             ax.contourf(gx, gy, proba[:, -1].reshape(gx.shape), levels=20, cmap="RdBu", alpha=0.7)
             index = {c: k for k, c in enumerate(model.classes)}
             colors = np.array([index.get(v, 0) for v in y])
-            ax.scatter(X[:, 0], X[:, 1], c=colors, cmap="RdBu", edgecolors="k", s=14)
+            ax.scatter(X[:, 0], X[:, 1], c=colors, cmap="RdBu", edgecolors="k", linewidths=0.4, s=22)
             ax.set(title="decision boundary", xlabel=model.feature_names[0], ylabel=model.feature_names[1])
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -1,0 +1,161 @@
+"""glassnet train / evaluate / predict through the entry point."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from glassnet.interfaces.cli import main
+
+from .test_cli import run
+
+
+@pytest.fixture
+def csv_files(tmp_path):
+    rng = np.random.default_rng(0)
+
+    def write(name, n, seed):
+        r = np.random.default_rng(seed)
+        X = r.normal(size=(n, 3))
+        species = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, "setosa", "virginica")
+        path = tmp_path / name
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["sepal", "species", "petal", "width"])
+            for row, label in zip(X, species, strict=True):
+                w.writerow([row[0], label, row[1], row[2]])
+        return str(path)
+
+    del rng
+    return write("train.csv", 300, 1), write("test.csv", 100, 2), tmp_path
+
+
+def test_train_evaluate_predict_round_trip(csv_files, capsys):
+    train_csv, test_csv, folder = csv_files
+    model = str(folder / "m.safetensors")
+    plot = str(folder / "curves.png")
+    assert main(["train", train_csv, "--target", "species", "--test", test_csv, "--layers", "16",
+                 "--epochs", "30", "--save", model, "--plot", plot, "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert out["test_accuracy"] > 0.9 and len(out["history"]) == 30
+    assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(out["history"][-1])
+    assert (folder / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    assert main(["evaluate", model, test_csv, "--json"]) == 0  # target defaults to the model's column
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] == out["test_accuracy"]
+    assert [c["label"] for c in report["per_class"]] == ["setosa", "virginica"]
+    assert np.sum(report["confusion_matrix"]) == 100
+
+    assert main(["predict", model, test_csv]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert (
+        rows[0] == ["species"] and len(rows) == 101 and set(r[0] for r in rows[1:]) <= {"setosa", "virginica"}
+    )
+
+    assert main(["predict", model, test_csv, "--proba"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["setosa", "virginica"]
+    assert abs(float(rows[1][0]) + float(rows[1][1]) - 1) < 1e-5
+
+
+def test_regression_from_csv(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    path = tmp_path / "r.csv"
+    np.savetxt(path, np.c_[X, 10 + 3 * X[:, 0] - X[:, 1]], delimiter=",", header="a,b,price", comments="")
+    model = str(tmp_path / "r.safetensors")
+    assert main(["train", str(path), "--test", str(path), "--epochs", "40", "--save", model, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["task"] == "regression" and out["test_r2"] > 0.95
+    assert main(["evaluate", model, str(path), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) >= {"mse", "mae", "r2"}
+
+
+def test_named_dataset_with_plot_of_the_decision_boundary(tmp_path, capsys):
+    plot = tmp_path / "moons.png"
+    assert main(["train", "moons", "--layers", "16,16", "--epochs", "40", "--plot", str(plot), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test_accuracy"] > 0.8
+    assert plot.stat().st_size > 10_000
+
+
+def test_fashion_mnist_short_run(capsys):
+    """A few epochs on the official split: a loose floor that a broken engine cannot reach."""
+    assert main(["train", "fashion-mnist", "--layers", "64", "--epochs", "2", "--batch-size", "128",
+                 "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert out["test_accuracy"] > 0.80
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a,b,y\n1,x,0\n2,3,1\n", "non-numeric value 'x' in feature column 'b' at line 2"),
+    ("a,b,y\n1,,0\n2,3,1\n", "missing value in column 'b'"),
+    ("", "is empty"),
+    ("a,b,y\n1,2,0\n2,3,0\n", "single class"),
+    ("a,b,y\n1,nan,0\n2,3,1\n", "missing value"),
+    ("a,b,y\n1,inf,0\n2,3,1\n", "not finite"),
+])  # fmt: skip
+def test_bad_csvs_are_one_error_line(tmp_path, text, words):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    status, _, err = run("train", str(path), "--epochs", "1")
+    assert status == 2 and err.strip().startswith("error:") and words in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_target_column(csv_files):
+    train_csv, _, _ = csv_files
+    status, _, err = run("train", train_csv, "--target", "colour")
+    assert status == 2 and "no column named 'colour'" in err
+
+
+def test_unseen_test_labels(csv_files, tmp_path):
+    train_csv, _, _ = csv_files
+    test = tmp_path / "odd.csv"
+    test.write_text("sepal,species,petal,width\n1,setosa,2,3\n1,daisy,2,3\n")
+    status, _, err = run("train", train_csv, "--target", "species", "--test", str(test), "--epochs", "1")
+    assert status == 2 and "labels never seen in training: daisy" in err
+
+
+def test_feature_mismatch_at_evaluate_and_predict(csv_files, tmp_path):
+    train_csv, _, folder = csv_files
+    model = str(folder / "m.safetensors")
+    assert main(["train", train_csv, "--target", "species", "--epochs", "1", "--save", model, "--json"]) == 0
+    other = tmp_path / "other.csv"
+    other.write_text("sepal,petal,species\n1,2,setosa\n")
+    for command in ("evaluate", "predict"):
+        status, _, err = run(command, model, str(other))
+        assert status == 2 and "lacks 1 feature column(s) the model was trained on: width" in err
+
+
+def test_divergence_stops_and_never_overwrites_the_model(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * 1e3
+    path = tmp_path / "r.csv"
+    np.savetxt(path, np.c_[X, X @ [1e3, -1e3]], delimiter=",", header="a,b,y", comments="")
+    model = tmp_path / "m.safetensors"
+    model.write_bytes(b"previous model")
+    status, _, err = run("train", str(path), "--task", "regression", "--optimizer", "sgd", "--lr", "1e6",
+                         "--epochs", "20", "--save", str(model))  # fmt: skip
+    assert status == 2
+    assert (
+        "diverged in epoch 1" in err and "lower learning rate" in err and "no model file was written" in err
+    )
+    assert model.read_bytes() == b"previous model"
+
+
+def test_bad_model_file_is_one_error_line(tmp_path, csv_files):
+    _, test_csv, _ = csv_files
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 100)
+    for command in ("evaluate", "predict"):
+        status, _, err = run(command, str(bad), test_csv)
+        assert status == 2 and err.startswith("error:") and "not a valid glassnet model" in err
+
+
+def test_save_into_a_missing_folder_fails_before_training(csv_files):
+    train_csv, _, folder = csv_files
+    status, _, err = run("train", train_csv, "--save", str(folder / "no" / "m.safetensors"))
+    assert status == 2 and "does not exist" in err

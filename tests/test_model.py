@@ -1,0 +1,92 @@
+"""Models on raw data: standardization, labels, validation and early stopping."""
+
+import numpy as np
+import pytest
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.model import Standardizer, train
+
+
+def blobs(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    X = rng.normal(size=(n, 4)) + np.eye(3, 4)[y] * 4 + np.array([100.0, -50.0, 0.0, 1e3])
+    labels = np.array(["red", "green", "blue"], dtype=object)[y]
+    return X, labels
+
+
+def test_classifier_learns_and_maps_labels_back():
+    X, y = blobs()
+    model, result = train(X, y, layers=[16], epochs=30, batch_size=16, seed=0)
+    assert model.classes == ["blue", "green", "red"]
+    assert np.mean(model.predict(X) == y) > 0.95
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.network.dtype == np.float32
+    assert len(result.history) == 30 and result.history[-1].val_accuracy is not None
+
+
+def test_standardization_is_fitted_on_training_rows_only():
+    X, y = blobs()
+    model, _ = train(X, y, layers=[4], epochs=1, validation_split=0.2, seed=5)
+    order = np.random.default_rng(5).permutation(len(y))
+    train_rows = np.sort(order[round(0.2 * len(y)) :])
+    np.testing.assert_allclose(model.scaler.mean, X[train_rows].mean(axis=0))
+    assert not np.allclose(model.scaler.mean, X.mean(axis=0))
+
+
+def test_regression_with_standardized_targets():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3))
+    y = 1000 + 300 * X[:, 0] - 200 * X[:, 1] ** 2
+    model, _ = train(X, y, task="regression", layers=[32], epochs=60, batch_size=16, lr=3e-3, seed=0)
+    pred = model.predict(X)
+    assert pred.shape == (400,)
+    assert 1 - np.mean((pred - y) ** 2) / np.var(y) > 0.95
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = blobs(120)
+    flip = np.random.default_rng(1).random(120) < 0.4  # noisy labels: the validation loss turns up
+    y = np.where(flip, np.roll(y, 1), y)
+    model, result = train(X, y, layers=[64, 64], epochs=400, batch_size=8, lr=0.01, patience=5, seed=0)
+    assert result.reason == "no_improvement"
+    best = min(h.val_loss for h in result.history)
+    assert result.history[result.best_epoch - 1].val_loss == best
+    assert "restored" in result.message
+    assert len(model.history) == result.epochs > result.best_epoch
+    order = np.random.default_rng(0).permutation(len(y))
+    val_rows = np.sort(order[: round(0.1 * len(y))])
+    out = model.outputs(X[val_rows])
+    E = model.network.loss(out, model.encode_targets(y[val_rows]))
+    assert E == pytest.approx(best, rel=1e-5)
+
+
+def test_single_class_and_bad_shapes_are_rejected():
+    X = np.ones((10, 2))
+    with pytest.raises(GlassnetError, match="single class"):
+        train(X, ["a"] * 10)
+    with pytest.raises(GlassnetError, match="differ in rows"):
+        train(X, ["a", "b"])
+    with pytest.raises(GlassnetError, match="unknown task"):
+        train(X, ["a", "b"] * 5, task="ranking")
+
+
+def test_labels_never_seen_in_training():
+    X, y = blobs(60)
+    model, _ = train(X, y, layers=[4], epochs=1)
+    with pytest.raises(GlassnetError, match="labels never seen in training: purple"):
+        model.encode_targets(["red", "purple"])
+
+
+def test_feature_count_must_match():
+    X, y = blobs(60)
+    model, _ = train(X, y, layers=[4], epochs=1)
+    with pytest.raises(GlassnetError, match="expected 4 feature columns"):
+        model.predict(np.ones((2, 3)))
+
+
+def test_standardizer_handles_constant_columns():
+    s = Standardizer.fit(np.array([[1.0, 5.0], [3.0, 5.0]]))
+    np.testing.assert_array_equal(s.scale, [1.0, 1.0])
+    np.testing.assert_array_equal(s.transform(np.array([[2.0, 5.0]])), [[0.0, 0.0]])
