@@ -94,6 +94,7 @@ class _Buffers:
         self.a += [np.empty((batch, layer.units), dtype) for layer in layers]
         self.grad_a = [np.empty((batch, layer.units), dtype) for layer in layers]
         self.delta: list[Array] = [self.grad_a[i] for i in range(len(layers))]
+        self.ones = np.ones(batch, dtype)
         # Dropout: a hidden layer's output before dropout, and the mask (0 or 1/(1-p)) applied to it.
         self.pre: list[Array] = self.a[1:]
         self.mask: list[Array] = []
@@ -449,8 +450,8 @@ class Network:
             if layer.grad_b is not None:
                 if self.bias == "shared":
                     layer.grad_b[0] = delta.sum()
-                else:
-                    np.sum(delta, axis=0, out=layer.grad_b)
+                else:  # the column sums of delta, as a matrix-vector product: 1^T @ delta
+                    np.matmul(buf.ones, delta, out=layer.grad_b)
 
     def _grads_all(self) -> list[Array]:
         """Every gradient array, frozen biases' included."""

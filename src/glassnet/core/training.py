@@ -89,13 +89,22 @@ def _accuracy(a: Array, t: Array) -> float:
     return float(np.mean(a.argmax(axis=1) == t.argmax(axis=1)))
 
 
+def all_finite(arr: Array) -> bool:
+    """Whether every value is finite, in one pass: a sum of finite values is finite unless it overflows,
+    and any NaN or inf makes it NaN or inf; only then is each value checked."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(float(np.sum(arr))):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
 def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
     X = net.as_inputs(X)
     T = net.as_targets(T)
     if X.shape[0] != T.shape[0]:
         raise GlassnetError(f"{what}: inputs and targets differ in rows: {X.shape[0]} != {T.shape[0]}")
     for name, arr in (("inputs", X), ("targets", T)):
-        if not np.isfinite(arr).all():
+        if not all_finite(arr):
             rows = np.flatnonzero(~np.isfinite(arr).all(axis=1))
             raise GlassnetError(f"{what} {name} contain NaN or inf (first at row {int(rows[0])})")
     return np.ascontiguousarray(X), np.ascontiguousarray(T)

@@ -274,7 +274,7 @@ def load(
                 import sklearn.datasets
             except ImportError:
                 raise GlassnetError(
-                    f"the {source!r} dataset comes with scikit-learn: pip install 'glassnet[data]'"
+                    f"the {source!r} dataset comes with scikit-learn: pip install 'glassnet[sklearn]'"
                 ) from None
             bunch = getattr(sklearn.datasets, SKLEARN_SETS[source])()
             names = [str(n) for n in bunch.feature_names] if hasattr(bunch, "feature_names") else None
