@@ -12,8 +12,9 @@ float32, one epoch over the 60,000 training images, for:
 Each runs in its own worker process (so thread pools and memory never mix) that loads the data once and
 then waits for orders; the main process interleaves the epochs: glassnet, torch, sklearn, floor, glassnet,
 ... with a pause of a second between epochs, so that the threads of one contender's BLAS or OpenMP pool,
-which spin for a while after their work, do not slow the next. The figure per contender is the median over ``--epochs`` epochs (>= 5), and its peak memory is the
-worker's peak resident set size. Prints a table, then one JSON line.
+which spin for a while after their work, do not slow the next. The figure per contender is the median
+over ``--epochs`` epochs (>= 5), and its peak memory is the worker's peak resident set size. Prints a
+table with same-round ratios, then one JSON line.
 
     python benchmarks/bench_fashion_epoch.py [--epochs 5]
 """
@@ -21,6 +22,7 @@ worker's peak resident set size. Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -120,10 +122,7 @@ def make_sklearn(X: np.ndarray, y: np.ndarray) -> Any:
 
 def make_floor(X: np.ndarray, y: np.ndarray) -> Any:
     rng = np.random.default_rng(0)
-    W = [
-        rng.normal(0, 0.05, size=(i, o)).astype(np.float32)
-        for i, o in zip(SIZES[:-1], SIZES[1:], strict=True)
-    ]
+    W = [rng.normal(0, 0.05, size=(i, o)).astype(np.float32) for i, o in itertools.pairwise(SIZES)]
     G = [np.empty_like(w) for w in W]
 
     def buffers(b: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -186,7 +185,7 @@ def main() -> None:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for name in CONTENDERS
     }
     for name, proc in procs.items():
@@ -223,8 +222,9 @@ def main() -> None:
         r = "" if name == "glassnet" else f"{ratio[name]:.2f}"
         print(f"{name:<14}{median[name]:>9.3f}{peak[name]:>9.0f}{r:>13}  {runs}")
     print(
-        f"glassnet / torch = {ratio['torch']:.2f} (target <= 0.9), glassnet / sklearn = {ratio['sklearn']:.2f} "
-        f"(target <= 0.5), glassnet / matmul floor = {ratio['matmul_floor']:.2f} (target <= 1.6), "
+        f"glassnet / torch = {ratio['torch']:.2f} (target <= 0.9), "
+        f"glassnet / sklearn = {ratio['sklearn']:.2f} (target <= 0.5), "
+        f"glassnet / matmul floor = {ratio['matmul_floor']:.2f} (target <= 1.6), "
         f"memory glassnet {peak['glassnet']:.0f} MB vs torch {peak['torch']:.0f} MB (target: below)"
     )
     print(json.dumps({
