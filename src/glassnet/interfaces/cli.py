@@ -461,6 +461,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .onnx_export import export_onnx
+
+    model = load_model(args.model)
+    _check_save_path(args.onnx)
+    export_onnx(model, args.onnx)
+    print(f"wrote {args.onnx}: inputs 'features' (batch, {len(model.feature_names)}) float32")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- parser
 def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
     p.add_argument(
@@ -546,6 +556,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("data")
     predict.add_argument("--proba", action="store_true", help="class probabilities, one column per class")
     predict.set_defaults(func=cmd_predict)
+
+    export = sub.add_parser("export", help="export a saved model to ONNX")
+    export.add_argument("model")
+    export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX file")
+    export.set_defaults(func=cmd_export)
     return parser
 
 

@@ -1,0 +1,123 @@
+"""ONNX export: the whole model as one graph, standardization and output activation included.
+
+Inputs: ``features`` float32 (batch, features), columns in the order of ``model.feature_names``.
+Outputs, for a classifier: ``probabilities`` (batch, classes) and ``label`` (batch,), the most probable
+class; for a regressor: ``predictions`` (batch, outputs) in target units.
+
+>>> from glassnet.core.model import train
+>>> import numpy as np
+>>> X = np.random.default_rng(0).normal(size=(50, 2)); y = np.where(X[:, 0] > 0, "a", "b")
+>>> model, _ = train(X, y, layers=[4], epochs=1)
+>>> [o.name for o in to_onnx(model).graph.output]
+['probabilities', 'label']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.model import Model
+
+from .modelfile import atomic_write
+
+OPSET = 17
+ONNX_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "identity": "Identity"}
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise GlassnetError("ONNX export needs the onnx package: pip install 'glassnet[onnx]'") from None
+    return onnx
+
+
+def to_onnx(model: Model) -> Any:
+    """The model as an ``onnx.ModelProto`` (float32 throughout)."""
+    onnx = _onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = []
+    initializers = []
+
+    def const(name: str, array: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    current = "features"
+    if model.scaler is not None:
+        nodes.append(helper.make_node("Sub", [current, const("feature_mean", model.scaler.mean.astype(np.float32))],
+                                      ["centered"]))  # fmt: skip
+        nodes.append(helper.make_node("Div", ["centered", const("feature_scale",
+                                      model.scaler.scale.astype(np.float32))], ["standardized"]))  # fmt: skip
+        current = "standardized"
+    net = model.network
+    for l, layer in enumerate(net.layers):
+        n = l + 1
+        nodes.append(
+            helper.make_node("MatMul", [current, const(f"W{n}", layer.W.astype(np.float32))], [f"xW{n}"])
+        )
+        z = f"xW{n}"
+        if layer.b is not None:
+            nodes.append(helper.make_node("Add", [z, const(f"b{n}", layer.b.astype(np.float32))], [f"z{n}"]))
+            z = f"z{n}"
+        act = layer.activation
+        a = f"a{n}"
+        if act.name == "softmax":
+            nodes.append(helper.make_node("Softmax", [z], [a], axis=-1))
+        elif act.name == "leaky_relu":
+            nodes.append(helper.make_node("LeakyRelu", [z], [a], alpha=float(getattr(act, "alpha", 0.01))))
+        else:
+            nodes.append(helper.make_node(ONNX_ACTIVATIONS[act.name], [z], [a]))
+        current = a
+    batch = "batch"
+    if model.task == "classification":
+        assert model.classes is not None
+        nodes.append(helper.make_node("Identity", [current], ["probabilities"]))
+        nodes.append(helper.make_node("ArgMax", ["probabilities"], ["class_index"], axis=1, keepdims=0))
+        if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in model.classes):
+            labels = np.asarray(model.classes, dtype=np.int64)
+            label_type = TensorProto.INT64
+            initializers.append(numpy_helper.from_array(labels, "classes"))
+        else:
+            label_type = TensorProto.STRING
+            initializers.append(helper.make_tensor("classes", TensorProto.STRING, [len(model.classes)],
+                                                   [str(c).encode() for c in model.classes]))  # fmt: skip
+        nodes.append(helper.make_node("Gather", ["classes", "class_index"], ["label"], axis=0))
+        outputs = [
+            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, len(model.classes)]),
+            helper.make_tensor_value_info("label", label_type, [batch]),
+        ]
+    else:
+        target = model.target_scaler
+        out = current
+        if target is not None:
+            nodes.append(helper.make_node("Mul", [out, const("target_scale", target.scale.astype(np.float32))],
+                                          ["scaled"]))  # fmt: skip
+            nodes.append(helper.make_node("Add", ["scaled", const("target_mean", target.mean.astype(np.float32))],
+                                          ["unscaled"]))  # fmt: skip
+            out = "unscaled"
+        nodes.append(helper.make_node("Identity", [out], ["predictions"]))
+        outputs = [helper.make_tensor_value_info("predictions", TensorProto.FLOAT, [batch, net.sizes[-1]])]
+    graph = helper.make_graph(
+        nodes, "glassnet",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, [batch, net.sizes[0]])],
+        outputs, initializers,
+    )  # fmt: skip
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassnet")
+    proto.ir_version = 8  # readable by every onnxruntime that knows opset 17
+    proto.doc_string = f"glassnet {model.task} {net!r}"
+    meta = {"feature_names": model.feature_names, "target_name": model.target_name, "classes": model.classes}
+    helper.set_model_props(proto, {"glassnet": json.dumps(meta)})
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def export_onnx(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write the model as an .onnx file (atomically)."""
+    atomic_write(path, to_onnx(model).SerializeToString())

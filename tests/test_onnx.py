@@ -1,0 +1,64 @@
+"""ONNX export, run in onnxruntime and compared with glassnet on 1,000 samples."""
+
+import json
+
+import numpy as np
+import pytest
+
+from glassnet.core.model import train
+from glassnet.interfaces.cli import main
+from glassnet.interfaces.modelfile import save_model
+from glassnet.interfaces.onnx_export import export_onnx, to_onnx
+
+ort = pytest.importorskip("onnxruntime")
+TOLERANCE = 1e-5
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(1000, 5)) * [1.0, 3.0, 0.5, 10.0, 2.0] + [0.0, 5.0, -1.0, 100.0, 0.0]
+LABELS = np.where(X[:, 0] * X[:, 2] > 0, "left", np.where(X[:, 1] > 5, "up", "down"))
+
+
+def session(model):
+    return ort.InferenceSession(to_onnx(model).SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"])
+def test_classifier_matches_glassnet(activation):
+    model, _ = train(X, LABELS, layers=[16, 8], activation=activation, epochs=5, seed=1)
+    proba, label = session(model).run(None, {"features": X.astype(np.float32)})
+    assert np.max(np.abs(proba - model.predict_proba(X))) <= TOLERANCE
+    assert (label.astype(str) == model.predict(X).astype(str)).all()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_regressor_matches_glassnet(activation):
+    y = np.c_[np.sin(X[:, 0]) + 0.1 * X[:, 1], X[:, 2] - 0.01 * X[:, 3]]
+    model, _ = train(X, y, task="regression", layers=[16], activation=activation, epochs=5, seed=2)
+    (pred,) = session(model).run(None, {"features": X.astype(np.float32)})
+    assert pred.shape == (1000, 2)
+    assert np.max(np.abs(pred - model.predict(X))) <= TOLERANCE
+
+
+def test_integer_labels_and_shared_biases_float64_model():
+    from glassnet.core.model import Model, Standardizer
+    from glassnet.core.network import Network
+
+    net = Network([5, 4, 3], activation="tanh", loss="categorical_crossentropy", bias="shared", seed=0)
+    model = Model(net, "classification", [f"x{k}" for k in range(5)], "y", [3, 7, 9], Standardizer.fit(X))
+    proba, label = session(model).run(None, {"features": X.astype(np.float32)})
+    assert np.max(np.abs(proba - model.predict_proba(X))) <= TOLERANCE
+    assert label.dtype == np.int64 and set(label.tolist()) <= {3, 7, 9}
+
+
+def test_cli_export(tmp_path, capsys):
+    model, _ = train(X, LABELS, layers=[8], epochs=2)
+    path = tmp_path / "m.safetensors"
+    save_model(model, path)
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(path), "--onnx", str(out)]) == 0
+    s = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert [i.name for i in s.get_inputs()] == ["features"]
+    meta = json.loads(s.get_modelmeta().custom_metadata_map["glassnet"])
+    assert meta["classes"] == ["down", "left", "up"] and len(meta["feature_names"]) == 5
+    export_onnx(model, tmp_path / "again.onnx")
+    assert (tmp_path / "again.onnx").read_bytes() == out.read_bytes()
