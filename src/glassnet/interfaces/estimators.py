@@ -257,7 +257,7 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(size=(200, 3)); y = X @ [1.0, -2.0, 0.5] + 3
-    >>> reg = GlassRegressor(hidden_layer_sizes=(16,), max_iter=100, random_state=0).fit(X, y)
+    >>> reg = GlassRegressor(hidden_layer_sizes=(16,), max_iter=200, random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.95
     True
     """

@@ -42,67 +42,60 @@ def to_onnx(model: Model) -> Any:
     onnx = _onnx()
     from onnx import TensorProto, helper, numpy_helper
 
-    nodes = []
-    initializers = []
+    nodes: list[Any] = []
+    initializers: list[Any] = []
 
     def const(name: str, array: np.ndarray) -> str:
         initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
+    def op(kind: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        nodes.append(helper.make_node(kind, inputs, [output], **attributes))
+        return output
+
+    def f32(array: np.ndarray) -> np.ndarray:
+        return array.astype(np.float32)
+
     current = "features"
     if model.scaler is not None:
-        nodes.append(helper.make_node("Sub", [current, const("feature_mean", model.scaler.mean.astype(np.float32))],
-                                      ["centered"]))  # fmt: skip
-        nodes.append(helper.make_node("Div", ["centered", const("feature_scale",
-                                      model.scaler.scale.astype(np.float32))], ["standardized"]))  # fmt: skip
-        current = "standardized"
+        current = op("Sub", [current, const("feature_mean", f32(model.scaler.mean))], "centered")
+        current = op("Div", [current, const("feature_scale", f32(model.scaler.scale))], "standardized")
     net = model.network
     for l, layer in enumerate(net.layers):
         n = l + 1
-        nodes.append(
-            helper.make_node("MatMul", [current, const(f"W{n}", layer.W.astype(np.float32))], [f"xW{n}"])
-        )
-        z = f"xW{n}"
+        z = op("MatMul", [current, const(f"W{n}", f32(layer.W))], f"xW{n}")
         if layer.b is not None:
-            nodes.append(helper.make_node("Add", [z, const(f"b{n}", layer.b.astype(np.float32))], [f"z{n}"]))
-            z = f"z{n}"
+            z = op("Add", [z, const(f"b{n}", f32(layer.b))], f"z{n}")
         act = layer.activation
-        a = f"a{n}"
         if act.name == "softmax":
-            nodes.append(helper.make_node("Softmax", [z], [a], axis=-1))
+            current = op("Softmax", [z], f"a{n}", axis=-1)
         elif act.name == "leaky_relu":
-            nodes.append(helper.make_node("LeakyRelu", [z], [a], alpha=float(getattr(act, "alpha", 0.01))))
+            current = op("LeakyRelu", [z], f"a{n}", alpha=float(getattr(act, "alpha", 0.01)))
         else:
-            nodes.append(helper.make_node(ONNX_ACTIVATIONS[act.name], [z], [a]))
-        current = a
+            current = op(ONNX_ACTIVATIONS[act.name], [z], f"a{n}")
     batch = "batch"
     if model.task == "classification":
         assert model.classes is not None
-        nodes.append(helper.make_node("Identity", [current], ["probabilities"]))
-        nodes.append(helper.make_node("ArgMax", ["probabilities"], ["class_index"], axis=1, keepdims=0))
+        op("Identity", [current], "probabilities")
+        op("ArgMax", ["probabilities"], "class_index", axis=1, keepdims=0)
         if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in model.classes):
-            labels = np.asarray(model.classes, dtype=np.int64)
             label_type = TensorProto.INT64
-            initializers.append(numpy_helper.from_array(labels, "classes"))
+            const("classes", np.asarray(model.classes, dtype=np.int64))
         else:
             label_type = TensorProto.STRING
-            initializers.append(helper.make_tensor("classes", TensorProto.STRING, [len(model.classes)],
-                                                   [str(c).encode() for c in model.classes]))  # fmt: skip
-        nodes.append(helper.make_node("Gather", ["classes", "class_index"], ["label"], axis=0))
+            names: list[Any] = [str(c).encode() for c in model.classes]
+            initializers.append(helper.make_tensor("classes", TensorProto.STRING, [len(names)], names))
+        op("Gather", ["classes", "class_index"], "label", axis=0)
         outputs = [
             helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, len(model.classes)]),
             helper.make_tensor_value_info("label", label_type, [batch]),
         ]
     else:
         target = model.target_scaler
-        out = current
         if target is not None:
-            nodes.append(helper.make_node("Mul", [out, const("target_scale", target.scale.astype(np.float32))],
-                                          ["scaled"]))  # fmt: skip
-            nodes.append(helper.make_node("Add", ["scaled", const("target_mean", target.mean.astype(np.float32))],
-                                          ["unscaled"]))  # fmt: skip
-            out = "unscaled"
-        nodes.append(helper.make_node("Identity", [out], ["predictions"]))
+            current = op("Mul", [current, const("target_scale", f32(target.scale))], "scaled")
+            current = op("Add", [current, const("target_mean", f32(target.mean))], "unscaled")
+        op("Identity", [current], "predictions")
         outputs = [helper.make_tensor_value_info("predictions", TensorProto.FLOAT, [batch, net.sizes[-1]])]
     graph = helper.make_graph(
         nodes, "glassnet",
