@@ -12,3 +12,8 @@ from .core.training import FitResult, fit
 
 __all__ = ["SGD", "FitResult", "GlassnetError", "Network", "fit"]
 __version__ = "0.1.0"
+
+if "IPython" in __import__("sys").modules:  # inside Jupyter/IPython: draw networks and traces
+    from .interfaces.notebook import register as _register
+
+    _register()

@@ -109,8 +109,11 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
         else f"{p['name']} = {fmt(p['old'])}   (bias of {', '.join(p['targets'])})"
         for p in params
     ]
-    init.insert(0, "inputs: " + ", ".join(f"{k} = {fmt(v)}" for k, v in d["inputs"].items()))
-    init.insert(1, "targets: " + ", ".join(f"{k} = {fmt(v)}" for k, v in d["targets"].items()))
+    init = (
+        [f"{k} = {fmt(v)}   (input)" for k, v in d["inputs"].items()]
+        + [f"target_{k} = {fmt(v)}" for k, v in d["targets"].items()]
+        + init
+    )
 
     # 2. forward
     forward = []
