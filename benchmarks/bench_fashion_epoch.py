@@ -82,9 +82,12 @@ def make_torch(X: np.ndarray, y: np.ndarray) -> Any:
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(784, 256),
+        torch.nn.ReLU(),
+        torch.nn.Linear(256, 128),
+        torch.nn.ReLU(),
         torch.nn.Linear(128, 10),
-    )  # fmt: skip
+    )
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -108,9 +111,16 @@ def make_sklearn(X: np.ndarray, y: np.ndarray) -> Any:
     from sklearn.neural_network import MLPClassifier
 
     clf = MLPClassifier(
-        hidden_layer_sizes=SIZES[1:-1], solver="sgd", momentum=0.0, alpha=0.0, learning_rate_init=LR,
-        batch_size=BATCH, max_iter=1, shuffle=True, random_state=0,
-    )  # fmt: skip
+        hidden_layer_sizes=SIZES[1:-1],
+        solver="sgd",
+        momentum=0.0,
+        alpha=0.0,
+        learning_rate_init=LR,
+        batch_size=BATCH,
+        max_iter=1,
+        shuffle=True,
+        random_state=0,
+    )
 
     def epoch() -> None:
         with warnings.catch_warnings():
@@ -227,14 +237,18 @@ def main() -> None:
         f"glassnet / matmul floor = {ratio['matmul_floor']:.2f} (target <= 1.6), "
         f"memory glassnet {peak['glassnet']:.0f} MB vs torch {peak['torch']:.0f} MB (target: below)"
     )
-    print(json.dumps({
-        "glassnet_s": round(median["glassnet"], 4),
-        "torch_s": round(median["torch"], 4),
-        "sklearn_s": round(median["sklearn"], 4),
-        "matmul_floor_s": round(median["matmul_floor"], 4),
-        "glassnet_rss_mb": round(peak["glassnet"], 1),
-        "torch_rss_mb": round(peak["torch"], 1),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "glassnet_s": round(median["glassnet"], 4),
+                "torch_s": round(median["torch"], 4),
+                "sklearn_s": round(median["sklearn"], 4),
+                "matmul_floor_s": round(median["matmul_floor"], 4),
+                "glassnet_rss_mb": round(peak["glassnet"], 1),
+                "torch_rss_mb": round(peak["torch"], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -103,21 +103,24 @@ def test_gradcheck_fails_on_a_broken_backward(capsys, monkeypatch):
     assert "FAILED" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, words", [
-    (["explain", "--layers", "3,0,2"], "--layers"),
-    (["explain", "--layers", "a,b"], "'a,b'"),
-    (["explain", "--activation", "sigmod"], "sigmod"),
-    (["explain", "--loss", "hinge"], "hinge"),
-    (["explain", "--lr", "0"], "'0'"),
-    (["explain", "--lr", "nan"], "'nan'"),
-    (["explain", "--input", "1,2,3"], "(1, 3)"),
-    (["explain", "--input", "1,x"], "'1,x'"),
-    (["explain", "--target", "inf,1"], "'inf,1'"),
-    (["demo", "--iterations", "-5"], "'-5'"),
-    (["gradcheck", "--batch", "0"], "'0'"),
-    (["nonsense"], "nonsense"),
-    ([], "required"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["explain", "--layers", "3,0,2"], "--layers"),
+        (["explain", "--layers", "a,b"], "'a,b'"),
+        (["explain", "--activation", "sigmod"], "sigmod"),
+        (["explain", "--loss", "hinge"], "hinge"),
+        (["explain", "--lr", "0"], "'0'"),
+        (["explain", "--lr", "nan"], "'nan'"),
+        (["explain", "--input", "1,2,3"], "(1, 3)"),
+        (["explain", "--input", "1,x"], "'1,x'"),
+        (["explain", "--target", "inf,1"], "'inf,1'"),
+        (["demo", "--iterations", "-5"], "'-5'"),
+        (["gradcheck", "--batch", "0"], "'0'"),
+        (["nonsense"], "nonsense"),
+        ([], "required"),
+    ],
+)
 def test_bad_input_is_one_error_line_and_status_2(args, words):
     status, out, err = run(*args)
     assert status == 2

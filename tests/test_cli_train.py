@@ -36,8 +36,28 @@ def test_train_evaluate_predict_round_trip(csv_files, capsys):
     train_csv, test_csv, folder = csv_files
     model = str(folder / "m.safetensors")
     plot = str(folder / "curves.png")
-    assert main(["train", train_csv, "--target", "species", "--test", test_csv, "--layers", "16",
-                 "--epochs", "30", "--save", model, "--plot", plot, "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                train_csv,
+                "--target",
+                "species",
+                "--test",
+                test_csv,
+                "--layers",
+                "16",
+                "--epochs",
+                "30",
+                "--save",
+                model,
+                "--plot",
+                plot,
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["test_accuracy"] > 0.9 and len(out["history"]) == 30
     assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(out["history"][-1])
@@ -83,20 +103,25 @@ def test_named_dataset_with_plot_of_the_decision_boundary(tmp_path, capsys):
 
 def test_fashion_mnist_short_run(capsys):
     """A few epochs on the official split: a loose floor that a broken engine cannot reach."""
-    assert main(["train", "fashion-mnist", "--layers", "64", "--epochs", "2", "--batch-size", "128",
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(["train", "fashion-mnist", "--layers", "64", "--epochs", "2", "--batch-size", "128", "--json"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["test_accuracy"] > 0.80
 
 
-@pytest.mark.parametrize("text, words", [
-    ("a,b,y\n1,x,0\n2,3,1\n", "non-numeric value 'x' in feature column 'b' at line 2"),
-    ("a,b,y\n1,,0\n2,3,1\n", "missing value in column 'b'"),
-    ("", "is empty"),
-    ("a,b,y\n1,2,0\n2,3,0\n", "single class"),
-    ("a,b,y\n1,nan,0\n2,3,1\n", "missing value"),
-    ("a,b,y\n1,inf,0\n2,3,1\n", "not finite"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("a,b,y\n1,x,0\n2,3,1\n", "non-numeric value 'x' in feature column 'b' at line 2"),
+        ("a,b,y\n1,,0\n2,3,1\n", "missing value in column 'b'"),
+        ("", "is empty"),
+        ("a,b,y\n1,2,0\n2,3,0\n", "single class"),
+        ("a,b,y\n1,nan,0\n2,3,1\n", "missing value"),
+        ("a,b,y\n1,inf,0\n2,3,1\n", "not finite"),
+    ],
+)
 def test_bad_csvs_are_one_error_line(tmp_path, text, words):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -137,8 +162,20 @@ def test_divergence_stops_and_never_overwrites_the_model(tmp_path):
     np.savetxt(path, np.c_[X, X @ [1e3, -1e3]], delimiter=",", header="a,b,y", comments="")
     model = tmp_path / "m.safetensors"
     model.write_bytes(b"previous model")
-    status, _, err = run("train", str(path), "--task", "regression", "--optimizer", "sgd", "--lr", "1e6",
-                         "--epochs", "20", "--save", str(model))  # fmt: skip
+    status, _, err = run(
+        "train",
+        str(path),
+        "--task",
+        "regression",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "20",
+        "--save",
+        str(model),
+    )
     assert status == 2
     assert (
         "diverged in epoch 1" in err and "lower learning rate" in err and "no model file was written" in err

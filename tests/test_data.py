@@ -29,17 +29,20 @@ def test_csv_target_defaults_to_the_last_column(tmp_path):
     assert table.target_name == "y" and table.feature_names == ["a", "b"]
 
 
-@pytest.mark.parametrize("text, match", [
-    ("", "empty"),
-    ("a,b,y\n", "no data rows"),
-    ("a,b,y\n1,x,0\n", "non-numeric value 'x' in feature column 'b' at line 2"),
-    ("a,b,y\n1,,0\n", "missing value in column 'b' at line 2"),
-    ("a,b,y\n1,NA,0\n", "missing value in column 'b' at line 2"),
-    ("a,b,y\n1,2,\n", "missing value in target column 'y' at line 2"),
-    ("a,b,y\n1,inf,0\n", "not finite"),
-    ("a,b,y\n1,2\n", "line 2: expected 3 fields, found 2"),
-    ("a,a,y\n1,2,3\n", "distinct"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("", "empty"),
+        ("a,b,y\n", "no data rows"),
+        ("a,b,y\n1,x,0\n", "non-numeric value 'x' in feature column 'b' at line 2"),
+        ("a,b,y\n1,,0\n", "missing value in column 'b' at line 2"),
+        ("a,b,y\n1,NA,0\n", "missing value in column 'b' at line 2"),
+        ("a,b,y\n1,2,\n", "missing value in target column 'y' at line 2"),
+        ("a,b,y\n1,inf,0\n", "not finite"),
+        ("a,b,y\n1,2\n", "line 2: expected 3 fields, found 2"),
+        ("a,a,y\n1,2,3\n", "distinct"),
+    ],
+)
 def test_bad_csvs(tmp_path, text, match):
     with pytest.raises(GlassnetError, match=match):
         read_csv(write(tmp_path, text))

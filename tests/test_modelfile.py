@@ -83,14 +83,17 @@ def corrupt_metadata(data: bytes, change) -> bytes:
     return struct.pack("<Q", len(new)) + new + data[8 + n :]
 
 
-@pytest.mark.parametrize("change, match", [
-    (lambda d: d.update(format_version=99), "newer glassnet"),
-    (lambda d: d.update(format="other"), "format is 'other'"),
-    (lambda d: d["architecture"].update(sizes=[3, 9, 4, 2]), "shape"),
-    (lambda d: d["architecture"].update(dtype="float64"), "dtype"),
-    (lambda d: d.update(classes=["a"]), "classes"),
-    (lambda d: d["architecture"].update(activations=["relu", "evil", "softmax"]), "activations"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda d: d.update(format_version=99), "newer glassnet"),
+        (lambda d: d.update(format="other"), "format is 'other'"),
+        (lambda d: d["architecture"].update(sizes=[3, 9, 4, 2]), "shape"),
+        (lambda d: d["architecture"].update(dtype="float64"), "dtype"),
+        (lambda d: d.update(classes=["a"]), "classes"),
+        (lambda d: d["architecture"].update(activations=["relu", "evil", "softmax"]), "activations"),
+    ],
+)
 def test_metadata_that_does_not_match_is_rejected(classifier, change, match):
     model, _ = classifier
     with pytest.raises(ModelFileError, match=match):

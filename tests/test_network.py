@@ -13,11 +13,14 @@ def test_weights_are_shaped_inputs_by_units():
     assert [layer.b.shape for layer in net.layers] == [(5,), (2,)]
 
 
-@pytest.mark.parametrize("bias, shapes, names", [
-    ("per_neuron", [(2,), (2,)], ["b1", "b2", "b3", "b4"]),
-    ("shared", [(1,), (1,)], ["b1", "b2"]),
-    ("none", [None, None], []),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "bias, shapes, names",
+    [
+        ("per_neuron", [(2,), (2,)], ["b1", "b2", "b3", "b4"]),
+        ("shared", [(1,), (1,)], ["b1", "b2"]),
+        ("none", [None, None], []),
+    ],
+)
 def test_bias_modes(bias, shapes, names):
     net = Network([2, 2, 2], bias=bias)
     assert [None if layer.b is None else layer.b.shape for layer in net.layers] == shapes
@@ -69,30 +72,36 @@ def test_step_never_mutates_the_callers_arrays():
     np.testing.assert_array_equal(t, [[0.01, 0.99]])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"sizes": [2, 0, 1]}, r"sizes=\[2, 0, 1\]"),
-    ({"sizes": [3]}, "at least an input and an output"),
-    ({"sizes": [2, 2.5, 1]}, "integers"),
-    ({"sizes": [2, 2], "activation": "sigmod"}, "unknown activation 'sigmod'"),
-    ({"sizes": [2, 2], "loss": "hinge"}, "unknown loss 'hinge'"),
-    ({"sizes": [2, 2], "bias": "some"}, "unknown bias mode 'some'"),
-    ({"sizes": [2, 2], "init": "zeros"}, "unknown initializer 'zeros'"),
-    ({"sizes": [2, 2], "dtype": "int32"}, "unsupported dtype"),
-    ({"sizes": [2, 2, 2], "activation": ["tanh", "relu"]}, "one hidden activation per hidden layer"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"sizes": [2, 0, 1]}, r"sizes=\[2, 0, 1\]"),
+        ({"sizes": [3]}, "at least an input and an output"),
+        ({"sizes": [2, 2.5, 1]}, "integers"),
+        ({"sizes": [2, 2], "activation": "sigmod"}, "unknown activation 'sigmod'"),
+        ({"sizes": [2, 2], "loss": "hinge"}, "unknown loss 'hinge'"),
+        ({"sizes": [2, 2], "bias": "some"}, "unknown bias mode 'some'"),
+        ({"sizes": [2, 2], "init": "zeros"}, "unknown initializer 'zeros'"),
+        ({"sizes": [2, 2], "dtype": "int32"}, "unsupported dtype"),
+        ({"sizes": [2, 2, 2], "activation": ["tanh", "relu"]}, "one hidden activation per hidden layer"),
+    ],
+)
 def test_bad_construction(kwargs, match):
     with pytest.raises(GlassnetError, match=match):
         Network(**kwargs)
 
 
-@pytest.mark.parametrize("x, t, match", [
-    ([[0.1, 0.2, 0.3]], [[0.0, 1.0]], r"input of shape \(batch, 2\).*\(1, 3\)"),
-    ([[0.1, 0.2]], [[0.0]], r"target of shape \(batch, 2\).*\(1, 1\)"),
-    ([[0.1, np.nan]], [[0.0, 1.0]], "input contains NaN or inf"),
-    ([[0.1, 0.2]], [[np.inf, 1.0]], "target contains NaN or inf"),
-    ([["a", "b"]], [[0.0, 1.0]], "input must be numeric"),
-    ([[0.1, 0.2], [0.3, 0.4]], [[0.0, 1.0]], "differ in batch size"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "x, t, match",
+    [
+        ([[0.1, 0.2, 0.3]], [[0.0, 1.0]], r"input of shape \(batch, 2\).*\(1, 3\)"),
+        ([[0.1, 0.2]], [[0.0]], r"target of shape \(batch, 2\).*\(1, 1\)"),
+        ([[0.1, np.nan]], [[0.0, 1.0]], "input contains NaN or inf"),
+        ([[0.1, 0.2]], [[np.inf, 1.0]], "target contains NaN or inf"),
+        ([["a", "b"]], [[0.0, 1.0]], "input must be numeric"),
+        ([[0.1, 0.2], [0.3, 0.4]], [[0.0, 1.0]], "differ in batch size"),
+    ],
+)
 def test_bad_examples(x, t, match):
     with pytest.raises(GlassnetError, match=match):
         Network([2, 2, 2]).step(x, t, 0.5)

@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory):
     pytest.importorskip("build")
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-                   check=True, capture_output=True, timeout=600)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     (path,) = out.glob("glassnet-*.whl")
     return path
 
@@ -36,13 +40,27 @@ def test_wheel_installs_into_a_fresh_venv_and_runs_the_demo(wheel, tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     bin_dir = venv / "bin"
-    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    str(wheel)], check=True, timeout=600)  # fmt: skip
-    where = subprocess.run([str(bin_dir / "python"), "-c", "import glassnet; print(glassnet.__file__)"],
-                           check=True, capture_output=True, text=True, cwd=tmp_path).stdout  # fmt: skip
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        check=True,
+        timeout=600,
+    )
+    where = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import glassnet; print(glassnet.__file__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    ).stdout
     assert str(venv) in where  # the wheel's copy, not this checkout
-    run = subprocess.run([str(bin_dir / "glassnet"), "demo", "--iterations", "10000", "--json"],
-                         check=True, capture_output=True, text=True, cwd=tmp_path, timeout=300)  # fmt: skip
+    run = subprocess.run(
+        [str(bin_dir / "glassnet"), "demo", "--iterations", "10000", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     result = json.loads(run.stdout)
     assert result["updates"] == 10000
     assert abs(result["E_total"] - 3.51018778297885e-05) < 1e-12

@@ -93,9 +93,15 @@ def test_trace_json_keeps_full_precision(trace):
 def test_names_follow_the_worked_example(trace):
     w = {p.name: (p.source, p.targets[0]) for p in trace.parameters if p.kind == "weight"}
     assert w == {
-        "w1": ("i1", "h1"), "w2": ("i2", "h1"), "w3": ("i1", "h2"), "w4": ("i2", "h2"),
-        "w5": ("h1", "o1"), "w6": ("h2", "o1"), "w7": ("h1", "o2"), "w8": ("h2", "o2"),
-    }  # fmt: skip
+        "w1": ("i1", "h1"),
+        "w2": ("i2", "h1"),
+        "w3": ("i1", "h2"),
+        "w4": ("i2", "h2"),
+        "w5": ("h1", "o1"),
+        "w6": ("h2", "o1"),
+        "w7": ("h1", "o2"),
+        "w8": ("h2", "o2"),
+    }
     assert trace.parameter("b1").targets == ["h1", "h2"]
     assert trace.parameter("b2").targets == ["o1", "o2"]
 

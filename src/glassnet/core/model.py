@@ -221,23 +221,42 @@ def train(
     )
     lr = lr if lr is not None else (1e-3 if optimizer == "adam" else 0.01)
     settings: dict[str, Any] = {
-        "layers": list(layers), "activation": activation, "optimizer": optimizer, "lr": lr,
+        "layers": list(layers),
+        "activation": activation,
+        "optimizer": optimizer,
+        "lr": lr,
         "batch_size": batch_size,
-        "epochs": epochs, "dropout": dropout, "weight_decay": weight_decay, "schedule": schedule,
-        "validation_split": validation_split, "patience": patience, "standardize": standardize,
-        "dtype": dtype, "seed": seed,
-    }  # fmt: skip
+        "epochs": epochs,
+        "dropout": dropout,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "validation_split": validation_split,
+        "patience": patience,
+        "standardize": standardize,
+        "dtype": dtype,
+        "seed": seed,
+    }
     model = Model(net, task, names, target_name, classes, scaler, target_scaler, settings)
     Xt = model._inputs(X[train_rows])
     Tt = model.encode_targets(y_arr[train_rows])
     validation = (model._inputs(X[val_rows]), model.encode_targets(y_arr[val_rows])) if n_val else None
     opt = make_optimizer(optimizer, lr, weight_decay=weight_decay)
     result = fit(
-        net, Xt, Tt, opt,
-        epochs=epochs, batch_size=batch_size, shuffle=True, seed=seed, patience=patience,
-        validation=validation, classification=task == "classification",
-        schedule=make_schedule(schedule, epochs), on_batch=on_batch, on_epoch=on_epoch,
-    )  # fmt: skip
+        net,
+        Xt,
+        Tt,
+        opt,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        seed=seed,
+        patience=patience,
+        validation=validation,
+        classification=task == "classification",
+        schedule=make_schedule(schedule, epochs),
+        on_batch=on_batch,
+        on_epoch=on_epoch,
+    )
     model.history = [
         {
             k: v

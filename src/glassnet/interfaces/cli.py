@@ -115,6 +115,16 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535; received: {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535; received: {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -296,16 +306,19 @@ def _train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, 
 
     def on_batch(epoch: int, batch: int, loss: float) -> None:
         if batch % 8 == 0 or batch == batches:
-            progress.update(task, completed=(epoch - 1) * batches + batch, epoch=epoch, batch=batch,
-                            loss=f"{loss:.4f}")  # fmt: skip
+            progress.update(
+                task, completed=(epoch - 1) * batches + batch, epoch=epoch, batch=batch, loss=f"{loss:.4f}"
+            )
 
     def on_epoch(info: EpochInfo) -> None:
         acc = info.val_accuracy if info.val_accuracy is not None else info.accuracy
         progress.update(
-            task, completed=info.epoch * batches, loss=f"{info.loss:.4f}",
+            task,
+            completed=info.epoch * batches,
+            loss=f"{info.loss:.4f}",
             val_loss="-" if info.val_loss is None else f"{info.val_loss:.4f}",
             acc="-" if acc is None else f"{acc:.2%}",
-        )  # fmt: skip
+        )
 
     return progress, on_batch, on_epoch
 
@@ -345,20 +358,39 @@ def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with progress:
         model, result = train_model(
-            train_part.X, train_part.y, task=dataset.task, feature_names=train_part.feature_names,
-            target_name=train_part.target_name, layers=args.layers, activation=args.activation,
-            optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size, epochs=args.epochs,
-            dropout=args.dropout, weight_decay=args.weight_decay, schedule=args.schedule,
-            validation_split=args.validation_split, patience=args.patience, dtype=args.dtype, seed=args.seed,
-            on_batch=on_batch, on_epoch=on_epoch,
-        )  # fmt: skip
+            train_part.X,
+            train_part.y,
+            task=dataset.task,
+            feature_names=train_part.feature_names,
+            target_name=train_part.target_name,
+            layers=args.layers,
+            activation=args.activation,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            dropout=args.dropout,
+            weight_decay=args.weight_decay,
+            schedule=args.schedule,
+            validation_split=args.validation_split,
+            patience=args.patience,
+            dtype=args.dtype,
+            seed=args.seed,
+            on_batch=on_batch,
+            on_epoch=on_epoch,
+        )
     seconds = time.perf_counter() - started
     if result.reason == "diverged":
         raise GlassnetError(result.message + "; no model file was written")
     summary: dict[str, Any] = {
-        "dataset": dataset.name, "task": dataset.task, "epochs": result.epochs, "stopped": result.reason,
-        "message": result.message, "train_seconds": round(seconds, 3), "parameters": _count_params(model),
-    }  # fmt: skip
+        "dataset": dataset.name,
+        "task": dataset.task,
+        "epochs": result.epochs,
+        "stopped": result.reason,
+        "message": result.message,
+        "train_seconds": round(seconds, 3),
+        "parameters": _count_params(model),
+    }
     test_report = None
     if dataset.test is not None:
         test_report = _report(model, dataset.test, args.test or args.data)
@@ -373,9 +405,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.plot is not None:
         points = dataset.test or train_part
         plot_training(
-            model, args.plot, points.X if points.X.shape[1] == 2 else None, points.y,
+            model,
+            args.plot,
+            points.X if points.X.shape[1] == 2 else None,
+            points.y,
             test_report.get("confusion_matrix") if test_report else None,
-        )  # fmt: skip
+        )
         summary["plot"] = args.plot
     summary["history"] = model.history
     if args.json:
@@ -424,14 +459,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     console = _console()
     if model.task == "regression":
-        console.print(f"{len(table.y):,} examples: MSE {report['mse']:.6g}, MAE {report['mae']:.6g}, "
-                      f"R^2 {report['r2']:.4f}")  # fmt: skip
+        console.print(
+            f"{len(table.y):,} examples: MSE {report['mse']:.6g}, MAE {report['mae']:.6g}, "
+            f"R^2 {report['r2']:.4f}"
+        )
         return 0
     console.print(f"accuracy {report['accuracy']:.2%} on {len(table.y):,} examples")
     per_class = RichTable("class", "precision", "recall", "F1", "support")
     for row in report["per_class"]:
-        per_class.add_row(escape(str(row["label"])), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
-                          f"{row['f1']:.3f}", str(row["support"]))  # fmt: skip
+        per_class.add_row(
+            escape(str(row["label"])),
+            f"{row['precision']:.3f}",
+            f"{row['recall']:.3f}",
+            f"{row['f1']:.3f}",
+            str(row["support"]),
+        )
     console.print(per_class)
     labels = [escape(str(c)) for c in report["labels"]]
     matrix = RichTable("true \\ predicted", *labels, title="confusion matrix")
@@ -468,6 +510,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     _check_save_path(args.onnx)
     export_onnx(model, args.onnx)
     print(f"wrote {args.onnx}: inputs 'features' (batch, {len(model.feature_names)}) float32")
+    return 0
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from .web.app import create_app
+    except ImportError:
+        raise GlassnetError("the explorer needs FastAPI and uvicorn: pip install 'glassnet[web]'") from None
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
+    print(f"glassnet explorer on {url} (Ctrl-C to stop)")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"note: listening on {args.host}, so other machines can reach it; the default is 127.0.0.1")
+    if not args.no_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    try:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    except OSError as exc:
+        raise GlassnetError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     return 0
 
 
@@ -561,6 +626,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("model")
     export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX file")
     export.set_defaults(func=cmd_export)
+
+    explore = sub.add_parser("explore", help="a local web page to step through training")
+    explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    explore.add_argument("--port", type=_port, default=8000)
+    explore.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    explore.set_defaults(func=cmd_explore)
     return parser
 
 

@@ -26,10 +26,23 @@ from glassnet.core.errors import GlassnetError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
-SKLEARN_SETS = {"iris": "load_iris", "digits": "load_digits", "wine": "load_wine",
-                "breast-cancer": "load_breast_cancer"}  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+SKLEARN_SETS = {
+    "iris": "load_iris",
+    "digits": "load_digits",
+    "wine": "load_wine",
+    "breast-cancer": "load_breast_cancer",
+}
 GENERATED_SETS = ("xor", "moons", "circles", "spirals")
 DATASETS = ("fashion-mnist", *SKLEARN_SETS, *GENERATED_SETS)
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
@@ -90,29 +103,43 @@ def read_csv(path: str | os.PathLike[str], target: str | None = None, require_ta
         raise GlassnetError(f"{str(path)!r} is not UTF-8 text; expected a CSV file") from None
     except (OSError, csv.Error) as exc:
         raise GlassnetError(f"cannot read {str(path)!r}: {exc}") from None
+    return parse_csv(rows, str(path), target, require_target)
+
+
+def read_csv_text(text: str, target: str | None = None, source: str = "the uploaded CSV") -> Table:
+    """Like ``read_csv``, from the text of a CSV file (an upload)."""
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as exc:
+        raise GlassnetError(f"cannot read {source}: {exc}") from None
+    return parse_csv(rows, source, target, True)
+
+
+def parse_csv(rows: list[list[str]], source: str, target: str | None, require_target: bool) -> Table:
+    """The checks and conversions shared by ``read_csv`` and ``read_csv_text``."""
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
-        raise GlassnetError(f"{str(path)!r} is empty; expected a header row and data rows")
+        raise GlassnetError(f"{source!r} is empty; expected a header row and data rows")
     header = [h.strip() for h in rows[0]]
     if len(set(header)) != len(header) or any(not h for h in header):
-        raise GlassnetError(f"{str(path)!r}: the header needs distinct, non-empty column names; got {header}")
+        raise GlassnetError(f"{source!r}: the header needs distinct, non-empty column names; got {header}")
     body = rows[1:]
     if not body:
-        raise GlassnetError(f"{str(path)!r} has a header but no data rows")
+        raise GlassnetError(f"{source!r} has a header but no data rows")
     for i, row in enumerate(body, start=2):
         if len(row) != len(header):
-            raise GlassnetError(f"{str(path)!r} line {i}: expected {len(header)} fields, found {len(row)}")
+            raise GlassnetError(f"{source!r} line {i}: expected {len(header)} fields, found {len(row)}")
     if target is None:
         target_index: int | None = len(header) - 1 if require_target else None
     elif target in header:
         target_index = header.index(target)
     elif require_target:
-        raise GlassnetError(f"no column named {target!r} in {str(path)!r}; columns are {', '.join(header)}")
+        raise GlassnetError(f"no column named {target!r} in {source!r}; columns are {', '.join(header)}")
     else:
         target_index = None
     features = [k for k in range(len(header)) if k != target_index]
     if not features:
-        raise GlassnetError(f"{str(path)!r} has no feature columns besides the target")
+        raise GlassnetError(f"{source!r} has no feature columns besides the target")
     X = np.empty((len(body), len(features)))
     for i, row in enumerate(body):
         for j, k in enumerate(features):

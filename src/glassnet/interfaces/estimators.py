@@ -115,11 +115,19 @@ class _GlassEstimator(BaseEstimator):
         validation = (model._inputs(X[val]), model.encode_targets(y[val])) if n_val else None
         patience = self.n_iter_no_change if self.early_stopping and validation is not None else None
         result = fit(
-            model.network, Xt, Tt, self.optimizer_,
-            epochs=epochs, batch_size=min(self.batch_size, len(tr)), shuffle=True, seed=seed,
-            patience=patience, validation=validation, classification=self._task == "classification",
+            model.network,
+            Xt,
+            Tt,
+            self.optimizer_,
+            epochs=epochs,
+            batch_size=min(self.batch_size, len(tr)),
+            shuffle=True,
+            seed=seed,
+            patience=patience,
+            validation=validation,
+            classification=self._task == "classification",
             schedule=make_schedule(self.schedule, epochs),
-        )  # fmt: skip
+        )
         if result.reason == "diverged":
             raise ValueError(result.message)
         for info in result.history:
@@ -153,8 +161,14 @@ class _GlassEstimator(BaseEstimator):
     # ------------------------------------------------------------------------------------------ API
     def fit(self, X: Any, y: Any) -> Any:
         """Train for ``max_iter`` epochs (fewer with early stopping); returns self."""
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=self._task == "regression",
-                             multi_output=self._task == "regression")  # fmt: skip
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            y_numeric=self._task == "regression",
+            multi_output=self._task == "regression",
+        )
         y = self._targets(y)
         seed = self._seed()
         if not (self.warm_start and hasattr(self, "model_")):
@@ -165,8 +179,15 @@ class _GlassEstimator(BaseEstimator):
     def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
         """One epoch over (X, y), continuing from the current state; returns self."""
         first = not hasattr(self, "model_")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=first, y_numeric=self._task == "regression",
-                             multi_output=self._task == "regression")  # fmt: skip
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=np.float64,
+            reset=first,
+            y_numeric=self._task == "regression",
+            multi_output=self._task == "regression",
+        )
         y = self._targets(y)
         seed = self._seed() + getattr(self, "n_iter_", 0)
         if first:
@@ -222,9 +243,14 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
         classes = self.classes_.tolist()
         net = Network(
-            [X.shape[1], *layers, len(classes)], activation=self.activation, output_activation="softmax",
-            loss="categorical_crossentropy", seed=seed, dtype=self.dtype, dropout=self.dropout,
-        )  # fmt: skip
+            [X.shape[1], *layers, len(classes)],
+            activation=self.activation,
+            output_activation="softmax",
+            loss="categorical_crossentropy",
+            seed=seed,
+            dtype=self.dtype,
+            dropout=self.dropout,
+        )
         names = [str(n) for n in getattr(self, "feature_names_in_", [f"x{k + 1}" for k in range(X.shape[1])])]
         return Model(net, "classification", names, "y", classes, Standardizer.fit(X), None, self._settings())
 
@@ -280,9 +306,14 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
         outputs = 1 if y.ndim == 1 else y.shape[1]
         self.n_outputs_ = outputs
         net = Network(
-            [X.shape[1], *layers, outputs], activation=self.activation, output_activation="identity",
-            loss="mse", seed=seed, dtype=self.dtype, dropout=self.dropout,
-        )  # fmt: skip
+            [X.shape[1], *layers, outputs],
+            activation=self.activation,
+            output_activation="identity",
+            loss="mse",
+            seed=seed,
+            dtype=self.dtype,
+            dropout=self.dropout,
+        )
         names = [str(n) for n in getattr(self, "feature_names_in_", [f"x{k + 1}" for k in range(X.shape[1])])]
         target = Standardizer.fit(y.reshape(len(y), -1))
         return Model(net, "regression", names, "y", None, Standardizer.fit(X), target, self._settings())

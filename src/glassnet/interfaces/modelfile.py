@@ -170,16 +170,19 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     assert isinstance(arch, dict)
     sizes = arch.get("sizes")
     _need(
-        isinstance(sizes, list) and 2 <= len(sizes) <= 64
+        isinstance(sizes, list)
+        and 2 <= len(sizes) <= 64
         and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 2**24 for s in sizes),
-        where, f"bad layer sizes {sizes!r}",
-    )  # fmt: skip
+        where,
+        f"bad layer sizes {sizes!r}",
+    )
     assert isinstance(sizes, list)
     acts = arch.get("activations")
     _need(
         isinstance(acts, list) and len(acts) == len(sizes) - 1 and all(a in ACTIVATIONS for a in acts),
-        where, f"bad activations {acts!r}",
-    )  # fmt: skip
+        where,
+        f"bad activations {acts!r}",
+    )
     assert isinstance(acts, list)
     _need(arch.get("bias") in BIAS_MODES, where, f"bad bias mode {arch.get('bias')!r}")
     _need(arch.get("dtype") in DTYPES, where, f"bad dtype {arch.get('dtype')!r}")
@@ -192,21 +195,27 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     names = doc.get("feature_names")
     _need(
         isinstance(names, list) and len(names) == sizes[0] and all(isinstance(n, str) for n in names),
-        where, "feature_names do not match the input size",
-    )  # fmt: skip
+        where,
+        "feature_names do not match the input size",
+    )
     assert isinstance(names, list)
     classes = doc.get("classes")
     if task == "classification":
         _need(
-            isinstance(classes, list) and len(classes) == sizes[-1]
+            isinstance(classes, list)
+            and len(classes) == sizes[-1]
             and all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in classes),
-            where, "classes do not match the output size",
-        )  # fmt: skip
+            where,
+            "classes do not match the output size",
+        )
     else:
         _need(classes is None, where, "a regressor has no classes")
     std = doc.get("standardization")
-    _need(isinstance(std, dict) and all(isinstance(std.get(k), bool) for k in ("features", "target")),
-          where, "bad standardization")  # fmt: skip
+    _need(
+        isinstance(std, dict) and all(isinstance(std.get(k), bool) for k in ("features", "target")),
+        where,
+        "bad standardization",
+    )
     assert isinstance(std, dict)
     training = doc.get("training", {})
     _need(isinstance(training, dict), where, "bad training record")
@@ -225,9 +234,15 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     tensors = _read_tensors(data, header, offset, expected, where)
 
     net = Network(
-        sizes, activation=acts[:-1], output_activation=acts[-1], loss=doc["loss"], bias=arch["bias"],
-        train_biases=arch["train_biases"], dtype=dtype, dropout=float(dropout),
-    )  # fmt: skip
+        sizes,
+        activation=acts[:-1],
+        output_activation=acts[-1],
+        loss=doc["loss"],
+        bias=arch["bias"],
+        train_biases=arch["train_biases"],
+        dtype=dtype,
+        dropout=float(dropout),
+    )
     net.set_weights([(tensors[f"layers.{l}.W"], tensors.get(f"layers.{l}.b")) for l in range(len(sizes) - 1)])
     scaler = (
         Standardizer(tensors["standardize.mean"], tensors["standardize.scale"]) if std["features"] else None
@@ -258,15 +273,24 @@ def _read_tensors(
     from safetensors.numpy import load
 
     names = set(header) - {"__metadata__"}
-    _need(names == set(expected), where,
-          f"tensors {sorted(names)[:6]} do not match the architecture's {sorted(expected)[:6]}")  # fmt: skip
+    _need(
+        names == set(expected),
+        where,
+        f"tensors {sorted(names)[:6]} do not match the architecture's {sorted(expected)[:6]}",
+    )
     for name, (shape, dtype) in expected.items():
         info = header[name]
         _need(isinstance(info, dict), where, f"bad entry for tensor {name!r}")
-        _need(SAFETENSORS_DTYPES.get(info.get("dtype")) == dtype, where,
-              f"tensor {name!r} has dtype {info.get('dtype')!r}, expected {dtype.name}")  # fmt: skip
-        _need(info.get("shape") == list(shape), where,
-              f"tensor {name!r} has shape {info.get('shape')!r}, expected {list(shape)}")  # fmt: skip
+        _need(
+            SAFETENSORS_DTYPES.get(info.get("dtype")) == dtype,
+            where,
+            f"tensor {name!r} has dtype {info.get('dtype')!r}, expected {dtype.name}",
+        )
+        _need(
+            info.get("shape") == list(shape),
+            where,
+            f"tensor {name!r} has shape {info.get('shape')!r}, expected {list(shape)}",
+        )
     try:
         tensors = load(data)
     except (SafetensorError, ValueError, OverflowError) as exc:

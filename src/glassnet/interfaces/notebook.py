@@ -101,8 +101,10 @@ def trace_html(trace: StepTrace | dict[str, Any]) -> str:
     out = ['<div class="glassnet-trace">']
     for s in sections(trace):
         out.append(f"<h4>Step {s.number}. {html.escape(s.title)}</h4>")
-        out.append('<table><thead><tr><th>quantity</th><th>formula</th><th>with numbers</th><th>value</th>'
-                   "</tr></thead><tbody>")  # fmt: skip
+        out.append(
+            "<table><thead><tr><th>quantity</th><th>formula</th><th>with numbers</th><th>value</th>"
+            "</tr></thead><tbody>"
+        )
         for line in s.lines:
             cells = "".join(f"<td><code>{html.escape(part)}</code></td>" for part in _split(line))
             out.append(f"<tr>{cells}</tr>")

@@ -98,10 +98,12 @@ def to_onnx(model: Model) -> Any:
         op("Identity", [current], "predictions")
         outputs = [helper.make_tensor_value_info("predictions", TensorProto.FLOAT, [batch, net.sizes[-1]])]
     graph = helper.make_graph(
-        nodes, "glassnet",
+        nodes,
+        "glassnet",
         [helper.make_tensor_value_info("features", TensorProto.FLOAT, [batch, net.sizes[0]])],
-        outputs, initializers,
-    )  # fmt: skip
+        outputs,
+        initializers,
+    )
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="glassnet")
     proto.ir_version = 8  # readable by every onnxruntime that knows opset 17
     proto.doc_string = f"glassnet {model.task} {net!r}"

@@ -1,0 +1,380 @@
+"""The explorer's server: a FastAPI app that trains small networks and sends their step traces to the page.
+
+Each browser tab creates its own session (its own network). The page renders the trace JSON it receives
+(``StepTrace.to_dict()``, the same as ``glassnet explain --json``); it never recomputes the maths.
+
+Safe by default: every request body is validated by a pydantic model; sizes are bounded (layers, neurons,
+steps per request, upload size, sessions kept); bad requests get a 4xx with a message, never a 500; the
+server reads no file beyond its own static assets (an uploaded CSV arrives as text in the request).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.examples import INPUTS, LEARNING_RATE, PARAMETERS, TARGETS
+from glassnet.core.model import Standardizer
+from glassnet.core.network import Network
+from glassnet.core.optimizers import SGD
+
+from ..data import generate, infer_task, read_csv_text
+
+STATIC = Path(__file__).parent / "static"
+MAX_SESSIONS = 64
+MAX_HIDDEN_LAYERS = 4
+MAX_NEURONS = 16
+MAX_STEPS_PER_REQUEST = 5000
+MAX_UPLOAD_CHARS = 100_000
+MAX_UPLOAD_ROWS = 2000
+MAX_UPLOAD_FEATURES = 8
+MAX_CLASSES = 8
+MAX_HISTORY = 2000
+SessionId = Annotated[str, PathParam(max_length=64)]
+DATASETS = ("worked-example", "xor", "moons", "circles", "spirals", "iris", "csv")
+
+
+class Settings(BaseModel):
+    """What the page's controls choose. Bounded so that one request cannot stall the server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Literal["worked-example", "xor", "moons", "circles", "spirals", "iris", "csv"] = "worked-example"
+    hidden_layers: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]], Field(max_length=MAX_HIDDEN_LAYERS)
+    ] = [2]
+    activation: Literal["sigmoid", "tanh", "relu", "leaky_relu", "identity"] = "sigmoid"
+    loss: Literal["half_sse", "mse", "binary_crossentropy", "categorical_crossentropy"] = "half_sse"
+    learning_rate: Annotated[float, Field(gt=0, le=10)] = LEARNING_RATE
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    bias: Literal["per_neuron", "shared", "frozen"] = "frozen"
+    csv: Annotated[str, Field(max_length=MAX_UPLOAD_CHARS)] | None = None
+    target: Annotated[str, Field(max_length=200)] | None = None
+
+
+class TrainRequest(BaseModel):
+    """Train ``steps`` single-example steps; with ``until_converged``, stop early once converged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] = 100
+    until_converged: bool = False
+    loss_tol: Annotated[float, Field(gt=0, le=10)] = 1e-3
+
+
+@dataclass
+class Session:
+    """One tab's network, data and progress."""
+
+    settings: Settings
+    net: Network
+    X: np.ndarray
+    T: np.ndarray
+    raw_X: np.ndarray
+    labels: list[Any]
+    classes: list[str]
+    scaler: Standardizer | None
+    rng: np.random.Generator
+    order: np.ndarray
+    position: int = 0
+    steps: int = 0
+    history: list[tuple[int, float]] = field(default_factory=list)
+    trace: dict[str, Any] | None = None
+    converged: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_example(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.position >= len(self.order):
+            self.order = self.rng.permutation(len(self.X)) if len(self.X) > 1 else self.order
+            self.position = 0
+        i = int(self.order[self.position])
+        self.position += 1
+        return self.X[i : i + 1], self.T[i : i + 1]
+
+    def full_loss(self) -> float:
+        return self.net.loss(self.net.predict(self.X), self.T)
+
+
+def _dataset(settings: Settings) -> tuple[np.ndarray, np.ndarray, list[Any], list[str], bool]:
+    """(raw features, targets, labels per row, class names, standardize?) for the chosen dataset."""
+    if settings.dataset == "worked-example":
+        return np.array([INPUTS]), np.array([TARGETS]), [], [], False
+    if settings.dataset == "xor":
+        X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+        y: list[Any] = [0, 1, 1, 0]
+    elif settings.dataset in ("moons", "circles", "spirals"):
+        table = generate(settings.dataset, n=200, seed=settings.seed)
+        X, y = table.X, table.y.tolist()
+    elif settings.dataset == "iris":
+        from sklearn.datasets import load_iris
+
+        bunch = load_iris()
+        X, y = bunch.data, [str(bunch.target_names[k]) for k in bunch.target]
+    else:
+        if not settings.csv:
+            raise GlassnetError("choose a CSV file to upload for the 'csv' dataset")
+        table = read_csv_text(settings.csv, settings.target)
+        if len(table.y) > MAX_UPLOAD_ROWS or table.X.shape[1] > MAX_UPLOAD_FEATURES:
+            raise GlassnetError(
+                f"the explorer takes at most {MAX_UPLOAD_ROWS} rows and {MAX_UPLOAD_FEATURES} feature "
+                "columns; "
+                f"the upload has {len(table.y)} rows and {table.X.shape[1]} feature columns"
+            )
+        if infer_task(table.y) == "regression":
+            values = np.asarray(table.y, dtype=np.float64).reshape(-1, 1)
+            target = Standardizer.fit(values)
+            return table.X, target.transform(values), [], [], True
+        X, y = table.X, table.y.tolist()
+    classes = sorted({str(v) for v in y})
+    if not 2 <= len(classes) <= MAX_CLASSES:
+        raise GlassnetError(f"the explorer needs 2 to {MAX_CLASSES} classes; the data has {len(classes)}")
+    index = {c: k for k, c in enumerate(classes)}
+    T = np.eye(len(classes))[[index[str(v)] for v in y]]
+    return np.asarray(X, dtype=np.float64), T, [str(v) for v in y], classes, settings.dataset != "xor"
+
+
+def new_session(settings: Settings) -> Session:
+    """Build the network and data a Settings describes (step 1: initialize)."""
+    raw_X, T, labels, classes, standardize = _dataset(settings)
+    scaler = Standardizer.fit(raw_X) if standardize else None
+    X = scaler.transform(raw_X) if scaler is not None else raw_X
+    sizes = [X.shape[1], *settings.hidden_layers, T.shape[1]]
+    worked = settings.dataset == "worked-example" and settings.hidden_layers == [2]
+    net = Network(
+        sizes,
+        activation=settings.activation,
+        loss=settings.loss,
+        bias="per_neuron" if settings.bias == "per_neuron" else "shared",
+        train_biases=settings.bias != "frozen",
+        init="uniform" if worked else "auto",
+        seed=settings.seed,
+    )
+    if worked and settings.bias != "per_neuron":
+        net.set_parameters(PARAMETERS)
+    rng = np.random.default_rng(settings.seed)
+    order = rng.permutation(len(X))
+    session = Session(settings, net, X, T, raw_X, labels, classes, scaler, rng, order)
+    session.history.append((0, session.full_loss()))
+    return session
+
+
+def state(session_id: str, s: Session) -> dict[str, Any]:
+    """Everything the page draws, as JSON."""
+    net = s.net
+    values = net.parameters()
+    return {
+        "session": session_id,
+        "settings": s.settings.model_dump(exclude={"csv"}),
+        "sizes": net.sizes,
+        "activations": [a.name for a in net.activations],
+        "names": net.neuron_names,
+        "parameters": [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "layer": r.layer + 1,
+                "source": r.source,
+                "targets": list(r.targets),
+                "value": values[r.name],
+            }
+            for r in net.parameter_refs
+        ],
+        "steps": s.steps,
+        "loss": s.history[-1][1],
+        "history": s.history[-MAX_HISTORY:],
+        "trace": s.trace,
+        "converged": s.converged,
+        "two_d": s.raw_X.shape[1] == 2 and bool(s.classes),
+        "examples": len(s.X),
+        "classes": s.classes,
+    }
+
+
+def train(s: Session, request: TrainRequest) -> None:
+    """Run single-example gradient-descent steps, a pass over the data at a time; the last step of each
+    pass is traced, so the page always shows the newest step. Stops early once converged if asked."""
+    opt = SGD(s.settings.learning_rate)
+    s.converged = None
+    remaining = request.steps
+    with np.errstate(over="ignore", invalid="ignore"):
+        while remaining > 0:
+            n = min(len(s.X), remaining)
+            before = [p.copy() for p in s.net._trainable]
+            for k in range(n):
+                x, t = s.next_example()
+                if k == n - 1:
+                    s.trace = s.net.traced_step(x, t, opt).to_dict()
+                elif not math.isfinite(s.net.train_step(x, t, opt)):
+                    raise GlassnetError(
+                        "the loss became NaN or inf (diverged): reset and lower the learning rate"
+                    )
+            remaining -= n
+            s.steps += n
+            loss = s.full_loss()
+            if not math.isfinite(loss):
+                raise GlassnetError(
+                    "the loss became NaN or inf (diverged): reset and lower the learning rate"
+                )
+            s.history.append((s.steps, loss))
+            moved = max(float(np.max(np.abs(p - q))) for p, q in zip(s.net._trainable, before, strict=True))
+            if request.until_converged and loss <= request.loss_tol:
+                s.converged = f"loss {loss:.6g} <= tolerance {request.loss_tol:g} after {s.steps} steps"
+                return
+            if request.until_converged and moved <= 1e-9:
+                s.converged = f"every weight has converged (none moved more than 1e-9) after {s.steps} steps"
+                return
+
+
+def boundary(s: Session, resolution: int) -> dict[str, Any]:
+    """Class-1 probability (2 classes) or predicted class index over a grid, in the raw feature space."""
+    if not (s.raw_X.shape[1] == 2 and s.classes):
+        raise GlassnetError("a decision boundary needs a dataset with 2 features and classes")
+    lo, hi = s.raw_X.min(axis=0), s.raw_X.max(axis=0)
+    pad = (hi - lo) * 0.1 + 1e-9
+    lo, hi = lo - pad, hi + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.c_[gx.ravel(), gy.ravel()]
+    Z = s.scaler.transform(grid) if s.scaler is not None else grid
+    out = s.net.predict(Z)
+    value = (
+        out[:, 1] / np.maximum(out.sum(axis=1), 1e-12)
+        if out.shape[1] == 2
+        else out.argmax(axis=1) / (out.shape[1] - 1)
+    )
+    return {
+        "x": [float(lo[0]), float(hi[0])],
+        "y": [float(lo[1]), float(hi[1])],
+        "resolution": resolution,
+        "values": np.round(value.reshape(resolution, resolution), 4).tolist(),
+        "points": [
+            [float(a), float(b), s.classes.index(c)] for (a, b), c in zip(s.raw_X, s.labels, strict=True)
+        ],
+    }
+
+
+def create_app() -> FastAPI:
+    """The explorer's FastAPI application."""
+    app = FastAPI(title="glassnet explorer", version="1", docs_url=None, redoc_url=None)
+    errors: dict[int | str, dict[str, Any]] = {
+        400: {"description": "bad input, with a message"},
+        404: {"description": "no such session"},
+    }
+    sessions: OrderedDict[str, Session] = OrderedDict()
+    registry_lock = threading.Lock()
+
+    def get(session_id: str) -> Session:
+        with registry_lock:
+            s = sessions.get(session_id)
+            if s is None:
+                raise HTTPException(
+                    404, f"no session {session_id!r}: it expired or never existed; reload the page"
+                )
+            sessions.move_to_end(session_id)
+            return s
+
+    @app.exception_handler(GlassnetError)
+    async def bad_input(request: Request, exc: GlassnetError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": list(map(str, e.get("loc", ()))),
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        message = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors)
+        return JSONResponse({"detail": message, "errors": errors}, status_code=422)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/options")
+    def options() -> dict[str, Any]:
+        """The choices the controls offer and the server's limits."""
+        return {
+            "datasets": list(DATASETS),
+            "activations": ["sigmoid", "tanh", "relu", "leaky_relu", "identity"],
+            "losses": ["half_sse", "mse", "binary_crossentropy", "categorical_crossentropy"],
+            "bias": ["per_neuron", "shared", "frozen"],
+            "limits": {
+                "hidden_layers": MAX_HIDDEN_LAYERS,
+                "neurons": MAX_NEURONS,
+                "steps": MAX_STEPS_PER_REQUEST,
+                "upload_chars": MAX_UPLOAD_CHARS,
+                "upload_rows": MAX_UPLOAD_ROWS,
+            },
+        }
+
+    @app.post("/api/sessions", status_code=201, responses=errors)
+    def create(settings: Settings) -> dict[str, Any]:
+        """Start a new network (one per browser tab)."""
+        s = new_session(settings)
+        session_id = secrets.token_urlsafe(12)
+        with registry_lock:
+            sessions[session_id] = s
+            while len(sessions) > MAX_SESSIONS:
+                sessions.popitem(last=False)
+        return state(session_id, s)
+
+    @app.get("/api/sessions/{session_id}", responses=errors)
+    def read(session_id: SessionId) -> dict[str, Any]:
+        """The session's current state."""
+        s = get(session_id)
+        return state(session_id, s)
+
+    @app.post("/api/sessions/{session_id}/step", responses=errors)
+    def step(session_id: SessionId) -> dict[str, Any]:
+        """One training step on the next example, fully traced."""
+        s = get(session_id)
+        with s.lock:
+            train(s, TrainRequest(steps=1))
+            return state(session_id, s)
+
+    @app.post("/api/sessions/{session_id}/train", responses=errors)
+    def train_many(session_id: SessionId, request: TrainRequest) -> dict[str, Any]:
+        """Up to ``steps`` steps (at most 5,000 per request); the last is traced."""
+        s = get(session_id)
+        with s.lock:
+            train(s, request)
+            return state(session_id, s)
+
+    @app.post("/api/sessions/{session_id}/reset", responses=errors)
+    def reset(session_id: SessionId) -> dict[str, Any]:
+        """Back to step 1 with the same settings."""
+        s = get(session_id)
+        fresh = new_session(s.settings)
+        with registry_lock:
+            sessions[session_id] = fresh
+        return state(session_id, fresh)
+
+    @app.get("/api/sessions/{session_id}/boundary", responses=errors)
+    def decision_boundary(
+        session_id: SessionId, resolution: Annotated[int, Query(ge=4, le=100)] = 40
+    ) -> dict[str, Any]:
+        """The decision boundary of a 2-D classifier as a grid of values in [0, 1], with the data points."""
+        s = get(session_id)
+        with s.lock:
+            return boundary(s, resolution)
+
+    return app

@@ -1,0 +1,174 @@
+"""The explorer's API through FastAPI's TestClient."""
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from glassnet.core.examples import worked_example
+from glassnet.interfaces.cli import main
+from glassnet.interfaces.web import app as web
+
+from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
+
+
+@pytest.fixture
+def client():
+    return TestClient(web.create_app())
+
+
+def new(client, **settings):
+    response = client.post("/api/sessions", json=settings)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_the_page_and_its_assets(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'data-testid="step"' in page.text
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_step_on_the_worked_example_is_the_trace(client):
+    state = new(client)
+    assert state["sizes"] == [2, 2, 2] and state["steps"] == 0 and state["trace"] is None
+    state = client.post(f"/api/sessions/{state['session']}/step").json()
+    trace = state["trace"]
+    assert trace["loss_total"] == pytest.approx(STEP_1_FORWARD["E_total"], rel=1e-12)
+    values = {p["name"]: p["value"] for p in state["parameters"]}
+    assert values["w5"] == pytest.approx(STEP_1_AFTER_UPDATE["w5"], rel=1e-12)
+    net, x, t, lr = worked_example()
+    assert trace == net.traced_step(x, t, lr).to_dict()  # exactly what glassnet explain / --json give
+
+
+def test_two_sessions_are_separate_networks(client):
+    a, b = new(client), new(client)
+    client.post(f"/api/sessions/{a['session']}/train", json={"steps": 50})
+    assert client.get(f"/api/sessions/{a['session']}").json()["steps"] == 50
+    assert client.get(f"/api/sessions/{b['session']}").json()["steps"] == 0
+
+
+def test_train_reset_and_history(client):
+    s = new(
+        client,
+        dataset="moons",
+        hidden_layers=[8, 8],
+        activation="tanh",
+        loss="categorical_crossentropy",
+        learning_rate=0.05,
+        bias="per_neuron",
+    )
+    state = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 100}).json()
+    assert state["steps"] == 100 and state["trace"] is not None and len(state["history"]) >= 2
+    assert state["two_d"] and state["classes"] == ["0", "1"]
+    grid = client.get(f"/api/sessions/{s['session']}/boundary", params={"resolution": 10}).json()
+    assert np.asarray(grid["values"]).shape == (10, 10) and len(grid["points"]) == 200
+    state = client.post(f"/api/sessions/{s['session']}/reset").json()
+    assert state["steps"] == 0 and state["trace"] is None
+
+
+def test_train_xor_until_converged(client):
+    s = new(
+        client,
+        dataset="xor",
+        hidden_layers=[4],
+        activation="tanh",
+        loss="categorical_crossentropy",
+        learning_rate=0.2,
+        bias="per_neuron",
+    )
+    for _ in range(20):
+        state = client.post(
+            f"/api/sessions/{s['session']}/train",
+            json={"steps": 2000, "until_converged": True, "loss_tol": 0.01},
+        ).json()
+        if state["converged"]:
+            break
+    assert state["converged"] and state["loss"] <= 0.01
+
+
+def test_csv_upload(client):
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"{a:.3f},{b:.3f},{'yes' if a > b else 'no'}" for a, b in rng.normal(size=(60, 2)))
+    state = new(client, dataset="csv", csv="a,b,label\n" + rows, hidden_layers=[3], bias="per_neuron")
+    assert state["sizes"] == [2, 3, 2] and state["classes"] == ["no", "yes"]
+    numbers = "\n".join(f"{a:.3f},{2 * a:.4f}" for a in rng.normal(size=40))
+    assert new(client, dataset="csv", csv="x,y\n" + numbers, loss="mse")["sizes"] == [1, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({"hidden_layers": [4, 4, 4, 4, 4]}, 422, "hidden_layers"),
+        ({"hidden_layers": [17]}, 422, "less than or equal to 16"),
+        ({"hidden_layers": [0]}, 422, "greater than or equal to 1"),
+        ({"learning_rate": 0}, 422, "learning_rate"),
+        ({"learning_rate": "fast"}, 422, "learning_rate"),
+        ({"dataset": "mnist"}, 422, "dataset"),
+        ({"activation": "swish"}, 422, "activation"),
+        ({"surprise": 1}, 422, "surprise"),
+        ({"dataset": "csv"}, 400, "choose a CSV file"),
+        ({"dataset": "csv", "csv": "a,b,c\n1,x,0\n"}, 400, "non-numeric value 'x'"),
+        ({"dataset": "csv", "csv": "a,b\n" + "1,2\n" * 10}, 400, "classes"),
+        ({"dataset": "csv", "csv": "x" * 100_001}, 422, "csv"),
+    ],
+)
+def test_bad_settings_get_a_4xx_with_a_message(client, body, status, words):
+    response = client.post("/api/sessions", json=body)
+    assert response.status_code == status and words in response.json()["detail"]
+
+
+def test_bounds_on_training_requests(client):
+    s = new(client)
+    assert client.post(f"/api/sessions/{s['session']}/train", json={"steps": 5001}).status_code == 422
+    assert client.post(f"/api/sessions/{s['session']}/train", json={"steps": 0}).status_code == 422
+    assert client.get(f"/api/sessions/{s['session']}/boundary").status_code == 400  # not a 2-D dataset
+    assert (
+        client.get(f"/api/sessions/{s['session']}/boundary", params={"resolution": 10**6}).status_code == 422
+    )
+    assert (
+        client.post(
+            "/api/sessions", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
+
+
+def test_unknown_sessions_and_eviction(client, monkeypatch):
+    assert client.post("/api/sessions/nope/step").status_code == 404
+    monkeypatch.setattr(web, "MAX_SESSIONS", 3)
+    app_client = TestClient(web.create_app())
+    first = new(app_client)["session"]
+    for _ in range(3):
+        new(app_client)
+    assert app_client.get(f"/api/sessions/{first}").status_code == 404
+
+
+def test_divergence_is_a_message_not_a_crash(client):
+    s = new(
+        client,
+        dataset="iris",
+        hidden_layers=[8],
+        activation="identity",
+        loss="mse",
+        learning_rate=10,
+        bias="per_neuron",
+    )
+    response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 5000})
+    assert response.status_code == 400 and "diverged" in response.json()["detail"]
+
+
+def test_no_files_beyond_its_own_assets(client):
+    for path in (
+        "/static/../app.py",
+        "/static/%2e%2e/app.py",
+        "/static/..%2f..%2fpyproject.toml",
+        "/etc/passwd",
+    ):
+        assert client.get(path).status_code == 404
+
+
+def test_explore_command_rejects_a_bad_port(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["explore", "--port", "99999"])
+    assert stop.value.code == 2 and "port" in capsys.readouterr().err
