@@ -157,6 +157,13 @@ class Softmax(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
 
+    @staticmethod
+    def log_forward(z: Array) -> Array:
+        """log softmax(z) = z - max(z) - log(sum(e^{z - max(z)})): finite and exact where softmax
+        underflows to 0 (net inputs far apart)."""
+        shifted = z - z.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
     def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
         dot = (grad_a * a).sum(axis=1, keepdims=True)
         grad_a -= dot

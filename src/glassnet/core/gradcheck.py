@@ -88,7 +88,7 @@ def gradient_check(net: Network, x: Any, t: Any, h: float = 1e-3, floor: float =
         for k in (-2, -1, 1, 2):
             array[ref.index] = original + k * h
             values = net.propagate(x)
-            losses.append(net.loss(values[-1][1], t))
+            losses.append(net.loss(values[-1][1], t, values[-1][0]))
             crossed = crossed or _pattern(net, values) != pattern
         array[ref.index] = original
         numeric = (losses[0] - 8 * losses[1] + 8 * losses[2] - losses[3]) / (12 * h)

@@ -55,6 +55,14 @@ class Loss:
         """Whether the output delta for this activation is the simplified (a - t) form."""
         return False
 
+    def terms_from(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
+        """``terms``, computed from the net inputs z where that is more accurate (cross-entropies)."""
+        return self.terms(a, t)
+
+    def value_from(self, z: Array, a: Array, t: Array, activation: Activation) -> float:
+        """``value``, computed from the net inputs z where that is more accurate (cross-entropies)."""
+        return self.value(a, t)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -114,6 +122,15 @@ class BinaryCrossEntropy(Loss):
     def simplified_with(self, activation: Activation) -> bool:
         return isinstance(activation, Sigmoid)
 
+    def terms_from(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
+        """After a sigmoid, from z: max(z, 0) - z t + log(1 + e^{-|z|}), exact for any |z|."""
+        if not isinstance(activation, Sigmoid):
+            return self.terms(a, t)
+        return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))) / a.shape[1]
+
+    def value_from(self, z: Array, a: Array, t: Array, activation: Activation) -> float:
+        return float(self.terms_from(z, a, t, activation).sum()) / a.shape[0]
+
     def delta(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
         if self.simplified_with(activation):
             g = np.subtract(a, t)
@@ -141,6 +158,17 @@ class CategoricalCrossEntropy(Loss):
 
     def simplified_with(self, activation: Activation) -> bool:
         return isinstance(activation, Softmax)
+
+    def terms_from(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
+        """After a softmax, from z: -t log softmax(z), exact however far apart the net inputs are."""
+        if not isinstance(activation, Softmax):
+            return self.terms(a, t)
+        return -t * Softmax.log_forward(z)
+
+    def value_from(self, z: Array, a: Array, t: Array, activation: Activation) -> float:
+        if not isinstance(activation, Softmax):
+            return self.value(a, t)
+        return -float(np.vdot(t, Softmax.log_forward(z))) / a.shape[0]
 
     def delta(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
         if self.simplified_with(activation):

@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +25,8 @@ from numpy.typing import NDArray
 
 from .errors import GlassnetError
 from .network import Network
-from .optimizers import make_optimizer, make_schedule
-from .training import BatchCallback, EpochCallback, FitResult, fit
+from .optimizers import Optimizer, make_optimizer, make_schedule
+from .training import BatchCallback, EpochCallback, FitResult, TrainingState, fit
 
 Array = NDArray[np.floating]
 TASKS = ("classification", "regression")
@@ -131,10 +131,37 @@ class Model:
         return values.astype(self.network.dtype)
 
 
+@dataclass
+class Checkpoint:
+    """A training run frozen at a batch boundary: the model, the optimizer and the loop's state."""
+
+    model: Model
+    optimizer: Optimizer
+    state: TrainingState
+
+
 def _labels(y: Sequence[Any] | NDArray[Any]) -> list[Any]:
     values = np.asarray(y, dtype=object)
     classes = sorted(set(values.tolist()), key=lambda v: (str(type(v)), v))
     return [c.item() if isinstance(c, np.generic) else c for c in classes]
+
+
+def _check_resumable(checkpoint: Checkpoint, fresh: Model) -> None:
+    """A checkpoint continues only the run it came from: same network shape, classes and features."""
+    old = checkpoint.model
+    for what, a, b in (
+        ("layer sizes", old.network.sizes, fresh.network.sizes),
+        (
+            "activations",
+            [x.name for x in old.network.activations],
+            [x.name for x in fresh.network.activations],
+        ),
+        ("classes", old.classes, fresh.classes),
+        ("feature names", old.feature_names, fresh.feature_names),
+        ("dtype", old.network.dtype.name, fresh.network.dtype.name),
+    ):
+        if a != b:
+            raise GlassnetError(f"the checkpoint was made with other {what} ({a}) than this run ({b})")
 
 
 def train(
@@ -160,6 +187,9 @@ def train(
     seed: int | None = 0,
     on_batch: BatchCallback | None = None,
     on_epoch: EpochCallback | None = None,
+    resume: Checkpoint | None = None,
+    on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> tuple[Model, FitResult]:
     """Train a model on raw features X (n, features) and labels or values y (n,).
 
@@ -167,6 +197,10 @@ def train(
     outputs with mse on standardized targets. ``validation_split`` of the rows (chosen with ``seed``)
     are held out for validation; with ``patience`` they drive early stopping, which restores the best
     weights. The standardization is fitted on the remaining training rows only.
+
+    ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
+    training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
+    bit.
     """
     if task not in TASKS:
         raise GlassnetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
@@ -237,12 +271,16 @@ def train(
         "seed": seed,
     }
     model = Model(net, task, names, target_name, classes, scaler, target_scaler, settings)
+    opt = make_optimizer(optimizer, lr, weight_decay=weight_decay)
+    if resume is not None:
+        _check_resumable(resume, model)
+        model, opt = resume.model, resume.optimizer
+        model.settings = settings
     Xt = model._inputs(X[train_rows])
     Tt = model.encode_targets(y_arr[train_rows])
     validation = (model._inputs(X[val_rows]), model.encode_targets(y_arr[val_rows])) if n_val else None
-    opt = make_optimizer(optimizer, lr, weight_decay=weight_decay)
     result = fit(
-        net,
+        model.network,
         Xt,
         Tt,
         opt,
@@ -256,7 +294,12 @@ def train(
         schedule=make_schedule(schedule, epochs),
         on_batch=on_batch,
         on_epoch=on_epoch,
+        resume=None if resume is None else resume.state,
+        on_checkpoint=None if on_checkpoint is None else lambda st: on_checkpoint(Checkpoint(model, opt, st)),
+        stop_requested=stop_requested,
     )
+    if result.reason == "interrupted" and on_checkpoint is not None and result.state is not None:
+        on_checkpoint(Checkpoint(model, opt, result.state))
     model.history = [
         {
             k: v

@@ -409,9 +409,15 @@ class Network:
         return values
 
     # ------------------------------------------------------------------ step 3: loss
-    def loss(self, a: Array, t: Array) -> float:
-        """Step 3: E, the loss of outputs ``a`` against targets ``t`` (mean over the batch)."""
-        return self.loss_fn.value(a, t)
+    def loss(self, a: Array, t: Array, z: Array | None = None) -> float:
+        """Step 3: E, the loss of outputs ``a`` against targets ``t`` (mean over the batch).
+
+        Given the output layer's net inputs ``z`` too, cross-entropies are computed from them
+        (log-softmax, softplus), which stays exact for net inputs of any size.
+        """
+        if z is None:
+            return self.loss_fn.value(a, t)
+        return self.loss_fn.value_from(z, a, t, self.activations[-1])
 
     # ------------------------------------------------------------------ step 4: output layer
     def output_delta(self, t: Array) -> Array:
@@ -499,7 +505,7 @@ class Network:
         not finite it makes no update, so the weights stay finite.
         """
         a = self.forward(x, rng)  # step 2
-        E = self.loss_fn.value(a, t)  # step 3
+        E = self.loss(a, t, self._last.z[-1] if self._last is not None else None)  # step 3
         if not math.isfinite(E):
             return E
         self.output_delta(t)  # step 4

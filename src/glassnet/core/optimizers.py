@@ -66,9 +66,20 @@ class Optimizer:
                 out.append(g)
         return out
 
-    def state(self) -> list[Array]:
-        """The optimizer's state arrays (for checkpoints); plain SGD has none."""
-        return []
+    def settings(self) -> dict[str, Any]:
+        """The hyper-parameters that rebuild this optimizer with ``make_optimizer``."""
+        return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}
+
+    def get_state(self) -> tuple[dict[str, Any], list[Array]]:
+        """Everything a checkpoint needs: scalars (JSON-ready) and state arrays. Plain SGD has none."""
+        return {}, []
+
+    def set_state(self, scalars: dict[str, Any], arrays: Sequence[Array]) -> None:
+        """Restore what ``get_state`` returned."""
+        if scalars or arrays:
+            raise GlassnetError(
+                f"{self.name} keeps no state; the checkpoint holds {len(arrays)} state arrays"
+            )
 
     def _scratch(self, grads: Sequence[Array]) -> list[Array]:
         if len(self._buffers) != len(grads):
@@ -112,8 +123,18 @@ class Momentum(Optimizer):
         self.nesterov = bool(nesterov)
         self.velocity: list[Array] = []
 
-    def state(self) -> list[Array]:
-        return self.velocity
+    def settings(self) -> dict[str, Any]:
+        return {
+            **super().settings(),
+            "name": "nesterov" if self.nesterov else "momentum",
+            "momentum": self.momentum,
+        }
+
+    def get_state(self) -> tuple[dict[str, Any], list[Array]]:
+        return {}, list(self.velocity)
+
+    def set_state(self, scalars: dict[str, Any], arrays: Sequence[Array]) -> None:
+        self.velocity = [np.array(a) for a in arrays]
 
     def update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         if len(self.velocity) != len(params):
@@ -161,8 +182,20 @@ class Adam(Optimizer):
         self.m: list[Array] = []
         self.v: list[Array] = []
 
-    def state(self) -> list[Array]:
-        return [*self.m, *self.v]
+    def settings(self) -> dict[str, Any]:
+        return {**super().settings(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def get_state(self) -> tuple[dict[str, Any], list[Array]]:
+        return {"t": self.t}, [*self.m, *self.v]
+
+    def set_state(self, scalars: dict[str, Any], arrays: Sequence[Array]) -> None:
+        t = scalars.get("t")
+        if not isinstance(t, int) or t < 0 or len(arrays) % 2:
+            raise GlassnetError(f"bad Adam state: t={t!r} with {len(arrays)} arrays")
+        half = len(arrays) // 2
+        self.t = t
+        self.m = [np.array(a) for a in arrays[:half]]
+        self.v = [np.array(a) for a in arrays[half:]]
 
     def update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
         if len(self.m) != len(params):
@@ -198,6 +231,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "ada
 def make_optimizer(name: str, lr: float, **options: Any) -> Optimizer:
     """The optimizer called ``name`` (sgd, momentum, nesterov, adam) with learning rate ``lr``."""
     if name == "nesterov":
+        options.pop("nesterov", None)
         return Momentum(lr, nesterov=True, **options)
     if name not in OPTIMIZERS:
         raise GlassnetError(f"unknown optimizer {name!r}; expected one of sgd, momentum, nesterov, adam")

@@ -138,8 +138,9 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
     old = net.parameters()
 
     a_out = net.forward(x)  # step 2
-    loss_total = net.loss(a_out, t)  # step 3
-    terms = net.loss_fn.terms(a_out, t)[0]
+    z_out = net._require_forward().z[-1]
+    loss_total = net.loss(a_out, t, z_out)  # step 3
+    terms = net.loss_fn.terms_from(z_out, a_out, t, net.activations[-1])[0]
     dE_da_out = net.loss_fn.grad(a_out, t)[0]
     net.output_delta(t)  # step 4
     deltas = net.hidden_deltas()  # step 5
@@ -251,7 +252,8 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
                     new[ref.name],
                 )
             )
-    loss_after = net.loss(net.predict(x), t)
+    z_after, a_after = net.propagate(x)[-1]
+    loss_after = net.loss(a_after, t, z_after)
     return StepTrace(
         sizes=list(net.sizes),
         activations=[a.name for a in net.activations],

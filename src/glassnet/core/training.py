@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ REASONS = {
     "no_improvement": "the loss stopped improving",
     "max_epochs": "the maximum number of epochs was reached",
     "diverged": "the loss became NaN or inf",
+    "interrupted": "training was asked to stop (its state can be resumed)",
 }
 
 
@@ -71,11 +73,15 @@ class FitResult:
     loss: float
     history: list[EpochInfo] = field(default_factory=list)
     best_epoch: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    state: TrainingState | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return asdict(self)
+        data = asdict(self)
+        data.pop("state")
+        return data
 
 
 BatchCallback = Callable[[int, int, float], None]
@@ -115,11 +121,73 @@ def evaluate(net: Network, X: Array, T: Array, batch_size: int = 4096) -> tuple[
     total, correct = 0.0, 0.0
     n = X.shape[0]
     for start in range(0, n, batch_size):
-        a = net.predict(X[start : start + batch_size])
+        z, a = net.propagate(X[start : start + batch_size])[-1]
         t = T[start : start + batch_size]
-        total += net.loss(a, t) * a.shape[0]
+        total += net.loss(a, t, z) * a.shape[0]
         correct += _accuracy(a, t) * a.shape[0]
     return total / n, correct / n
+
+
+@dataclass
+class TrainingState:
+    """Everything ``fit`` needs to continue exactly where it stopped (a checkpoint's contents, less the
+    network's weights and the optimizer's state, which live in those objects).
+
+    ``epoch`` epochs are complete; ``batch`` batches of the next one are done, in the permutation
+    ``order``; ``rng_state`` is the Generator's state at that point (shuffling and dropout).
+    """
+
+    epoch: int
+    batch: int
+    order: NDArray[np.int64]
+    rng_state: dict[str, Any]
+    base_lr: float
+    updates: int = 0
+    total: float = 0.0
+    correct: float = 0.0
+    history: list[EpochInfo] = field(default_factory=list)
+    best: float = math.inf
+    best_epoch: int | None = None
+    stale: int = 0
+    best_weights: list[tuple[Array, Array | None]] | None = None
+    epoch_start: list[Array] | None = None
+
+
+def _diagnose(net: Network) -> list[str]:
+    """Plain-words warnings about hidden layers dominated by dead ReLUs or saturated sigmoid/tanh units,
+    judged on the last batch the network saw."""
+    buf = net._last
+    if buf is None:
+        return []
+    notes = []
+    for l, act in enumerate(net.activations[:-1]):
+        z, a = buf.z[l], buf.pre[l]
+        if act.name == "relu":
+            dead = float(np.mean(np.all(z <= 0, axis=0)))
+            if dead >= DOMINATES:
+                notes.append(
+                    f"hidden layer {l + 1}: {dead:.0%} of its ReLUs are dead (output 0 for every example of "
+                    "the last batch), so they no longer learn; try a lower learning rate, He initialization "
+                    "or leaky_relu"
+                )
+        elif act.name in ("sigmoid", "tanh"):
+            slope = act.derivative(z, a)
+            saturated = float(np.mean(np.mean(slope < SATURATED_SLOPE, axis=0) > 0.5))
+            if saturated >= DOMINATES:
+                notes.append(
+                    f"hidden layer {l + 1}: {saturated:.0%} of its {act.name} units are saturated (slope "
+                    f"below {SATURATED_SLOPE} for most examples), so gradients barely pass; try standardized "
+                    "inputs, a lower learning rate or relu"
+                )
+    return notes
+
+
+DOMINATES = 0.9
+SATURATED_SLOPE = 0.01
+
+
+class TrainingWarning(UserWarning):
+    """Something about training a person should know: dead ReLUs, saturated units."""
 
 
 def fit(
@@ -141,12 +209,20 @@ def fit(
     schedule: Callable[[int], float] | None = None,
     on_batch: BatchCallback | None = None,
     on_epoch: EpochCallback | None = None,
+    resume: TrainingState | None = None,
+    on_checkpoint: Callable[[TrainingState], None] | None = None,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> FitResult:
     """Train ``net`` on inputs X (n, inputs) and targets T (n, outputs) until a stopping rule holds.
 
     ``optimizer`` is an Optimizer or a learning rate for plain gradient descent. ``schedule(epoch)``
     gives a factor for the base learning rate of each epoch (1-based). ``on_batch(epoch, batch, loss)``
     and ``on_epoch(info)`` let an interface show progress; the loop itself prints nothing.
+
+    Checkpoints: ``on_checkpoint(state)`` is called after every epoch with a ``TrainingState``; passing
+    such a state back as ``resume`` (with the network and optimizer as they were then) continues the run
+    bit for bit. ``stop_requested()`` is asked after every batch; when it answers True, training stops
+    there with reason ``interrupted`` and ``FitResult.state`` holds the state to resume from.
     """
     X, T = _check_data(net, X, T, "training data")
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
@@ -167,29 +243,34 @@ def fit(
     val = _check_data(net, *validation, "validation data") if validation is not None else None
 
     rng = np.random.default_rng(seed)
-    order = np.arange(n)
+    if resume is None:
+        state = TrainingState(0, 0, np.arange(n), dict(rng.bit_generator.state), opt.lr)
+    else:
+        state = resume
+        if len(state.order) != n:
+            raise GlassnetError(
+                f"the checkpoint was made on {len(state.order)} training rows; this data has {n}"
+            )
+        rng.bit_generator.state = state.rng_state
     x_buf = np.empty((bs, X.shape[1]), net.dtype)
     t_buf = np.empty((bs, T.shape[1]), net.dtype)
-    base_lr = opt.lr
-    history: list[EpochInfo] = []
-    best = math.inf
-    best_epoch: int | None = None
-    best_weights = None
-    stale = 0
-    updates = 0
+    keep_best = val is not None and patience is not None
     reason = "max_epochs"
-    for epoch in range(1, epochs + 1):
+    while state.epoch < epochs:
+        epoch = state.epoch + 1
         started = time.perf_counter()
         if schedule is not None:
-            opt.lr = base_lr * schedule(epoch)
-        if shuffle and n > 1:
-            rng.shuffle(order)
-        before = [p.copy() for p in net._trainable] if weight_tol is not None else None
-        total = 0.0
-        correct = 0.0
-        diverged = False
+            opt.lr = state.base_lr * schedule(epoch)
+        if state.batch == 0:  # a fresh epoch: draw its order, note where the weights started
+            state.total = state.correct = 0.0
+            if shuffle and n > 1:
+                state.order = rng.permutation(n)
+            state.epoch_start = [p.copy() for p in net._trainable] if weight_tol is not None else None
+        order = state.order
+        starts = range(state.batch * bs, n, bs)
+        diverged = interrupted = False
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, reported
-            for batch, start in enumerate(range(0, n, bs)):
+            for start in starts:
                 stop = min(start + bs, n)
                 if bs == 1:
                     j = int(order[start])
@@ -205,40 +286,55 @@ def fit(
                 if not math.isfinite(E):
                     diverged = True
                     break
-                updates += 1
-                total += E * xb.shape[0]
-                if classification:
-                    correct += _accuracy(net._last.a[-1] if net._last else xb, tb) * xb.shape[0]
+                state.updates += 1
+                state.batch += 1
+                state.total += E * xb.shape[0]
+                if classification and net._last is not None:
+                    state.correct += _accuracy(net._last.a[-1], tb) * xb.shape[0]
                 if on_batch is not None:
-                    on_batch(epoch, batch + 1, E)
+                    on_batch(epoch, state.batch, E)
+                if stop_requested is not None and stop_requested() and stop < n:
+                    interrupted = True
+                    break
         if diverged:
-            reason = "diverged"
             message = (
                 f"training diverged in epoch {epoch}: the loss became NaN or inf; kept the last finite "
                 f"weights; try a lower learning rate than {opt.lr:g}"
             )
-            return FitResult(reason, message, epoch, updates, math.nan, history, best_epoch)
-        info = EpochInfo(epoch, total / n, time.perf_counter() - started, opt.lr)
+            return FitResult(
+                "diverged", message, epoch, state.updates, math.nan, state.history, state.best_epoch
+            )
+        if interrupted:
+            state.rng_state = dict(rng.bit_generator.state)
+            message = f"interrupted in epoch {epoch} after batch {state.batch}"
+            last_loss = state.history[-1].loss if state.history else math.nan
+            return FitResult("interrupted", message, state.epoch, state.updates, last_loss, state.history,
+                             state.best_epoch, _diagnose(net), state)  # fmt: skip
+        info = EpochInfo(epoch, state.total / n, time.perf_counter() - started, opt.lr)
         if classification:
-            info.accuracy = correct / n
+            info.accuracy = state.correct / n
         if val is not None:
             info.val_loss, val_acc = evaluate(net, *val)
             if classification:
                 info.val_accuracy = val_acc
-        if before is not None:
+        if state.epoch_start is not None:
             info.max_weight_change = max(
-                float(np.max(np.abs(p - q))) for p, q in zip(net._trainable, before, strict=True)
+                float(np.max(np.abs(p - q))) for p, q in zip(net._trainable, state.epoch_start, strict=True)
             )
-        history.append(info)
+        state.history.append(info)
+        state.epoch, state.batch = epoch, 0
+        monitored = info.val_loss if info.val_loss is not None else info.loss
+        if monitored < state.best - min_delta:
+            state.best, state.best_epoch, state.stale = monitored, epoch, 0
+            if keep_best:
+                state.best_weights = net.get_weights()
+        else:
+            state.stale += 1
+        state.rng_state = dict(rng.bit_generator.state)
         if on_epoch is not None:
             on_epoch(info)
-        monitored = info.val_loss if info.val_loss is not None else info.loss
-        if monitored < best - min_delta:
-            best, best_epoch, stale = monitored, epoch, 0
-            if val is not None and patience is not None:
-                best_weights = net.get_weights()
-        else:
-            stale += 1
+        if on_checkpoint is not None:
+            on_checkpoint(state)
         if loss_tol is not None and monitored <= loss_tol:
             reason = "loss_tolerance"
             break
@@ -249,21 +345,33 @@ def fit(
         ):
             reason = "weights_converged"
             break
-        if patience is not None and stale >= patience:
+        if patience is not None and state.stale >= patience:
             reason = "no_improvement"
             break
-    if reason == "no_improvement" and best_weights is not None:
-        net.set_weights(best_weights)
-    last = history[-1]
+        if stop_requested is not None and stop_requested() and state.epoch < epochs:
+            last_loss = state.history[-1].loss
+            return FitResult("interrupted", f"interrupted after epoch {epoch}", state.epoch, state.updates,
+                             last_loss, state.history, state.best_epoch, _diagnose(net), state)  # fmt: skip
+    restored = reason == "no_improvement" and state.best_weights is not None
+    if restored:
+        assert state.best_weights is not None
+        net.set_weights(state.best_weights)
+    last = state.history[-1]
     monitored = last.val_loss if last.val_loss is not None else last.loss
     if reason == "loss_tolerance":
         message = f"loss {monitored:.6g} <= tolerance {loss_tol:g} after {last.epoch} epochs"
     elif reason == "weights_converged":
         message = f"every weight has converged: none moved more than {weight_tol:g} in epoch {last.epoch}"
     elif reason == "no_improvement":
-        message = f"no improvement for {patience} epochs; best loss {best:.6g} in epoch {best_epoch}"
-        if best_weights is not None:
+        message = (
+            f"no improvement for {patience} epochs; best loss {state.best:.6g} in epoch {state.best_epoch}"
+        )
+        if restored:
             message += "; restored its weights"
     else:
         message = f"reached the maximum of {epochs} epochs"
-    return FitResult(reason, message, last.epoch, updates, last.loss, history, best_epoch)
+    notes = _diagnose(net)
+    for note in notes:
+        warnings.warn(note, TrainingWarning, stacklevel=2)
+    return FitResult(reason, message, last.epoch, state.updates, last.loss, state.history, state.best_epoch,
+                     notes, state)  # fmt: skip

@@ -9,6 +9,7 @@ import argparse
 import csv
 import json
 import math
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,13 +24,14 @@ from glassnet.core.examples import worked_example
 from glassnet.core.gradcheck import gradient_check
 from glassnet.core.losses import LOSSES
 from glassnet.core.metrics import classification_report, regression_report
-from glassnet.core.model import Model
+from glassnet.core.model import Checkpoint, Model
 from glassnet.core.model import train as train_model
 from glassnet.core.network import BIAS_MODES, Network
 from glassnet.core.optimizers import SCHEDULES, SGD
 from glassnet.core.training import EpochInfo, fit
 
 from . import render
+from .checkpoint import load_checkpoint, save_checkpoint
 from .data import DATASETS, Table, read_csv, select_features, target_values
 from .data import load as load_dataset
 from .modelfile import load_model, save_model
@@ -345,18 +347,79 @@ def _report(model: Model, table: Table, source: str) -> dict[str, Any]:
     return regression_report(values, np.asarray(model.predict(X), dtype=np.float64).reshape(values.shape))
 
 
+TRAINING_SETTINGS = (
+    "data", "target", "test", "task", "layers", "activation", "optimizer", "lr", "batch_size", "epochs",
+    "dropout", "weight_decay", "schedule", "validation_split", "patience", "dtype", "seed",
+)  # fmt: skip
+
+
+def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
+    """With --resume, load the checkpoint and take its settings (or check the command's against them)."""
+    if args.resume is None:
+        if args.data is None:
+            raise GlassnetError("train needs DATA: a CSV file or a dataset name (or --resume DIR)")
+        return None
+    checkpoint, saved = load_checkpoint(args.resume)
+    if args.data is None:
+        for key in TRAINING_SETTINGS:
+            setattr(args, key, saved.get(key))
+    else:
+        differ = [key for key in TRAINING_SETTINGS if saved.get(key) != getattr(args, key)]
+        if differ:
+            said = ", ".join(f"{k}={getattr(args, k)!r} (checkpoint: {saved.get(k)!r})" for k in differ)
+            raise GlassnetError(
+                f"this command's settings differ from the checkpoint's: {said}; "
+                f"run 'glassnet train --resume {args.resume}' to continue with the checkpoint's settings"
+            )
+    if args.checkpoint is None:
+        args.checkpoint = args.resume
+    return checkpoint
+
+
+class _StopOnSignal:
+    """SIGINT and SIGTERM ask training to stop at the next batch boundary (a second one stops at once)."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __enter__(self) -> _StopOnSignal:
+        self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signal is not None:
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def __call__(self) -> bool:
+        return self.signal is not None
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    resume = _resume_settings(args)
     _check_save_path(args.save)
     if args.plot is not None:
         _check_save_path(args.plot)
+    if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
+        raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
     dataset = load_dataset(args.data, target=args.target, test=args.test, task=args.task, seed=args.seed)
     train_part = dataset.train
     n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
     batches = max(1, -(-n_train // args.batch_size))
     console = _console(stderr=True)
     progress, on_batch, on_epoch = _train_progress(console, args.epochs, batches)
+    settings = {key: getattr(args, key) for key in TRAINING_SETTINGS}
+    folder = args.checkpoint
+
+    def on_checkpoint(checkpoint: Checkpoint) -> None:
+        save_checkpoint(folder, checkpoint, settings)
+
     started = time.perf_counter()
-    with progress:
+    with progress, _StopOnSignal() as stop:
         model, result = train_model(
             train_part.X,
             train_part.y,
@@ -378,7 +441,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             on_batch=on_batch,
             on_epoch=on_epoch,
+            resume=resume,
+            on_checkpoint=on_checkpoint if folder is not None else None,
+            stop_requested=stop,
         )
+    if result.reason == "interrupted":
+        name = "SIGTERM" if stop.signal == signal.SIGTERM else "SIGINT"
+        assert result.state is not None
+        where = f"epoch {result.state.epoch + (1 if result.state.batch else 0)}, batch {result.state.batch}"
+        if folder is None:
+            hint = "train with --checkpoint DIR to be able to resume"
+            print(f"error: stopped by {name} in {where}; nothing was saved ({hint})", file=sys.stderr)
+        else:
+            resume_with = f"glassnet train --resume {folder}"
+            print(
+                f"stopped by {name} in {where}; checkpoint saved in {folder}; resume with: {resume_with}",
+                file=sys.stderr,
+            )
+        return 128 + (stop.signal or signal.SIGINT)
     seconds = time.perf_counter() - started
     if result.reason == "diverged":
         raise GlassnetError(result.message + "; no model file was written")
@@ -585,7 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad.set_defaults(func=cmd_gradcheck)
 
     train = sub.add_parser("train", help="train a model on a CSV file or a named dataset")
-    train.add_argument("data", help=f"a CSV file or one of: {', '.join(DATASETS)}")
+    train.add_argument("data", nargs="?", help=f"a CSV file or one of: {', '.join(DATASETS)}")
     train.add_argument("--target", default=None, help="the target column (default: the last)")
     train.add_argument("--test", default=None, help="a test CSV with the same columns")
     train.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
@@ -607,6 +687,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", default=None, metavar="MODEL", help="save the model (.safetensors)")
     train.add_argument("--plot", default=None, metavar="PNG", help="save training plots")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train.add_argument(
+        "--checkpoint", default=None, metavar="DIR", help="save a checkpoint in DIR every epoch and on Ctrl-C"
+    )
+    train.add_argument("--resume", default=None, metavar="DIR", help="continue the run checkpointed in DIR")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")

@@ -11,6 +11,7 @@ a model file is always either the old complete file or the new complete file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -75,11 +76,42 @@ def _tensors(model: Model) -> dict[str, np.ndarray]:
     return tensors
 
 
-def to_bytes(model: Model) -> bytes:
-    """The model as the bytes of a .safetensors file."""
+CHECKSUM_KEY = "glassnet_sha256"
+
+
+def checksum(meta: dict[str, str], tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 over every metadata entry (but the checksum) and every tensor's name, dtype, shape and bytes,
+    so that any change to a saved file, a single flipped bit included, is detected on loading."""
+    h = hashlib.sha256(b"glassnet-checksum-1\0")
+    for key in sorted(k for k in meta if k != CHECKSUM_KEY):
+        h.update(key.encode() + b"\0" + meta[key].encode() + b"\0")
+    for name in sorted(tensors):
+        array = np.ascontiguousarray(tensors[name])
+        h.update(f"{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        h.update(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+    return h.hexdigest()
+
+
+def encode(model: Model, extra_tensors: dict[str, np.ndarray] | None = None,
+           extra_meta: dict[str, str] | None = None) -> bytes:  # fmt: skip
+    """The model (and, for checkpoints, more tensors and metadata) as .safetensors bytes with a checksum."""
     from safetensors.numpy import save
 
-    return bytes(save(_tensors(model), metadata={"glassnet": json.dumps(_document(model), allow_nan=False)}))
+    tensors = {**_tensors(model), **(extra_tensors or {})}
+    meta = {"glassnet": json.dumps(_document(model), allow_nan=False), **(extra_meta or {})}
+    meta[CHECKSUM_KEY] = checksum(meta, tensors)
+    return bytes(save(tensors, metadata=meta))
+
+
+def to_bytes(model: Model) -> bytes:
+    """The model as the bytes of a .safetensors file."""
+    return encode(model)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -94,6 +126,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -142,23 +175,40 @@ def _parse_header(data: bytes, where: str) -> tuple[dict[str, Any], int]:
     return header, 8 + n
 
 
-def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
-    """Rebuild a model from .safetensors bytes, checking everything; raises ModelFileError."""
-    header, offset = _parse_header(data, where)
+Expected = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
+
+
+def read_container(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The safetensors header and its metadata, checked before anything else is read."""
+    header, _ = _parse_header(data, where)
     meta = header.get("__metadata__")
-    _need(isinstance(meta, dict) and isinstance(meta.get("glassnet"), str), where, "no glassnet metadata")
+    _need(isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values()), where, "no metadata")
     assert isinstance(meta, dict)
+    _need(isinstance(meta.get("glassnet"), str), where, "no glassnet metadata")
+    _need(isinstance(meta.get(CHECKSUM_KEY), str), where, "no checksum")
+    return header, meta
+
+
+def parse_json(text: str, where: str, what: str) -> dict[str, Any]:
+    """A JSON object from metadata: depth-limited, NaN-free, or ModelFileError."""
     try:
-        doc = json.loads(meta["glassnet"], parse_constant=lambda c: None)
+        doc = json.loads(text, parse_constant=lambda c: None)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFileError(f"{where!r} is not a valid glassnet model: bad metadata JSON ({exc})") from None
-    _need(isinstance(doc, dict), where, "the metadata is not a JSON object")
-    _need(_depth(doc) <= MAX_JSON_DEPTH, where, "the metadata is nested too deeply")
+        raise ModelFileError(f"{where!r} is not a valid glassnet model: bad {what} JSON ({exc})") from None
+    _need(isinstance(doc, dict), where, f"the {what} is not a JSON object")
+    _need(_depth(doc) <= MAX_JSON_DEPTH, where, f"the {what} is nested too deeply")
+    return doc
+
+
+def model_document(meta: dict[str, str], where: str) -> tuple[dict[str, Any], Expected]:
+    """The checked model document and the tensors it implies (name -> (shape, dtype))."""
+    doc = parse_json(meta["glassnet"], where, "metadata")
     _need(doc.get("format") == FORMAT, where, f"format is {doc.get('format')!r}, expected {FORMAT!r}")
     version = doc.get("format_version")
     _need(
         isinstance(version, int) and not isinstance(version, bool), where, f"bad format_version {version!r}"
     )
+    assert isinstance(version, int)
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{where!r} was written by a newer glassnet (model format {version}); this glassnet reads format "
@@ -231,8 +281,14 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     if std["target"]:
         _need(task == "regression", where, "target standardization on a classifier")
         expected["target.mean"] = expected["target.scale"] = ((sizes[-1],), np.dtype(np.float64))
-    tensors = _read_tensors(data, header, offset, expected, where)
+    return doc, expected
 
+
+def build_model(doc: dict[str, Any], tensors: dict[str, np.ndarray], where: str) -> Model:
+    """The Model a checked document and its tensors describe."""
+    arch, std, training = doc["architecture"], doc["standardization"], doc.get("training", {})
+    sizes, acts = arch["sizes"], arch["activations"]
+    dtype = np.dtype(arch["dtype"])
     net = Network(
         sizes,
         activation=acts[:-1],
@@ -241,7 +297,7 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
         bias=arch["bias"],
         train_biases=arch["train_biases"],
         dtype=dtype,
-        dropout=float(dropout),
+        dropout=float(arch.get("dropout", 0.0)),
     )
     net.set_weights([(tensors[f"layers.{l}.W"], tensors.get(f"layers.{l}.b")) for l in range(len(sizes) - 1)])
     scaler = (
@@ -255,20 +311,35 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     settings = training.get("settings", {})
     history = training.get("history", [])
     _need(isinstance(settings, dict) and isinstance(history, list), where, "bad training record")
-    return Model(net, task, names, target_name, classes, scaler, target_scaler, settings, history)
+    return Model(
+        net,
+        doc["task"],
+        doc["feature_names"],
+        target_name,
+        doc["classes"],
+        scaler,
+        target_scaler,
+        settings,
+        history,
+    )
 
 
-SAFETENSORS_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
+    """Rebuild a model from .safetensors bytes, checking everything; raises ModelFileError."""
+    header, meta = read_container(data, where)
+    doc, expected = model_document(meta, where)
+    tensors = read_tensors(data, header, meta, expected, where)
+    return build_model(doc, tensors, where)
 
 
-def _read_tensors(
-    data: bytes,
-    header: dict[str, Any],
-    offset: int,
-    expected: dict[str, tuple[tuple[int, ...], np.dtype[Any]]],
-    where: str,
+SAFETENSORS_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
+
+
+def read_tensors(
+    data: bytes, header: dict[str, Any], meta: dict[str, str], expected: Expected, where: str
 ) -> dict[str, np.ndarray]:
-    """Check the header's tensors against the architecture, then let safetensors decode them."""
+    """Check the header's tensors against ``expected``, let safetensors decode them, and verify the
+    checksum over the metadata and every tensor's bytes."""
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
@@ -303,6 +374,9 @@ def _read_tensors(
         )
         _need(bool(np.isfinite(array).all()), where, f"tensor {name!r} holds NaN or inf")
         out[name] = np.array(array, dtype=dtype.newbyteorder("="), copy=True)
+    _need(
+        checksum(meta, out) == meta[CHECKSUM_KEY], where, "the checksum does not match: the file is damaged"
+    )
     return out
 
 
