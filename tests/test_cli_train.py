@@ -196,3 +196,14 @@ def test_save_into_a_missing_folder_fails_before_training(csv_files):
     train_csv, _, folder = csv_files
     status, _, err = run("train", train_csv, "--save", str(folder / "no" / "m.safetensors"))
     assert status == 2 and "does not exist" in err
+
+
+def test_training_warnings_are_warning_lines(csv_files, monkeypatch, capsys):
+    from glassnet.core import training
+
+    monkeypatch.setattr(training, "_diagnose", lambda net: ["hidden layer 1: 95% of its ReLUs are dead"])
+    train_csv, _, _ = csv_files
+    assert main(["train", train_csv, "--target", "species", "--epochs", "1", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: hidden layer 1: 95% of its ReLUs are dead" in captured.err
+    assert json.loads(captured.out)["warnings"] == ["hidden layer 1: 95% of its ReLUs are dead"]

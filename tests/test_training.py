@@ -80,7 +80,12 @@ def test_batches_and_full_batch_agree_for_one_epoch_without_shuffle():
 
 def test_every_reason_has_words():
     assert set(REASONS) == {
-        "loss_tolerance", "weights_converged", "no_improvement", "max_epochs", "diverged", "interrupted"
+        "loss_tolerance",
+        "weights_converged",
+        "no_improvement",
+        "max_epochs",
+        "diverged",
+        "interrupted",
     }
 
 

@@ -12,6 +12,7 @@ import math
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,7 +29,7 @@ from glassnet.core.model import Checkpoint, Model
 from glassnet.core.model import train as train_model
 from glassnet.core.network import BIAS_MODES, Network
 from glassnet.core.optimizers import SCHEDULES, SGD
-from glassnet.core.training import EpochInfo, fit
+from glassnet.core.training import EpochInfo, TrainingWarning, fit
 
 from . import render
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -413,13 +414,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     console = _console(stderr=True)
     progress, on_batch, on_epoch = _train_progress(console, args.epochs, batches)
     settings = {key: getattr(args, key) for key in TRAINING_SETTINGS}
+    started = time.perf_counter()
+    with _StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
+        return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
+
+
+def _train_and_report(
+    args: argparse.Namespace, dataset: Any, progress: Any, on_batch: Any, on_epoch: Any,
+    settings: dict[str, Any], resume: Checkpoint | None, stop: _StopOnSignal, started: float,
+) -> int:  # fmt: skip
+    train_part = dataset.train
     folder = args.checkpoint
 
     def on_checkpoint(checkpoint: Checkpoint) -> None:
         save_checkpoint(folder, checkpoint, settings)
 
-    started = time.perf_counter()
-    with progress, _StopOnSignal() as stop:
+    with progress, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingWarning)
         model, result = train_model(
             train_part.X,
             train_part.y,
@@ -445,6 +456,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             on_checkpoint=on_checkpoint if folder is not None else None,
             stop_requested=stop,
         )
+    for note in caught:
+        if issubclass(note.category, TrainingWarning):
+            print(f"warning: {note.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(note.message, note.category, note.filename, note.lineno)
     if result.reason == "interrupted":
         name = "SIGTERM" if stop.signal == signal.SIGTERM else "SIGINT"
         assert result.state is not None
@@ -470,6 +486,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "message": result.message,
         "train_seconds": round(seconds, 3),
         "parameters": _count_params(model),
+        "warnings": result.warnings,
     }
     test_report = None
     if dataset.test is not None:

@@ -131,6 +131,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    for stale in folder.glob(f".{path.name}.*.tmp"):  # left by a writer that was killed mid-write
+        stale.unlink(missing_ok=True)
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -1,0 +1,174 @@
+"""A loader that cannot be abused: damaged, hostile or inconsistent model and checkpoint files each raise
+glassnet's own error, quickly and without allocating memory out of proportion to the file."""
+
+import json
+import struct
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.model import train
+from glassnet.interfaces import checkpoint as ckfile
+from glassnet.interfaces import modelfile
+from glassnet.interfaces.modelfile import ModelFileError, checksum
+
+
+@pytest.fixture(scope="module")
+def files():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.where(X[:, 0] > 0, "cat", "dog")
+    saved = {}
+    model, _ = train(X, y, layers=[5], optimizer="adam", epochs=2, dropout=0.1, patience=3,
+                     on_checkpoint=lambda c: saved.update(c=c))  # fmt: skip
+    return modelfile.to_bytes(model), ckfile.to_bytes(saved["c"], {"data": "x.csv"})
+
+
+def loaders():
+    return (("model", modelfile.from_bytes), ("checkpoint", ckfile.from_bytes))
+
+
+def mutate(data: bytes, rng: np.random.Generator) -> bytes:
+    b = bytearray(data)
+    kind = rng.integers(0, 6)
+    if kind == 0:  # flip 1-4 bits
+        for _ in range(rng.integers(1, 5)):
+            i = int(rng.integers(0, len(b)))
+            b[i] ^= 1 << int(rng.integers(0, 8))
+    elif kind == 1:  # truncate
+        del b[int(rng.integers(0, len(b))) :]
+    elif kind == 2:  # insert junk
+        i = int(rng.integers(0, len(b)))
+        b[i:i] = rng.integers(0, 256, size=int(rng.integers(1, 16)), dtype=np.uint8).tobytes()
+    elif kind == 3:  # delete a run
+        i = int(rng.integers(0, len(b)))
+        del b[i : i + int(rng.integers(1, 16))]
+    elif kind == 4:  # a hostile length prefix
+        b[:8] = struct.pack(
+            "<Q", int(rng.choice([0, 1, 7, len(b), 2**31, 2**63 - 1, int(rng.integers(0, 2**40))]))
+        )
+    else:  # overwrite a run with random bytes
+        i = int(rng.integers(0, len(b)))
+        n = int(rng.integers(1, 9))
+        b[i : i + n] = rng.integers(0, 256, size=len(b[i : i + n]), dtype=np.uint8).tobytes()
+    return bytes(b)
+
+
+def check(load, data: bytes, original: bytes) -> None:
+    try:
+        load(data, "fuzzed")
+    except ModelFileError:
+        return
+    assert data == original, "a changed file loaded without an error"
+
+
+def test_ten_thousand_damaged_files(files):
+    rng = np.random.default_rng(12345)
+    started = time.monotonic()
+    count = 0
+    for (_, load), original, n in zip(loaders(), files, (10_000, 2_000), strict=True):
+        for i in range(n):
+            data = mutate(original, rng)
+            if i % 100 == 0:
+                tracemalloc.start()
+                check(load, data, original)
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                assert peak < 64 * len(original) + 2**20
+            else:
+                check(load, data, original)
+            count += 1
+    assert count >= 12_000
+    assert time.monotonic() - started < 240
+
+
+def rewrite(data: bytes, edit) -> bytes:
+    """Apply ``edit`` to the header (a dict) and re-serialize, keeping the tensor bytes."""
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    edit(header)
+    new = json.dumps(header).encode()
+    new += b" " * (-len(new) % 8)
+    return struct.pack("<Q", len(new)) + new + data[8 + n :]
+
+
+def resign(data: bytes, change_doc=None, change_tensor=None) -> bytes:
+    """A hostile file that carries a VALID checksum: only the content checks can catch it."""
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + n])
+    meta = header["__metadata__"]
+    if change_doc:
+        doc = json.loads(meta["glassnet"])
+        change_doc(doc)
+        meta["glassnet"] = json.dumps(doc)
+    body = bytearray(data[8 + n :])
+    if change_tensor:
+        change_tensor(header, body)
+    from safetensors.numpy import load
+
+    tensors = load(bytes(data[:8] + data[8 : 8 + n] + body)) if change_tensor else load(data)
+    meta["glassnet_sha256"] = checksum(meta, tensors)
+    new = json.dumps(header).encode()
+    new += b" " * (-len(new) % 8)
+    return struct.pack("<Q", len(new)) + new + bytes(body)
+
+
+def nan_weight(header, body):
+    start = header["layers.0.W"]["data_offsets"][0]
+    body[start : start + 4] = np.array([np.nan], dtype="<f4").tobytes()
+
+
+CRAFTED = {
+    "future format version": lambda d: resign(d, lambda doc: doc.update(format_version=2)),
+    "another format": lambda d: resign(d, lambda doc: doc.update(format="pickle")),
+    "sizes that do not match the tensors": lambda d: resign(d, lambda doc: doc["architecture"].update(sizes=[3, 6, 2])),
+    "more classes than outputs": lambda d: resign(d, lambda doc: doc.update(classes=["a", "b", "c"])),
+    "unknown activation": lambda d: resign(d, lambda doc: doc["architecture"].update(activations=["os.system", "softmax"])),
+    "huge layer sizes": lambda d: resign(d, lambda doc: doc["architecture"].update(sizes=[2**40, 2**40, 2])),
+    "a NaN weight": lambda d: resign(d, change_tensor=nan_weight),
+    "a tensor claiming a huge shape": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(shape=[2**31, 2**31])),
+    "a tensor with overlapping offsets": lambda d: rewrite(d, lambda h: h["layers.0.b"].update(data_offsets=[0, 20])),
+    "a wrong dtype": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(dtype="F64")),
+    "an extra tensor": lambda d: rewrite(d, lambda h: h.update(extra={"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})),
+    "no metadata": lambda d: rewrite(d, lambda h: h.pop("__metadata__")),
+    "deeply nested metadata": lambda d: rewrite(d, lambda h: h["__metadata__"].update(glassnet="[" * 100_000 + "]" * 100_000)),
+    "huge metadata": lambda d: rewrite(d, lambda h: h["__metadata__"].update(glassnet=json.dumps({"format": "x" * 5_000_000}))),
+    "non-UTF-8 header": lambda d: d[:8] + d[8:20].replace(b'"', b"\xff", 1) + d[20:],
+    "a length prefix past the end": lambda d: struct.pack("<Q", len(d)) + d[8:],
+    "empty": lambda d: b"",
+    "a pickle": lambda d: b"\x80\x04\x95" + d[3:],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_crafted_hostile_files(files, case):
+    for (_, load), original in zip(loaders(), files, strict=True):
+        data = CRAFTED[case](original)
+        started = time.monotonic()
+        tracemalloc.start()
+        with pytest.raises(ModelFileError):
+            load(data, "crafted")
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert time.monotonic() - started < 5
+        assert peak < 64 * len(data) + 2**22
+
+
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes(blob):
+    for _, load in loaders():
+        with pytest.raises(GlassnetError):
+            load(blob, "random")
+
+
+@given(st.binary(min_size=1, max_size=2048), st.integers(0, 2**64 - 1))
+def test_arbitrary_headers(header, claimed):
+    data = struct.pack("<Q", claimed) + header
+    for _, load in loaders():
+        with pytest.raises(GlassnetError):
+            load(data, "random")
