@@ -28,8 +28,17 @@ def same_weights(a, b):
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
 @pytest.mark.parametrize("stop_after", [1, 13, 18, 40])
 def test_resume_is_bit_identical(optimizer, stop_after):
-    settings = dict(layers=[16, 8], optimizer=optimizer, lr=0.01 if optimizer == "adam" else 0.05, epochs=6,
-                    batch_size=32, dropout=0.2, schedule="cosine", patience=10, seed=3)  # fmt: skip
+    settings = dict(
+        layers=[16, 8],
+        optimizer=optimizer,
+        lr=0.01 if optimizer == "adam" else 0.05,
+        epochs=6,
+        batch_size=32,
+        dropout=0.2,
+        schedule="cosine",
+        patience=10,
+        seed=3,
+    )
     uninterrupted, _ = train(X, Y, **settings)
     calls = iter(range(1, 10**6))
     saved = {}
@@ -70,20 +79,38 @@ def glassnet(*args):
     )
 
 
-@pytest.mark.parametrize("optimizer, sig", [("sgd", signal.SIGINT), ("momentum", signal.SIGTERM),
-                                            ("adam", signal.SIGINT)])  # fmt: skip
+@pytest.mark.parametrize(
+    "optimizer, sig", [("sgd", signal.SIGINT), ("momentum", signal.SIGTERM), ("adam", signal.SIGINT)]
+)
 def test_cli_interrupt_and_resume_give_the_uninterrupted_model(tmp_path, optimizer, sig):
     data = tmp_path / "d.csv"
     write_csv(data)
-    common = [str(data), "--layers", "32,16", "--optimizer", optimizer, "--dropout", "0.1", "--epochs", "30",
-              "--batch-size", "16", "--seed", "5"]  # fmt: skip
+    common = [
+        str(data),
+        "--layers",
+        "32,16",
+        "--optimizer",
+        optimizer,
+        "--dropout",
+        "0.1",
+        "--epochs",
+        "30",
+        "--batch-size",
+        "16",
+        "--seed",
+        "5",
+    ]
     full = glassnet("train", *common, "--save", str(tmp_path / "full.safetensors"))
     assert full.returncode == 0, full.stderr
 
     folder = tmp_path / "ck"
     command = [*common, "--checkpoint", str(folder), "--save", str(tmp_path / "resumed.safetensors")]
-    run = subprocess.Popen([sys.executable, "-m", "glassnet", "train", *command], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    run = subprocess.Popen(
+        [sys.executable, "-m", "glassnet", "train", *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not (folder / "checkpoint.safetensors").exists():  # after the first epoch
         assert run.poll() is None and time.monotonic() < deadline
@@ -110,13 +137,29 @@ def test_cli_interrupt_and_resume_give_the_uninterrupted_model(tmp_path, optimiz
 
 
 def test_cli_resume_errors(tmp_path):
-    status = subprocess.run([sys.executable, "-m", "glassnet", "train", "--resume", str(tmp_path / "none")],
-                            capture_output=True, text=True)  # fmt: skip
+    status = subprocess.run(
+        [sys.executable, "-m", "glassnet", "train", "--resume", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
     assert status.returncode == 2 and status.stderr.startswith("error: no checkpoint in")
     data = tmp_path / "d.csv"
     write_csv(data, n=200)
-    subprocess.run([sys.executable, "-m", "glassnet", "train", str(data), "--epochs", "1", "--checkpoint",
-                    str(tmp_path / "ck")], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glassnet",
+            "train",
+            str(data),
+            "--epochs",
+            "1",
+            "--checkpoint",
+            str(tmp_path / "ck"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     command = [sys.executable, "-m", "glassnet", "train", str(data), "--epochs", "2", "--resume"]
     status = subprocess.run([*command, str(tmp_path / "ck")], capture_output=True, text=True)
     assert status.returncode == 2 and "epochs=2 (checkpoint: 1)" in status.stderr

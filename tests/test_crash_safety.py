@@ -42,8 +42,9 @@ def test_files_survive_sigkill_at_random_moments(tmp_path):
     last_model = last_checkpoint = 0
     kills_during_writes = 0
     for _ in range(KILLS):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(last_model)],
-                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), str(last_model)], stdout=subprocess.PIPE, text=True
+        )
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.0, 0.15))
         os.kill(writer.pid, signal.SIGKILL)
@@ -77,8 +78,21 @@ def test_training_killed_repeatedly_still_ends_with_the_uninterrupted_model(tmp_
 
     data = tmp_path / "d.csv"
     write_csv(data, n=3000)
-    common = [str(data), "--layers", "32", "--optimizer", "adam", "--dropout", "0.1", "--epochs", "25",
-              "--batch-size", "16", "--seed", "9"]  # fmt: skip
+    common = [
+        str(data),
+        "--layers",
+        "32",
+        "--optimizer",
+        "adam",
+        "--dropout",
+        "0.1",
+        "--epochs",
+        "25",
+        "--batch-size",
+        "16",
+        "--seed",
+        "9",
+    ]
     run = [sys.executable, "-m", "glassnet", "train"]
     subprocess.run(
         [*run, *common, "--save", str(tmp_path / "full.safetensors")], check=True, capture_output=True

@@ -24,8 +24,16 @@ def files():
     X = rng.normal(size=(60, 3))
     y = np.where(X[:, 0] > 0, "cat", "dog")
     saved = {}
-    model, _ = train(X, y, layers=[5], optimizer="adam", epochs=2, dropout=0.1, patience=3,
-                     on_checkpoint=lambda c: saved.update(c=c))  # fmt: skip
+    model, _ = train(
+        X,
+        y,
+        layers=[5],
+        optimizer="adam",
+        epochs=2,
+        dropout=0.1,
+        patience=3,
+        on_checkpoint=lambda c: saved.update(c=c),
+    )
     return modelfile.to_bytes(model), ckfile.to_bytes(saved["c"], {"data": "x.csv"})
 
 
@@ -126,23 +134,37 @@ def nan_weight(header, body):
 CRAFTED = {
     "future format version": lambda d: resign(d, lambda doc: doc.update(format_version=2)),
     "another format": lambda d: resign(d, lambda doc: doc.update(format="pickle")),
-    "sizes that do not match the tensors": lambda d: resign(d, lambda doc: doc["architecture"].update(sizes=[3, 6, 2])),
+    "sizes that do not match the tensors": lambda d: resign(
+        d, lambda doc: doc["architecture"].update(sizes=[3, 6, 2])
+    ),
     "more classes than outputs": lambda d: resign(d, lambda doc: doc.update(classes=["a", "b", "c"])),
-    "unknown activation": lambda d: resign(d, lambda doc: doc["architecture"].update(activations=["os.system", "softmax"])),
+    "unknown activation": lambda d: resign(
+        d, lambda doc: doc["architecture"].update(activations=["os.system", "softmax"])
+    ),
     "huge layer sizes": lambda d: resign(d, lambda doc: doc["architecture"].update(sizes=[2**40, 2**40, 2])),
     "a NaN weight": lambda d: resign(d, change_tensor=nan_weight),
-    "a tensor claiming a huge shape": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(shape=[2**31, 2**31])),
-    "a tensor with overlapping offsets": lambda d: rewrite(d, lambda h: h["layers.0.b"].update(data_offsets=[0, 20])),
+    "a tensor claiming a huge shape": lambda d: rewrite(
+        d, lambda h: h["layers.0.W"].update(shape=[2**31, 2**31])
+    ),
+    "a tensor with overlapping offsets": lambda d: rewrite(
+        d, lambda h: h["layers.0.b"].update(data_offsets=[0, 20])
+    ),
     "a wrong dtype": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(dtype="F64")),
-    "an extra tensor": lambda d: rewrite(d, lambda h: h.update(extra={"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})),
+    "an extra tensor": lambda d: rewrite(
+        d, lambda h: h.update(extra={"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})
+    ),
     "no metadata": lambda d: rewrite(d, lambda h: h.pop("__metadata__")),
-    "deeply nested metadata": lambda d: rewrite(d, lambda h: h["__metadata__"].update(glassnet="[" * 100_000 + "]" * 100_000)),
-    "huge metadata": lambda d: rewrite(d, lambda h: h["__metadata__"].update(glassnet=json.dumps({"format": "x" * 5_000_000}))),
+    "deeply nested metadata": lambda d: rewrite(
+        d, lambda h: h["__metadata__"].update(glassnet="[" * 100_000 + "]" * 100_000)
+    ),
+    "huge metadata": lambda d: rewrite(
+        d, lambda h: h["__metadata__"].update(glassnet=json.dumps({"format": "x" * 5_000_000}))
+    ),
     "non-UTF-8 header": lambda d: d[:8] + d[8:20].replace(b'"', b"\xff", 1) + d[20:],
     "a length prefix past the end": lambda d: struct.pack("<Q", len(d)) + d[8:],
     "empty": lambda d: b"",
     "a pickle": lambda d: b"\x80\x04\x95" + d[3:],
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(CRAFTED))

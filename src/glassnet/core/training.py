@@ -308,8 +308,17 @@ def fit(
             state.rng_state = dict(rng.bit_generator.state)
             message = f"interrupted in epoch {epoch} after batch {state.batch}"
             last_loss = state.history[-1].loss if state.history else math.nan
-            return FitResult("interrupted", message, state.epoch, state.updates, last_loss, state.history,
-                             state.best_epoch, _diagnose(net), state)  # fmt: skip
+            return FitResult(
+                "interrupted",
+                message,
+                state.epoch,
+                state.updates,
+                last_loss,
+                state.history,
+                state.best_epoch,
+                _diagnose(net),
+                state,
+            )
         info = EpochInfo(epoch, state.total / n, time.perf_counter() - started, opt.lr)
         if classification:
             info.accuracy = state.correct / n
@@ -350,8 +359,17 @@ def fit(
             break
         if stop_requested is not None and stop_requested() and state.epoch < epochs:
             last_loss = state.history[-1].loss
-            return FitResult("interrupted", f"interrupted after epoch {epoch}", state.epoch, state.updates,
-                             last_loss, state.history, state.best_epoch, _diagnose(net), state)  # fmt: skip
+            return FitResult(
+                "interrupted",
+                f"interrupted after epoch {epoch}",
+                state.epoch,
+                state.updates,
+                last_loss,
+                state.history,
+                state.best_epoch,
+                _diagnose(net),
+                state,
+            )
     restored = reason == "no_improvement" and state.best_weights is not None
     if restored:
         assert state.best_weights is not None
@@ -373,5 +391,6 @@ def fit(
     notes = _diagnose(net)
     for note in notes:
         warnings.warn(note, TrainingWarning, stacklevel=2)
-    return FitResult(reason, message, last.epoch, state.updates, last.loss, state.history, state.best_epoch,
-                     notes, state)  # fmt: skip
+    return FitResult(
+        reason, message, last.epoch, state.updates, last.loss, state.history, state.best_epoch, notes, state
+    )

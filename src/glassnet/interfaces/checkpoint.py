@@ -197,15 +197,23 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[st
             (tensors[f"train.best.{l}.W"], tensors.get(f"train.best.{l}.b")) for l in range(len(sizes) - 1)
         ]
     state = TrainingState(
-        epoch=doc["epoch"], batch=doc["batch"], order=order, rng_state=dict(generator.bit_generator.state),
-        base_lr=float(doc["base_lr"]), updates=doc["updates"], total=float(doc["total"]),
-        correct=float(doc["correct"]), history=[EpochInfo(**entry) for entry in history],
-        best=math.inf if best is None else float(best), best_epoch=doc.get("best_epoch"), stale=doc["stale"],
+        epoch=doc["epoch"],
+        batch=doc["batch"],
+        order=order,
+        rng_state=dict(generator.bit_generator.state),
+        base_lr=float(doc["base_lr"]),
+        updates=doc["updates"],
+        total=float(doc["total"]),
+        correct=float(doc["correct"]),
+        history=[EpochInfo(**entry) for entry in history],
+        best=math.inf if best is None else float(best),
+        best_epoch=doc.get("best_epoch"),
+        stale=doc["stale"],
         best_weights=best_weights,
-        epoch_start=None if doc.get("epoch_start") is None else [
-            tensors[f"train.start.{i}"] for i in range(doc["epoch_start"])
-        ],
-    )  # fmt: skip
+        epoch_start=None
+        if doc.get("epoch_start") is None
+        else [tensors[f"train.start.{i}"] for i in range(doc["epoch_start"])],
+    )
     return Checkpoint(model, optimizer, state), settings
 
 

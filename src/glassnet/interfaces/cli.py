@@ -50,92 +50,39 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _layers(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 1, e.g. 3,4,2; received: {text!r}"
-        ) from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected at least two comma-separated integers >= 1, e.g. 3,4,2; received: {text!r}"
-        )
-    return sizes
+def _parsed(convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``convert`` the text, check it with ``ok``, or say what was expected."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}; received: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}; received: {text!r}")
+        return value
+
+    return parse
 
 
-def _numbers(text: str) -> list[float]:
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers; received: {text!r}") from None
-    if not all(math.isfinite(v) for v in values):
-        raise argparse.ArgumentTypeError(f"expected finite numbers; received: {text!r}")
-    return values
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0; received: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0; received: {text!r}")
-    return value
+def _floats(text: str) -> list[float]:
+    return [float(part) for part in text.split(",")]
 
 
-def _hidden_layers(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 1, e.g. 256,128; received: {text!r}"
-        ) from None
-    if min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers >= 1, e.g. 256,128; received: {text!r}"
-        )
-    return sizes
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); received: {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); received: {text!r}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0; received: {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; received: {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number 1-65535; received: {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number 1-65535; received: {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1; received: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1; received: {text!r}")
-    return value
+_layers = _parsed(
+    _ints, lambda v: len(v) >= 2 and min(v) >= 1, "at least two comma-separated integers >= 1, e.g. 3,4,2"
+)
+_hidden_layers = _parsed(_ints, lambda v: min(v) >= 1, "comma-separated integers >= 1, e.g. 256,128")
+_numbers = _parsed(_floats, lambda v: all(math.isfinite(x) for x in v), "comma-separated finite numbers")
+_positive = _parsed(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_non_negative = _parsed(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+_rate = _parsed(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+_count = _parsed(int, lambda v: v >= 1, "an integer >= 1")
+_port = _parsed(int, lambda v: 1 <= v <= 65535, "a port number 1-65535")
 
 
 def escape(text: str) -> str:
@@ -349,9 +296,24 @@ def _report(model: Model, table: Table, source: str) -> dict[str, Any]:
 
 
 TRAINING_SETTINGS = (
-    "data", "target", "test", "task", "layers", "activation", "optimizer", "lr", "batch_size", "epochs",
-    "dropout", "weight_decay", "schedule", "validation_split", "patience", "dtype", "seed",
-)  # fmt: skip
+    "data",
+    "target",
+    "test",
+    "task",
+    "layers",
+    "activation",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "epochs",
+    "dropout",
+    "weight_decay",
+    "schedule",
+    "validation_split",
+    "patience",
+    "dtype",
+    "seed",
+)
 
 
 def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
@@ -420,9 +382,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train_and_report(
-    args: argparse.Namespace, dataset: Any, progress: Any, on_batch: Any, on_epoch: Any,
-    settings: dict[str, Any], resume: Checkpoint | None, stop: _StopOnSignal, started: float,
-) -> int:  # fmt: skip
+    args: argparse.Namespace,
+    dataset: Any,
+    progress: Any,
+    on_batch: Any,
+    on_epoch: Any,
+    settings: dict[str, Any],
+    resume: Checkpoint | None,
+    stop: _StopOnSignal,
+    started: float,
+) -> int:
     train_part = dataset.train
     folder = args.checkpoint
 

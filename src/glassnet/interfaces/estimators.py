@@ -89,6 +89,30 @@ class _GlassEstimator(BaseEstimator):
     def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
         raise NotImplementedError
 
+    def _model(self, X: NDArray[Any], layers: list[int], outputs: int, seed: int, **kinds: Any) -> Model:
+        """A fresh Model for X with ``outputs`` outputs; ``kinds`` gives the task, output activation, loss,
+        classes and target scaler."""
+        net = Network(
+            [X.shape[1], *layers, outputs],
+            activation=self.activation,
+            output_activation=kinds["output_activation"],
+            loss=kinds["loss"],
+            seed=seed,
+            dtype=self.dtype,
+            dropout=self.dropout,
+        )
+        names = [str(n) for n in getattr(self, "feature_names_in_", [f"x{k + 1}" for k in range(X.shape[1])])]
+        return Model(
+            net,
+            kinds["task"],
+            names,
+            "y",
+            kinds.get("classes"),
+            Standardizer.fit(X),
+            kinds.get("target_scaler"),
+            self._settings(),
+        )
+
     def _initialize(self, X: NDArray[Any], y: NDArray[Any], seed: int) -> None:
         layers = self._check_params()
         try:
@@ -242,17 +266,16 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
 
     def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
         classes = self.classes_.tolist()
-        net = Network(
-            [X.shape[1], *layers, len(classes)],
-            activation=self.activation,
+        return self._model(
+            X,
+            layers,
+            len(classes),
+            seed,
+            task="classification",
             output_activation="softmax",
             loss="categorical_crossentropy",
-            seed=seed,
-            dtype=self.dtype,
-            dropout=self.dropout,
+            classes=classes,
         )
-        names = [str(n) for n in getattr(self, "feature_names_in_", [f"x{k + 1}" for k in range(X.shape[1])])]
-        return Model(net, "classification", names, "y", classes, Standardizer.fit(X), None, self._settings())
 
     def _epochs(self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int) -> None:
         unseen = set(np.unique(y).tolist()) - set(self.classes_.tolist())
@@ -303,20 +326,18 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
         return y
 
     def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
-        outputs = 1 if y.ndim == 1 else y.shape[1]
-        self.n_outputs_ = outputs
-        net = Network(
-            [X.shape[1], *layers, outputs],
-            activation=self.activation,
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        target = Standardizer.fit(y.reshape(len(y), -1))
+        return self._model(
+            X,
+            layers,
+            self.n_outputs_,
+            seed,
+            task="regression",
             output_activation="identity",
             loss="mse",
-            seed=seed,
-            dtype=self.dtype,
-            dropout=self.dropout,
+            target_scaler=target,
         )
-        names = [str(n) for n in getattr(self, "feature_names_in_", [f"x{k + 1}" for k in range(X.shape[1])])]
-        target = Standardizer.fit(y.reshape(len(y), -1))
-        return Model(net, "regression", names, "y", None, Standardizer.fit(X), target, self._settings())
 
     def predict(self, X: Any) -> NDArray[np.floating]:
         """Predicted values, shape (n_samples,) or (n_samples, n_outputs)."""

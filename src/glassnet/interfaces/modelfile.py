@@ -92,8 +92,9 @@ def checksum(meta: dict[str, str], tensors: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def encode(model: Model, extra_tensors: dict[str, np.ndarray] | None = None,
-           extra_meta: dict[str, str] | None = None) -> bytes:  # fmt: skip
+def encode(
+    model: Model, extra_tensors: dict[str, np.ndarray] | None = None, extra_meta: dict[str, str] | None = None
+) -> bytes:
     """The model (and, for checkpoints, more tensors and metadata) as .safetensors bytes with a checksum."""
     from safetensors.numpy import save
 
