@@ -186,6 +186,22 @@ DOMINATES = 0.9
 SATURATED_SLOPE = 0.01
 
 
+def _interrupted(net: Network, state: TrainingState, message: str) -> FitResult:
+    """The result of a run stopped on request: ``state`` is where to resume."""
+    last_loss = state.history[-1].loss if state.history else math.nan
+    return FitResult(
+        "interrupted",
+        message,
+        state.epoch,
+        state.updates,
+        last_loss,
+        state.history,
+        state.best_epoch,
+        _diagnose(net),
+        state,
+    )
+
+
 class TrainingWarning(UserWarning):
     """Something about training a person should know: dead ReLUs, saturated units."""
 
@@ -306,19 +322,7 @@ def fit(
             )
         if interrupted:
             state.rng_state = dict(rng.bit_generator.state)
-            message = f"interrupted in epoch {epoch} after batch {state.batch}"
-            last_loss = state.history[-1].loss if state.history else math.nan
-            return FitResult(
-                "interrupted",
-                message,
-                state.epoch,
-                state.updates,
-                last_loss,
-                state.history,
-                state.best_epoch,
-                _diagnose(net),
-                state,
-            )
+            return _interrupted(net, state, f"interrupted in epoch {epoch} after batch {state.batch}")
         info = EpochInfo(epoch, state.total / n, time.perf_counter() - started, opt.lr)
         if classification:
             info.accuracy = state.correct / n
@@ -358,18 +362,7 @@ def fit(
             reason = "no_improvement"
             break
         if stop_requested is not None and stop_requested() and state.epoch < epochs:
-            last_loss = state.history[-1].loss
-            return FitResult(
-                "interrupted",
-                f"interrupted after epoch {epoch}",
-                state.epoch,
-                state.updates,
-                last_loss,
-                state.history,
-                state.best_epoch,
-                _diagnose(net),
-                state,
-            )
+            return _interrupted(net, state, f"interrupted after epoch {epoch}")
     restored = reason == "no_improvement" and state.best_weights is not None
     if restored:
         assert state.best_weights is not None
