@@ -7,6 +7,7 @@ import struct
 import numpy as np
 import pytest
 
+from glassnet.core.errors import GlassnetError
 from glassnet.core.model import train
 from glassnet.interfaces import modelfile
 from glassnet.interfaces.modelfile import ModelFileError, from_bytes, load_model, save_model, to_bytes
@@ -66,7 +67,7 @@ def test_a_failed_save_leaves_the_old_file(tmp_path, classifier, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(modelfile.os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(GlassnetError, match=r"cannot write .*disk full"):
         save_model(model, path)
     assert path.read_bytes() == b"the user's old model"
     assert os.listdir(tmp_path) == ["m.safetensors"]  # no temporary file left behind

@@ -229,11 +229,10 @@ def train(
     classes = None
     target_scaler = None
     if task == "classification":
-        classes = _labels(y_arr[train_rows])
+        classes = _labels(y_arr)  # all rows: a class seen only in the validation rows is still a class
         if len(classes) < 2:
             raise GlassnetError(
-                f"the target has a single class ({classes[0]!r}) in the training rows; "
-                "classification needs at least two"
+                f"the target has a single class ({classes[0]!r}); classification needs at least two"
             )
         sizes = [X.shape[1], *layers, len(classes)]
         loss = "categorical_crossentropy"
@@ -304,7 +303,7 @@ def train(
         {
             k: v
             for k, v in vars(info).items()
-            if v is not None and not (isinstance(v, float) and math.isnan(v))
+            if v is not None and not (isinstance(v, float) and not math.isfinite(v))
         }
         for info in result.history
     ]

@@ -123,6 +123,17 @@ def _check_int_sizes(sizes: Sequence[int]) -> list[int]:
     return [int(s) for s in values]
 
 
+def _require_finite(arr: Array, what: str) -> None:
+    """Raise GlassnetError quoting the first row that holds NaN or inf (never the whole array)."""
+    finite = np.isfinite(arr)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise GlassnetError(
+            f"{what} contains NaN or inf (first in row {row} of {arr.shape[0]}); "
+            f"received: {arr[row].tolist()!r}"
+        )
+
+
 def neuron_names(sizes: Sequence[int]) -> list[list[str]]:
     """Human names per layer: inputs i1.., hidden h1.. (h{layer}_{k} with several hidden layers), outputs o1..
 
@@ -162,7 +173,8 @@ class Network:
     init : str
         auto, uniform (in ``init_range``), xavier or he.
     seed : int, optional
-        Seeds the numpy Generator used for initialization and shuffling.
+        Seeds the numpy Generator that draws the initial weights (``fit`` has its own seed for
+        shuffling and dropout).
     dtype : str
         float64 (default) or float32.
     dropout : float
@@ -352,8 +364,7 @@ class Network:
 
     def _check_finite(self, x: Array, t: Array) -> None:
         for what, arr in (("input", x), ("target", t)):
-            if not np.isfinite(arr).all():
-                raise GlassnetError(f"{what} contains NaN or inf; received: {arr.tolist()!r}")
+            _require_finite(arr, what)
 
     # ------------------------------------------------------------------ step 2: forward
     def forward(self, x: Array, rng: np.random.Generator | None = None) -> Array:
@@ -392,8 +403,7 @@ class Network:
     def predict(self, x: Any) -> Array:
         """The network's outputs for ``x`` (batch, inputs), as a new (batch, outputs) array."""
         x = self.as_inputs(x)
-        if not np.isfinite(x).all():
-            raise GlassnetError(f"input contains NaN or inf; received: {x.tolist()!r}")
+        _require_finite(x, "input")
         return self.propagate(x)[-1][1]
 
     def propagate(self, x: Array) -> list[tuple[Array, Array]]:

@@ -12,6 +12,7 @@ Recording happens only in ``Network.traced_step``: a plain ``Network.step`` pays
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -137,10 +138,16 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
     names = net.neuron_names
     old = net.parameters()
 
-    a_out = net.forward(x)  # step 2
-    z_out = net._require_forward().z[-1]
-    loss_total = net.loss(a_out, t, z_out)  # step 3
-    terms = net.loss_fn.terms_from(z_out, a_out, t, net.activations[-1])[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported below, in words
+        a_out = net.forward(x)  # step 2
+        z_out = net._require_forward().z[-1]
+        loss_total = net.loss(a_out, t, z_out)  # step 3
+        terms = net.loss_fn.terms_from(z_out, a_out, t, net.activations[-1])[0]
+    if not math.isfinite(loss_total):
+        raise GlassnetError(
+            f"the loss became {loss_total} (diverged); the weights were left as they were: "
+            "try a lower learning rate"
+        )
     dE_da_out = net.loss_fn.grad(a_out, t)[0]
     net.output_delta(t)  # step 4
     deltas = net.hidden_deltas()  # step 5

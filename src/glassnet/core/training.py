@@ -282,6 +282,7 @@ def fit(
             if shuffle and n > 1:
                 state.order = rng.permutation(n)
             state.epoch_start = [p.copy() for p in net._trainable] if weight_tol is not None else None
+        last_finite = net.get_weights()  # restored if this epoch's updates overflow
         order = state.order
         starts = range(state.batch * bs, n, bs)
         diverged = interrupted = False
@@ -312,10 +313,14 @@ def fit(
                 if stop_requested is not None and stop_requested() and stop < n:
                     interrupted = True
                     break
-        if diverged:
+        if diverged or not all(all_finite(p) for p in net._trainable):
+            kept = "kept the last finite weights"
+            if not all(all_finite(p) for p in net._trainable):
+                net.set_weights(last_finite)
+                kept = f"restored the weights from the start of epoch {epoch}, the last known finite ones"
             message = (
-                f"training diverged in epoch {epoch}: the loss became NaN or inf; kept the last finite "
-                f"weights; try a lower learning rate than {opt.lr:g}"
+                f"training diverged in epoch {epoch}: the loss became NaN or inf; {kept}; "
+                f"try a lower learning rate than {opt.lr:g}"
             )
             return FitResult(
                 "diverged", message, epoch, state.updates, math.nan, state.history, state.best_epoch

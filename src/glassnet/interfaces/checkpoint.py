@@ -84,7 +84,12 @@ def save_checkpoint(folder: str | os.PathLike[str], checkpoint: Checkpoint, sett
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise GlassnetError(f"the checkpoint folder {str(path)!r} is a file; expected a folder")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GlassnetError(
+            f"cannot create the checkpoint folder {str(path)!r}: {exc.strerror or exc}"
+        ) from None
     atomic_write(path / FILE, to_bytes(checkpoint, settings))
 
 

@@ -11,6 +11,7 @@ import json
 import math
 import signal
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -273,14 +274,26 @@ def _train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, 
     return progress, on_batch, on_epoch
 
 
-def _check_save_path(path: str | None) -> None:
+def _check_save_path(path: str | None, inputs: Sequence[str | None] = ()) -> None:
+    """Refuse, before any work, a save that could not happen or would overwrite one of the inputs."""
     if path is None:
         return
-    folder = Path(path).parent
+    target = Path(path)
+    folder = target.parent
     if not folder.is_dir():
         raise GlassnetError(f"cannot save to {path!r}: folder {str(folder)!r} does not exist")
-    if Path(path).is_dir():
+    if target.is_dir():
         raise GlassnetError(f"cannot save to {path!r}: it is a folder; expected a file name")
+    for other in inputs:
+        if other is not None and Path(other).exists() and target.exists() and target.samefile(other):
+            raise GlassnetError(f"cannot save to {path!r}: it is also an input of this command ({other!r})")
+        if other is not None and target.resolve() == Path(other).resolve():
+            raise GlassnetError(f"cannot save to {path!r}: another output of this command goes there too")
+    try:  # a folder we cannot write to fails here, not after the whole training run
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".glassnet-probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise GlassnetError(f"cannot save to {path!r}: {exc.strerror or exc}") from None
 
 
 def _report(model: Model, table: Table, source: str) -> dict[str, Any]:
@@ -295,45 +308,53 @@ def _report(model: Model, table: Table, source: str) -> dict[str, Any]:
     return regression_report(values, np.asarray(model.predict(X), dtype=np.float64).reshape(values.shape))
 
 
-TRAINING_SETTINGS = (
-    "data",
-    "target",
-    "test",
-    "task",
-    "layers",
-    "activation",
-    "optimizer",
-    "lr",
-    "batch_size",
-    "epochs",
-    "dropout",
-    "weight_decay",
-    "schedule",
-    "validation_split",
-    "patience",
-    "dtype",
-    "seed",
-)
+SETTING_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "data": lambda v: isinstance(v, str) and bool(v),
+    "target": lambda v: v is None or isinstance(v, str),
+    "test": lambda v: v is None or isinstance(v, str),
+    "task": lambda v: v in ("auto", "classification", "regression"),
+    "layers": lambda v: isinstance(v, list) and bool(v) and all(isinstance(k, int) and k >= 1 for k in v),
+    "activation": lambda v: v in ACTIVATIONS,
+    "optimizer": lambda v: v in ("sgd", "momentum", "nesterov", "adam"),
+    "lr": lambda v: v is None or (isinstance(v, (int, float)) and math.isfinite(v) and v > 0),
+    "batch_size": lambda v: isinstance(v, int) and v >= 1,
+    "epochs": lambda v: isinstance(v, int) and v >= 1,
+    "dropout": lambda v: isinstance(v, (int, float)) and 0 <= v < 1,
+    "weight_decay": lambda v: isinstance(v, (int, float)) and math.isfinite(v) and v >= 0,
+    "schedule": lambda v: v in SCHEDULES,
+    "validation_split": lambda v: isinstance(v, (int, float)) and 0 <= v < 1,
+    "patience": lambda v: v is None or (isinstance(v, int) and v >= 1),
+    "dtype": lambda v: v in ("float32", "float64"),
+    "seed": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+TRAINING_SETTINGS = tuple(SETTING_CHECKS)
 
 
 def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
-    """With --resume, load the checkpoint and take its settings (or check the command's against them)."""
+    """With --resume, load the checkpoint and take its settings; options given on this command line must
+    agree with them."""
     if args.resume is None:
         if args.data is None:
             raise GlassnetError("train needs DATA: a CSV file or a dataset name (or --resume DIR)")
         return None
     checkpoint, saved = load_checkpoint(args.resume)
-    if args.data is None:
-        for key in TRAINING_SETTINGS:
-            setattr(args, key, saved.get(key))
-    else:
-        differ = [key for key in TRAINING_SETTINGS if saved.get(key) != getattr(args, key)]
-        if differ:
-            said = ", ".join(f"{k}={getattr(args, k)!r} (checkpoint: {saved.get(k)!r})" for k in differ)
-            raise GlassnetError(
-                f"this command's settings differ from the checkpoint's: {said}; "
-                f"run 'glassnet train --resume {args.resume}' to continue with the checkpoint's settings"
-            )
+    bad = [key for key, ok in SETTING_CHECKS.items() if not ok(saved.get(key))]
+    if bad:
+        raise GlassnetError(
+            f"the checkpoint in {args.resume!r} holds unusable settings: "
+            + ", ".join(f"{key}={saved.get(key)!r}" for key in bad)
+        )
+    defaults = build_parser().parse_args(["train"])
+    given = {key for key in TRAINING_SETTINGS if getattr(args, key) != getattr(defaults, key)}
+    differ = [key for key in sorted(given) if getattr(args, key) != saved[key]]
+    if differ:
+        said = ", ".join(f"{key}={getattr(args, key)!r} (checkpoint: {saved[key]!r})" for key in differ)
+        raise GlassnetError(
+            f"this command's settings differ from the checkpoint's: {said}; "
+            f"run 'glassnet train --resume {args.resume}' to continue with the checkpoint's settings"
+        )
+    for key in TRAINING_SETTINGS:
+        setattr(args, key, saved[key])
     if args.checkpoint is None:
         args.checkpoint = args.resume
     return checkpoint
@@ -364,13 +385,20 @@ class _StopOnSignal:
 
 def cmd_train(args: argparse.Namespace) -> int:
     resume = _resume_settings(args)
-    _check_save_path(args.save)
-    if args.plot is not None:
-        _check_save_path(args.plot)
+    _check_save_path(args.save, [args.data, args.test])
+    _check_save_path(args.plot, [args.data, args.test, args.save])
+    if args.checkpoint is not None and any(
+        p is not None and Path(p).resolve() == Path(args.checkpoint).resolve() for p in (args.data, args.test)
+    ):
+        raise GlassnetError(f"--checkpoint {args.checkpoint!r} is an input of this command; choose a folder")
     if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
     dataset = load_dataset(args.data, target=args.target, test=args.test, task=args.task, seed=args.seed)
     train_part = dataset.train
+    if dataset.task == "classification" and dataset.test is not None:  # before training, not after it
+        unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
+        if unseen:
+            raise GlassnetError(f"the test data has labels never seen in training: {', '.join(unseen[:10])}")
     n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
     batches = max(1, -(-n_train // args.batch_size))
     console = _console(stderr=True)
@@ -506,8 +534,9 @@ def _count_params(model: Model) -> int:
 
 
 def _evaluation_table(model: Model, data: str, target: str | None) -> Table:
-    if data in DATASETS:
-        dataset = load_dataset(data)
+    if data in DATASETS:  # the test split the model was trained beside (it depends on the seed)
+        seed = model.settings.get("seed", 0)
+        dataset = load_dataset(data, seed=seed if isinstance(seed, int) else 0)
         assert dataset.test is not None
         return dataset.test
     return read_csv(data, target or model.target_name)
@@ -573,7 +602,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .onnx_export import export_onnx
 
     model = load_model(args.model)
-    _check_save_path(args.onnx)
+    _check_save_path(args.onnx, [args.model])
     export_onnx(model, args.onnx)
     print(f"wrote {args.onnx}: inputs 'features' (batch, {len(model.feature_names)}) float32")
     return 0
@@ -586,8 +615,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
         from .web.app import create_app
     except ImportError:
         raise GlassnetError("the explorer needs FastAPI and uvicorn: pip install 'glassnet[web]'") from None
+    import socket
+
+    try:  # uvicorn exits on its own when it cannot listen; find out first, and say so in one line
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((args.host, args.port))
+    except OSError as exc:
+        raise GlassnetError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
-    print(f"glassnet explorer on {url} (Ctrl-C to stop)")
+    print(f"glassnet explorer on {url} (Ctrl-C to stop)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"note: listening on {args.host}, so other machines can reach it; the default is 127.0.0.1")
     if not args.no_browser:
@@ -595,10 +633,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    try:
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
-    except OSError as exc:
-        raise GlassnetError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -716,7 +751,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("error: interrupted; no file was written", file=sys.stderr)
+        print("error: interrupted", file=sys.stderr)
         return 130
 
 

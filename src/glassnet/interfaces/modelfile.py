@@ -121,6 +121,13 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise GlassnetError(f"cannot save to {str(path)!r}: folder {str(folder)!r} does not exist")
+    try:
+        _write_replace(path, folder, data)
+    except OSError as exc:
+        raise GlassnetError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _write_replace(path: Path, folder: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:

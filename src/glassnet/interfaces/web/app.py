@@ -32,7 +32,7 @@ from glassnet.core.model import Standardizer
 from glassnet.core.network import Network
 from glassnet.core.optimizers import SGD
 
-from ..data import generate, infer_task, read_csv_text
+from ..data import generate, infer_task, read_csv_text, target_values
 
 STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 64
@@ -120,7 +120,12 @@ def _dataset(settings: Settings) -> tuple[np.ndarray, np.ndarray, list[Any], lis
         table = generate(settings.dataset, n=200, seed=settings.seed)
         X, y = table.X, table.y.tolist()
     elif settings.dataset == "iris":
-        from sklearn.datasets import load_iris
+        try:
+            from sklearn.datasets import load_iris
+        except ImportError:
+            raise GlassnetError(
+                "the iris dataset comes with scikit-learn: pip install 'glassnet[sklearn]'"
+            ) from None
 
         bunch = load_iris()
         X, y = bunch.data, [str(bunch.target_names[k]) for k in bunch.target]
@@ -135,7 +140,7 @@ def _dataset(settings: Settings) -> tuple[np.ndarray, np.ndarray, list[Any], lis
                 f"the upload has {len(table.y)} rows and {table.X.shape[1]} feature columns"
             )
         if infer_task(table.y) == "regression":
-            values = np.asarray(table.y, dtype=np.float64).reshape(-1, 1)
+            values = target_values(table.y, "regression").reshape(-1, 1)
             target = Standardizer.fit(values)
             return table.X, target.transform(values), [], [], True
         X, y = table.X, table.y.tolist()

@@ -195,12 +195,13 @@ async function drawBoundary(state) {
   if (!state.two_d) return;
   const data = await api("GET", `/api/sessions/${state.session}/boundary?resolution=44`);
   const canvas = $("boundary"), ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
   const n = data.resolution, cell = canvas.width / n;
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
     const v = data.values[i][j];
     ctx.fillStyle = `rgb(${Math.round(197 + (43 - 197) * v)},${Math.round(48 + (108 - 48) * v)},${Math.round(48 + (176 - 48) * v)})`;
     ctx.globalAlpha = 0.55;
-    ctx.fillRect(j * cell, canvas.height - (i + 1) * cell, cell + 1, cell + 1);
+    ctx.fillRect(Math.floor(j * cell), Math.floor(canvas.height - (i + 1) * cell), Math.ceil(cell), Math.ceil(cell));
   }
   ctx.globalAlpha = 1;
   const [x0, x1] = data.x, [y0, y1] = data.y;
@@ -233,9 +234,10 @@ function drawSteps(state) {
   if (!tr) { box.append(html("p", {}, "Press Step to run one training step.")); return; }
   const layers = tr.layers, out = layers[layers.length - 1];
   const section = (title, node) => { box.append(html("h3", {}, title)); const d = html("div", {class: "scroll"}); d.append(node); box.append(d); };
-  section("1. Initialize — the example", table([
+  section("1. Initialize — the example, and the weights before this step", table([
     ...Object.entries(tr.inputs).map(([k, v]) => [k, fmt(v)]),
-    ...Object.entries(tr.targets).map(([k, v]) => [`target ${k}`, fmt(v)])]));
+    ...Object.entries(tr.targets).map(([k, v]) => [`target ${k}`, fmt(v)]),
+    ...tr.parameters.map((p) => [p.name, fmt(p.old)])]));
   section("2. Forward propagation: net = Σ w·out + b, out = f(net)",
     table(layers.flatMap((l) => l.neurons.map((n) => [n.name, fmt(n.z), fmt(n.a)])), ["neuron", "net", "out"]));
   section(`3. Loss (${tr.loss})`, table([
