@@ -38,6 +38,14 @@ def test_fitted_network_is_a_normal_glassnet_model(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     trace = clf.network.traced_step(clf.model_._inputs(X[:1]), np.eye(3)[[y[0]]], 0.1)
     assert trace.sizes == [4, 8, 3] and len(trace.parameters) == 4 * 8 + 8 * 3 + 8 + 3
+    ort = pytest.importorskip("onnxruntime")
+    from glassnet.interfaces.onnx_export import to_onnx
+
+    clf = GlassClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)
+    session = ort.InferenceSession(to_onnx(clf.model_).SerializeToString(), providers=["CPUExecutionProvider"])
+    proba, label = session.run(None, {"features": X.astype(np.float32)})
+    assert np.max(np.abs(proba - clf.predict_proba(X))) <= 1e-5
+    assert (label == clf.predict(X)).all()
 
 
 def test_curves_and_scores():

@@ -508,7 +508,7 @@ def _train_and_report(
         summary["plot"] = args.plot
     summary["history"] = model.history
     if args.json:
-        print(json.dumps(summary))
+        print(_json(summary))
         return 0
     out = _console()
     out.print(f"stopped: {result.message} ({seconds:.1f} s)")
@@ -527,6 +527,22 @@ def _train_and_report(
     if args.save is not None:
         out.print(f"model saved to {args.save}")
     return 0
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such values become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(value: Any) -> str:
+    """One line of strict JSON."""
+    return json.dumps(_finite(value), allow_nan=False)
 
 
 def _count_params(model: Model) -> int:
@@ -548,7 +564,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = _report(model, table, args.data)
     report = {"task": model.task, "examples": len(table.y), **report}
     if args.json:
-        print(json.dumps(report))
+        print(_json(report))
         return 0
     from rich.table import Table as RichTable
 
