@@ -42,7 +42,9 @@ def test_fitted_network_is_a_normal_glassnet_model(tmp_path):
     from glassnet.interfaces.onnx_export import to_onnx
 
     clf = GlassClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)
-    session = ort.InferenceSession(to_onnx(clf.model_).SerializeToString(), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        to_onnx(clf.model_).SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     proba, label = session.run(None, {"features": X.astype(np.float32)})
     assert np.max(np.abs(proba - clf.predict_proba(X))) <= 1e-5
     assert (label == clf.predict(X)).all()

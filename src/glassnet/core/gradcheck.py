@@ -65,8 +65,11 @@ def _pattern(net: Network, values: list[tuple[Any, Any]]) -> list[bytes]:
 def gradient_check(net: Network, x: Any, t: Any, h: float = 1e-3, floor: float = 1e-6) -> GradCheckReport:
     """Compare dE/dparam from backpropagation with finite differences for every parameter of ``net``.
 
-    ``x`` (batch, inputs) and ``t`` (batch, outputs); the network is left exactly as it was.
+    ``x`` (batch, inputs) and ``t`` (batch, outputs); the network is left exactly as it was. The check
+    runs on a float64 copy of a float32 network, since float32 rounding would swamp the differences.
     """
+    if net.dtype != np.float64:
+        net = net.astype("float64")
     x = net.as_inputs(x)
     t = net.as_targets(t)
     net._check_finite(x, t)

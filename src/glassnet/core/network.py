@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -215,6 +216,12 @@ class Network:
             defaults = {"categorical_crossentropy": "softmax", "binary_crossentropy": "sigmoid"}
             output_activation = defaults.get(self.loss_fn.name, hidden[-1] if hidden else "sigmoid")
         self.activations = [get_activation(a) for a in [*hidden, output_activation]]
+        last = self.activations[-1].name
+        if self.loss_fn.name.endswith("crossentropy") and last not in ("sigmoid", "softmax"):
+            raise GlassnetError(
+                f"{self.loss_fn.name} takes the log of the outputs, so they must lie in (0, 1): use a "
+                f"sigmoid or softmax output layer; received: output_activation={last!r}"
+            )
         if bias not in BIAS_MODES:
             raise GlassnetError(f"unknown bias mode {bias!r}; expected one of {', '.join(BIAS_MODES)}")
         self.bias = bias
@@ -319,6 +326,19 @@ class Network:
                 raise GlassnetError(f"parameter values must be finite; received: {name}={value!r}")
             ref = refs[name]
             self._array_of(ref)[ref.index] = v
+
+    def astype(self, dtype: DTypeLike) -> Network:
+        """A copy of this network whose parameters and arithmetic use ``dtype`` (float32 or float64)."""
+        if np.dtype(dtype).name not in DTYPES:
+            raise GlassnetError(f"unsupported dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+        copy = deepcopy(self)
+        copy.dtype = np.dtype(dtype)
+        copy.layers = [
+            Dense(layer.W.astype(dtype), None if layer.b is None else layer.b.astype(dtype), layer.activation)
+            for layer in self.layers
+        ]
+        copy._rebuild()
+        return copy
 
     def get_weights(self) -> list[tuple[Array, Array | None]]:
         """Copies of (W, b) per layer."""

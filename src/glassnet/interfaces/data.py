@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import math
 import os
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +95,8 @@ def read_csv(path: str | os.PathLike[str], target: str | None = None, require_ta
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark is not a name
+            rows = _numbered(csv.reader(f))
     except FileNotFoundError:
         raise GlassnetError(f"no such file: {str(path)!r}") from None
     except IsADirectoryError:
@@ -109,15 +111,24 @@ def read_csv(path: str | os.PathLike[str], target: str | None = None, require_ta
 def read_csv_text(text: str, target: str | None = None, source: str = "the uploaded CSV") -> Table:
     """Like ``read_csv``, from the text of a CSV file (an upload)."""
     try:
-        rows = list(csv.reader(text.splitlines()))
+        rows = _numbered(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
     except csv.Error as exc:
         raise GlassnetError(f"cannot read {source}: {exc}") from None
     return parse_csv(rows, source, target, True)
 
 
-def parse_csv(rows: list[list[str]], source: str, target: str | None, require_target: bool) -> Table:
-    """The checks and conversions shared by ``read_csv`` and ``read_csv_text``."""
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+def _numbered(reader: Any) -> list[tuple[int, list[str]]]:
+    """(line number where the record ends, fields) for every record that is not blank."""
+    return [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+
+
+def parse_csv(
+    numbered: list[tuple[int, list[str]]], source: str, target: str | None, require_target: bool
+) -> Table:
+    """The checks and conversions shared by ``read_csv`` and ``read_csv_text``: ``numbered`` holds the
+    non-blank records with their line numbers."""
+    rows = [row for _, row in numbered]
+    lines = [line for line, _ in numbered]
     if not rows:
         raise GlassnetError(f"{source!r} is empty; expected a header row and data rows")
     header = [h.strip() for h in rows[0]]
@@ -126,9 +137,9 @@ def parse_csv(rows: list[list[str]], source: str, target: str | None, require_ta
     body = rows[1:]
     if not body:
         raise GlassnetError(f"{source!r} has a header but no data rows")
-    for i, row in enumerate(body, start=2):
+    for line, row in zip(lines[1:], body, strict=True):
         if len(row) != len(header):
-            raise GlassnetError(f"{source!r} line {i}: expected {len(header)} fields, found {len(row)}")
+            raise GlassnetError(f"{source!r} line {line}: expected {len(header)} fields, found {len(row)}")
     if target is None:
         target_index: int | None = len(header) - 1 if require_target else None
     elif target in header:
@@ -143,14 +154,14 @@ def parse_csv(rows: list[list[str]], source: str, target: str | None, require_ta
     X = np.empty((len(body), len(features)))
     for i, row in enumerate(body):
         for j, k in enumerate(features):
-            X[i, j] = _number(row[k], header[k], i + 2)
-    if target_index is None:
+            X[i, j] = _number(row[k], header[k], lines[i + 1])
+    if target_index is None or not require_target:  # predicting: a target column is ignored, blank or not
         return Table(X, [header[k] for k in features], np.empty(0, dtype=object), target or "")
     y = []
-    for i, row in enumerate(body, start=2):
+    for line, row in zip(lines[1:], body, strict=True):
         cell = row[target_index].strip()
         if cell.lower() in MISSING:
-            raise GlassnetError(f"missing value in target column {header[target_index]!r} at line {i}")
+            raise GlassnetError(f"missing value in target column {header[target_index]!r} at line {line}")
         y.append(cell)
     return Table(X, [header[k] for k in features], np.asarray(y, dtype=object), header[target_index])
 
@@ -194,7 +205,7 @@ def read_idx(path: str | os.PathLike[str]) -> NDArray[Any]:
         data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
     except FileNotFoundError:
         raise GlassnetError(f"no such file: {str(path)!r}") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise GlassnetError(f"cannot read IDX file {str(path)!r}: {exc}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in IDX_TYPES:
         raise GlassnetError(f"{str(path)!r} is not an IDX file (bad magic number)")

@@ -5,8 +5,9 @@ set_params) and work inside Pipeline and GridSearchCV. The fitted network is an 
 ``model_``: save it with ``glassnet.interfaces.modelfile.save_model``, explain a step of ``model_.network``,
 or export it to ONNX.
 
-Unlike scikit-learn's own MLP, ``warm_start=True`` keeps the optimizer's state (Adam's moments, momentum)
-between calls to ``fit``, so training continues exactly where it stopped.
+Unlike scikit-learn's own MLP, ``warm_start=True`` keeps the optimizer's state (Adam's moments and step
+count, momentum's velocities) between calls to ``fit``, so training continues from where the optimizer
+stood rather than restarting it. (A learning-rate schedule restarts with each call, as max_iter does.)
 """
 
 from __future__ import annotations
@@ -127,12 +128,15 @@ class _GlassEstimator(BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
 
-    def _epochs(self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int) -> None:
-        """Train ``epochs`` more epochs on (X, y), holding out ``validation_fraction`` for scores."""
+    def _epochs(
+        self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int, hold_out: bool = True
+    ) -> None:
+        """Train ``epochs`` more epochs on (X, y), holding out ``validation_fraction`` for scores (fit) or
+        nothing (partial_fit, like scikit-learn's)."""
         model = self.model_
         n = X.shape[0]
         rng = np.random.default_rng(seed)
-        n_val = round(n * self.validation_fraction) if n >= 10 else 0
+        n_val = min(round(n * self.validation_fraction), n - 1) if hold_out and n >= 10 else 0
         order = rng.permutation(n)
         val, tr = np.sort(order[:n_val]), np.sort(order[n_val:])
         Xt, Tt = model._inputs(X[tr]), model.encode_targets(y[tr])
@@ -197,7 +201,7 @@ class _GlassEstimator(BaseEstimator):
         seed = self._seed()
         if not (self.warm_start and hasattr(self, "model_")):
             self._initialize(X, y, seed)
-        self._epochs(X, y, self.max_iter, seed)
+        self._epochs(X, y, self.max_iter, seed + self.n_iter_)  # a warm start shuffles afresh
         return self
 
     def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> Any:
@@ -216,7 +220,7 @@ class _GlassEstimator(BaseEstimator):
         seed = self._seed() + getattr(self, "n_iter_", 0)
         if first:
             self._initialize(X, y, seed, **kwargs)
-        self._epochs(X, y, 1, seed)
+        self._epochs(X, y, 1, seed, hold_out=False)
         return self
 
     def _outputs(self, X: Any) -> NDArray[np.floating]:
@@ -256,7 +260,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         return y
 
     def _initialize(self, X: NDArray[Any], y: NDArray[Any], seed: int, classes: Any = None) -> None:
-        self.classes_ = unique_labels(y) if classes is None else np.asarray(classes)
+        self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
         if len(self.classes_) < 2:
             raise ValueError(
                 f"the classifier needs samples of at least 2 classes in the data; it got one class: "
@@ -277,13 +281,15 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
             classes=classes,
         )
 
-    def _epochs(self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int) -> None:
+    def _epochs(
+        self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int, hold_out: bool = True
+    ) -> None:
         unseen = set(np.unique(y).tolist()) - set(self.classes_.tolist())
         if unseen:
             raise ValueError(
                 f"y holds labels {sorted(map(str, unseen))} not in classes_ {self.classes_.tolist()}"
             )
-        super()._epochs(X, y, epochs, seed)
+        super()._epochs(X, y, epochs, seed, hold_out)
 
     def predict_proba(self, X: Any) -> NDArray[np.floating]:
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""

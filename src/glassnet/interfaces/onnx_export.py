@@ -78,9 +78,18 @@ def to_onnx(model: Model) -> Any:
         assert model.classes is not None
         op("Identity", [current], "probabilities")
         op("ArgMax", ["probabilities"], "class_index", axis=1, keepdims=0)
-        if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in model.classes):
+        classes = model.classes
+        if all(isinstance(c, (bool, np.bool_)) for c in classes):
+            label_type = TensorProto.BOOL
+            const("classes", np.asarray(classes, dtype=bool))
+        elif all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in classes):
             label_type = TensorProto.INT64
-            const("classes", np.asarray(model.classes, dtype=np.int64))
+            const("classes", np.asarray(classes, dtype=np.int64))
+        elif all(
+            isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in classes
+        ):
+            label_type = TensorProto.DOUBLE
+            const("classes", np.asarray(classes, dtype=np.float64))
         else:
             label_type = TensorProto.STRING
             names: list[Any] = [str(c).encode() for c in model.classes]

@@ -72,10 +72,28 @@ def plot_training(
             lo, hi = X.min(axis=0) - 0.3, X.max(axis=0) + 0.3
             gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
             proba = model.predict_proba(np.c_[gx.ravel(), gy.ravel()])
-            ax.contourf(gx, gy, proba[:, -1].reshape(gx.shape), levels=20, cmap="RdBu", alpha=0.7)
             index = {c: k for k, c in enumerate(model.classes)}
             colors = np.array([index.get(v, 0) for v in y])
-            ax.scatter(X[:, 0], X[:, 1], c=colors, cmap="RdBu", edgecolors="k", linewidths=0.4, s=22)
+            k = len(model.classes)
+            if k == 2:  # the probability of the second class, shaded
+                ax.contourf(gx, gy, proba[:, 1].reshape(gx.shape), levels=20, cmap="RdBu", alpha=0.7)
+                ax.scatter(X[:, 0], X[:, 1], c=colors, cmap="RdBu", edgecolors="k", linewidths=0.4, s=22)
+            else:  # each region in its predicted class's colour
+                regions = proba.argmax(axis=1).reshape(gx.shape)
+                ax.contourf(
+                    gx, gy, regions, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=0, vmax=9, alpha=0.45
+                )
+                ax.scatter(
+                    X[:, 0],
+                    X[:, 1],
+                    c=colors,
+                    cmap="tab10",
+                    vmin=0,
+                    vmax=9,
+                    edgecolors="k",
+                    linewidths=0.4,
+                    s=22,
+                )
             ax.set(title="decision boundary", xlabel=model.feature_names[0], ylabel=model.feature_names[1])
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -218,7 +218,8 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
 
     # 7. repeat
     repeat = [
-        f"E_total before this step = {fmt(d['loss_total'])}; after the update = {fmt(d['loss_after'])}",
+        f"E_total before this step = {fmt(d['loss_total'])}",
+        f"E_total after the update = {fmt(d['loss_after'])}",
         "repeat steps 2-6 over the data until the loss is small enough or every weight has stopped moving",
     ]
     return [
