@@ -30,7 +30,7 @@ def test_classifier_matches_glassnet(activation):
     assert (label.astype(str) == model.predict(X).astype(str)).all()
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"])
 def test_regressor_matches_glassnet(activation):
     y = np.c_[np.sin(X[:, 0]) + 0.1 * X[:, 1], X[:, 2] - 0.01 * X[:, 3]]
     model, _ = train(X, y, task="regression", layers=[16], activation=activation, epochs=5, seed=2)

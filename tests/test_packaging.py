@@ -33,6 +33,8 @@ def test_wheel_declares_the_extras_and_ships_its_files(wheel):
     for extra in ("sklearn", "onnx", "web", "plot", "all", "dev"):
         assert f"Provides-Extra: {extra}" in meta
     assert "glassnet/py.typed" in names and "glassnet/core/network.py" in names
+    for asset in ("index.html", "app.js", "style.css"):  # the explorer's page ships in the wheel
+        assert f"glassnet/interfaces/web/static/{asset}" in names
     assert "glassnet = glassnet.interfaces.cli:main" in entry_points
 
 

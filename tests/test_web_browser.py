@@ -112,6 +112,9 @@ def test_two_tabs_train_two_networks(server, browser):
     b.get_by_test_id("step").click()
     b.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '1'")
     assert b.get_by_test_id("total-error").inner_text() == "0.298371109"  # untouched by the other tab
+    a.get_by_test_id("reset").click()
+    a.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '0'")
+    assert a.get_by_test_id("param-w5").inner_text() == "0.400000000"
     a.close()
     b.close()
 

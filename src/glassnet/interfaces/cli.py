@@ -157,11 +157,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.iterations is None:
             kwargs.update(loss_tol=args.loss_tol, weight_tol=args.weight_tol)
         result = _train_with_progress(console, net, x, t, lr, **kwargs)
-        updates, why = result.epochs + 1, result.message
-        if args.iterations is not None:
-            why = f"completed the {args.iterations} updates asked for"
+        updates = result.epochs + 1  # the explained first step, then one update per epoch
+        last = result.history[-1]
+        tol, wtol = args.loss_tol, args.weight_tol
+        why = {
+            "loss_tolerance": f"E_total was {render.fmt(last.loss)} <= tolerance {tol:g} "
+            f"when update {updates:,} was computed",
+            "weights_converged": f"every weight has converged: none moved more than {wtol:g} "
+            f"in update {updates:,}",
+            "diverged": result.message,
+        }.get(result.reason, f"it made the {updates:,} updates asked for")
     else:
-        updates, why = 1, "completed the 1 update asked for"
+        updates, why = 1, "it made the 1 update asked for"
     summary = _outputs_json(net, x, t, updates)
     outputs = ", ".join(f"out_o{k + 1} = {render.fmt(summary[f'out_o{k + 1}'])}" for k in range(2))
     console.print(f"after {updates:,} updates: E_total = {render.fmt(summary['E_total'])}; {outputs}")

@@ -228,6 +228,13 @@ class _GlassEstimator(BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self.model_.outputs(X)
 
+    def export_onnx(self, path: str) -> None:
+        """Write the fitted model (standardization and output activation included) as an ONNX file."""
+        from .onnx_export import export_onnx
+
+        check_is_fitted(self, "model_")
+        export_onnx(self.model_, path)
+
     @property
     def network(self) -> Network:
         """The fitted glassnet network."""

@@ -25,6 +25,24 @@ def plot_training(
 ) -> None:
     """Save a PNG with the loss curves, accuracy curves (classifiers), confusion matrix (if given) and,
     for 2-D features, the decision boundary over the points (X, y)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig = training_figure(model, X, y, confusion)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(Path(path), buffer.getvalue())
+
+
+def training_figure(
+    model: Model,
+    X: NDArray[Any] | None = None,
+    y: NDArray[Any] | None = None,
+    confusion: list[list[int]] | None = None,
+) -> Any:
+    """The matplotlib Figure that ``plot_training`` saves: one panel per view."""
     try:
         import matplotlib
 
@@ -32,7 +50,6 @@ def plot_training(
         import matplotlib.pyplot as plt
     except ImportError:
         raise GlassnetError("--plot needs matplotlib: pip install 'glassnet[plot]'") from None
-    import io
 
     panels = ["loss"]
     if model.task == "classification":
@@ -96,7 +113,4 @@ def plot_training(
                 )
             ax.set(title="decision boundary", xlabel=model.feature_names[0], ylabel=model.feature_names[1])
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    atomic_write(Path(path), buffer.getvalue())
+    return fig

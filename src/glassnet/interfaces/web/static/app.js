@@ -107,10 +107,10 @@ function drawNetwork(state) {
     const top = height / 2 + 8 - (step * (layer.length - 1)) / 2;
     layer.forEach((name, k) => { pos[name] = [80 + l * gap, top + k * step]; });
   });
-  const dense = Math.max(...names.map((layer) => layer.length)) > 6;
+  const dense = Math.max(...names.map((layer) => layer.length)) > 8;
   const weights = state.parameters.filter((p) => p.kind === "weight");
   const largest = Math.max(1e-12, ...weights.map((p) => Math.abs(p.value)));
-  const labelled = weights.length <= 24;
+  const labelled = weights.length <= 48;
   const edges = el("g");
   weights.forEach((p, i) => {
     const [x1, y1] = pos[p.source], [x2, y2] = pos[p.targets[0]];
