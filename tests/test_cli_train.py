@@ -207,3 +207,22 @@ def test_training_warnings_are_warning_lines(csv_files, monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "warning: hidden layer 1: 95% of its ReLUs are dead" in captured.err
     assert json.loads(captured.out)["warnings"] == ["hidden layer 1: 95% of its ReLUs are dead"]
+
+
+def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
+    import io
+
+    from rich.console import Console
+
+    from glassnet.core.training import EpochInfo
+    from glassnet.interfaces.cli import _train_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=160)
+    progress, on_batch, on_epoch = _train_progress(console, epochs=2, batches=16)
+    with progress:
+        on_batch(1, 16, 0.61)
+        on_epoch(EpochInfo(1, 0.61, 0.1, 0.01, val_loss=0.55, val_accuracy=0.875))
+        progress.refresh()
+        shown = console.file.getvalue()
+    assert "epoch 1/2" in shown and "batch 16/16" in shown and "loss 0.6100" in shown
+    assert "val loss 0.5500" in shown and "acc 87.50%" in shown and "0:00:" in shown
