@@ -99,9 +99,14 @@ def all_finite(arr: Array) -> bool:
     """Whether every value is finite, in one pass: a sum of finite values is finite unless it overflows,
     and any NaN or inf makes it NaN or inf; only then is each value checked."""
     with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(float(np.sum(arr))):
-            return True
-    return bool(np.isfinite(arr).all())
+        return _finite([arr])
+
+
+def _finite(arrays: list[Array]) -> bool:
+    """``all_finite`` for several arrays, without its own errstate (for callers already inside one)."""
+    return all(
+        math.isfinite(float(np.add.reduce(a, axis=None))) or bool(np.isfinite(a).all()) for a in arrays
+    )
 
 
 def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
@@ -271,6 +276,7 @@ def fit(
     x_buf = np.empty((bs, X.shape[1]), net.dtype)
     t_buf = np.empty((bs, T.shape[1]), net.dtype)
     keep_best = val is not None and patience is not None
+    last_finite = [np.empty_like(p) for p in net._trainable]
     reason = "max_epochs"
     while state.epoch < epochs:
         epoch = state.epoch + 1
@@ -282,7 +288,8 @@ def fit(
             if shuffle and n > 1:
                 state.order = rng.permutation(n)
             state.epoch_start = [p.copy() for p in net._trainable] if weight_tol is not None else None
-        last_finite = net.get_weights()  # restored if this epoch's updates overflow
+        for saved, p in zip(last_finite, net._trainable, strict=True):  # restored if this epoch overflows
+            np.copyto(saved, p)
         order = state.order
         starts = range(state.batch * bs, n, bs)
         diverged = interrupted = False
@@ -313,10 +320,12 @@ def fit(
                 if stop_requested is not None and stop_requested() and stop < n:
                     interrupted = True
                     break
-        if diverged or not all(all_finite(p) for p in net._trainable):
+            finite = _finite(net._trainable)
+        if diverged or not finite:
             kept = "kept the last finite weights"
-            if not all(all_finite(p) for p in net._trainable):
-                net.set_weights(last_finite)
+            if not finite:
+                for saved, p in zip(last_finite, net._trainable, strict=True):
+                    np.copyto(p, saved)
                 kept = f"restored the weights from the start of epoch {epoch}, the last known finite ones"
             message = (
                 f"training diverged in epoch {epoch}: the loss became NaN or inf; {kept}; "
@@ -348,10 +357,10 @@ def fit(
                 state.best_weights = net.get_weights()
         else:
             state.stale += 1
-        state.rng_state = dict(rng.bit_generator.state)
         if on_epoch is not None:
             on_epoch(info)
         if on_checkpoint is not None:
+            state.rng_state = dict(rng.bit_generator.state)
             on_checkpoint(state)
         if loss_tol is not None and monitored <= loss_tol:
             reason = "loss_tolerance"
@@ -368,6 +377,7 @@ def fit(
             break
         if stop_requested is not None and stop_requested() and state.epoch < epochs:
             return _interrupted(net, state, f"interrupted after epoch {epoch}")
+    state.rng_state = dict(rng.bit_generator.state)
     restored = reason == "no_improvement" and state.best_weights is not None
     if restored:
         assert state.best_weights is not None
