@@ -21,7 +21,7 @@ def test_sigmoid_extremes(dtype):
     assert a.dtype == dtype and np.isfinite(a).all()
     assert a[0, -1] == 1.0 and 0 <= a[0, 0] < 1e-37
     expected = 1 / (1 + np.exp(-np.float64(30.0)))
-    assert a[0, 5] == pytest.approx(expected, rel=np.finfo(dtype).eps * 4)
+    assert a[0, 5] == pytest.approx(expected, rel=float(np.finfo(dtype).eps) * 4)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -120,7 +120,7 @@ def register(ipython: Any = None) -> bool:
             from IPython.core.getipython import get_ipython
         except ImportError:
             return False
-        ipython = get_ipython()  # type: ignore[no-untyped-call]
+        ipython = get_ipython()
     if ipython is None:
         return False
     formatters = ipython.display_formatter.formatters
