@@ -1,5 +1,7 @@
 import os
+from importlib.util import find_spec
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -7,3 +9,17 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "needs(*modules): skip unless these modules can be imported (they come with an extra)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs"):
+        missing = [name for name in mark.args if find_spec(name) is None]
+        if missing:
+            pytest.skip(f"needs {', '.join(missing)}, from an extra that is not installed")

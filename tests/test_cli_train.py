@@ -32,6 +32,7 @@ def csv_files(tmp_path):
     return write("train.csv", 300, 1), write("test.csv", 100, 2), tmp_path
 
 
+@pytest.mark.needs("matplotlib")
 def test_train_evaluate_predict_round_trip(csv_files, capsys):
     train_csv, test_csv, folder = csv_files
     model = str(folder / "m.safetensors")
@@ -94,6 +95,7 @@ def test_regression_from_csv(tmp_path, capsys):
     assert set(json.loads(capsys.readouterr().out)) >= {"mse", "mae", "r2"}
 
 
+@pytest.mark.needs("matplotlib")
 def test_named_dataset_with_plot_of_the_decision_boundary(tmp_path, capsys):
     plot = tmp_path / "moons.png"
     assert main(["train", "moons", "--layers", "16,16", "--epochs", "40", "--plot", str(plot), "--json"]) == 0

@@ -103,6 +103,7 @@ def test_generated_sets_are_seeded_and_balanced(name):
     assert 150 < int(np.sum(a.y == 1)) < 250
 
 
+@pytest.mark.needs("sklearn")
 @pytest.mark.parametrize("name, classes", [("iris", 3), ("wine", 3), ("breast-cancer", 2), ("digits", 10)])
 def test_sklearn_sets_with_a_test_split(name, classes):
     ds = load(name)

@@ -12,7 +12,13 @@ RUNNABLE = [
 ]
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=["tour", "real data"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        pytest.param(RUNNABLE[0], id="tour"),
+        pytest.param(RUNNABLE[1], id="real data", marks=pytest.mark.needs("sklearn")),
+    ],
+)
 def test_readme_block_runs(block, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})

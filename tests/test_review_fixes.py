@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from glassnet import Network, fit
 from glassnet.core.errors import GlassnetError
@@ -14,7 +13,6 @@ from glassnet.core.model import train
 from glassnet.interfaces.checkpoint import save_checkpoint
 from glassnet.interfaces.cli import main
 from glassnet.interfaces.modelfile import load_model, save_model
-from glassnet.interfaces.web.app import create_app
 
 from .test_cli import run
 
@@ -69,6 +67,7 @@ def test_a_class_seen_only_in_validation_rows_is_still_a_class():
     assert model.classes == ["a", "b", "c"]
 
 
+@pytest.mark.needs("sklearn")
 def test_evaluate_on_a_named_dataset_uses_the_models_own_split(tmp_path, capsys):
     model = str(tmp_path / "iris.safetensors")
     assert main(["train", "iris", "--seed", "3", "--epochs", "20", "--save", model, "--json"]) == 0
@@ -126,18 +125,28 @@ def test_fit_never_ends_with_infinite_weights():
     assert all(np.isfinite(v) for v in net.parameters().values())
 
 
+def explorer():
+    """A client of the explorer's API (skips where the ``web`` extra is not installed)."""
+    testclient = pytest.importorskip("fastapi.testclient")
+    from glassnet.interfaces.web.app import create_app
+
+    return testclient.TestClient(create_app())
+
+
 def test_iris_in_the_explorer_without_scikit_learn(monkeypatch):
+    client = explorer()
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    response = TestClient(create_app()).post("/api/sessions", json={"dataset": "iris"})
+    response = client.post("/api/sessions", json={"dataset": "iris"})
     assert response.status_code == 400 and "scikit-learn" in response.json()["detail"]
 
 
 def test_explorer_rejects_a_non_finite_regression_target():
     csv = "x,y\n" + "\n".join(f"{k},{k * 2}" for k in range(30)) + "\n31,1e400\n"
-    response = TestClient(create_app()).post("/api/sessions", json={"dataset": "csv", "csv": csv})
+    response = explorer().post("/api/sessions", json={"dataset": "csv", "csv": csv})
     assert response.status_code == 400 and "1e400" in response.json()["detail"]
 
 
+@pytest.mark.needs("fastapi", "uvicorn")
 def test_explore_on_a_busy_port_is_one_error_line(capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -200,6 +209,7 @@ def test_cross_entropy_needs_outputs_in_zero_one(loss, output):
         Network([2, 2], output_activation=output, loss=loss)
 
 
+@pytest.mark.needs("sklearn")
 def test_partial_fit_sorts_classes_and_holds_nothing_out():
     from glassnet.sklearn import GlassClassifier
 
@@ -234,6 +244,7 @@ def test_onnx_labels_keep_the_classes_type(classes):
     assert label.tolist() == model.predict(X).tolist()
 
 
+@pytest.mark.needs("matplotlib")
 def test_plots_have_every_panel():
     from glassnet.interfaces.plots import training_figure
 
@@ -251,6 +262,7 @@ def test_plots_have_every_panel():
     assert [ax.get_title() for ax in training_figure(regressor).axes] == ["loss"]
 
 
+@pytest.mark.needs("sklearn")
 def test_metrics_agree_with_scikit_learn():
     from sklearn import metrics
 
@@ -298,6 +310,7 @@ def test_resume_from_a_damaged_checkpoint_is_one_error_line(tmp_path):
     )
 
 
+@pytest.mark.needs("fastapi", "uvicorn")
 def test_explore_prints_its_url_and_serves_the_page():
     import subprocess
     import urllib.request
