@@ -226,6 +226,8 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+# Every name ``make_optimizer`` takes, simplest first: the CLI, the explorer and the file checks use this.
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam")
 
 
 def make_optimizer(name: str, lr: float, **options: Any) -> Optimizer:
@@ -234,7 +236,7 @@ def make_optimizer(name: str, lr: float, **options: Any) -> Optimizer:
         options.pop("nesterov", None)
         return Momentum(lr, nesterov=True, **options)
     if name not in OPTIMIZERS:
-        raise GlassnetError(f"unknown optimizer {name!r}; expected one of sgd, momentum, nesterov, adam")
+        raise GlassnetError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZER_NAMES)}")
     return OPTIMIZERS[name](lr, **options)
 
 
