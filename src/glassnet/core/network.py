@@ -261,14 +261,16 @@ class Network:
     def _rebuild(self) -> None:
         """Refresh the lists the hot loop walks after parameters were (re)created."""
         self._buffers: dict[int, _Buffers] = {}
-        self._trainable: list[Array] = []
-        self._grads: list[Array] = []
+        self.trainable: list[Array] = []
+        """The arrays an update changes (every W, and every b unless biases are frozen), in order."""
+        self.trainable_grads: list[Array] = []
+        """dE/d(each array of ``trainable``), filled by ``backward``."""
         for layer in self.layers:
-            self._trainable.append(layer.W)
-            self._grads.append(layer.grad_W)
+            self.trainable.append(layer.W)
+            self.trainable_grads.append(layer.grad_W)
             if layer.b is not None and layer.grad_b is not None and self.train_biases:
-                self._trainable.append(layer.b)
-                self._grads.append(layer.grad_b)
+                self.trainable.append(layer.b)
+                self.trainable_grads.append(layer.grad_b)
         self._last: _Buffers | None = None
 
     # ------------------------------------------------------------------ names of neurons and parameters
@@ -420,6 +422,21 @@ class Network:
         self._last = buf
         return a
 
+    @property
+    def last_output(self) -> Array | None:
+        """The outputs of the latest ``forward`` (the network's own buffer), or None before any."""
+        return None if self._last is None else self._last.a[-1]
+
+    @property
+    def last_values(self) -> list[tuple[Array, Array]]:
+        """(z, f(z)) of every layer in the latest ``forward`` (f(z) before any dropout); [] before any."""
+        if self._last is None:
+            return []
+        return [
+            (self._last.z[l], self._last.pre[l] if l < len(self.layers) - 1 else self._last.a[-1])
+            for l in range(len(self.layers))
+        ]
+
     def predict(self, x: Any) -> Array:
         """The network's outputs for ``x`` (batch, inputs), as a new (batch, outputs) array."""
         x = self.as_inputs(x)
@@ -497,7 +514,7 @@ class Network:
         """Step 6b: change every trainable weight and bias, w <- w - lr * dE/dw for plain SGD."""
         if not isinstance(optimizer, Optimizer):
             optimizer = SGD(optimizer)
-        optimizer.update(self._trainable, self._grads)
+        optimizer.update(self.trainable, self.trainable_grads)
 
     def _require_forward(self) -> _Buffers:
         if self._last is None:
@@ -541,7 +558,7 @@ class Network:
         self.output_delta(t)  # step 4
         self.hidden_deltas()  # step 5
         self.gradients()  # step 6a
-        optimizer.update(self._trainable, self._grads)  # step 6b
+        optimizer.update(self.trainable, self.trainable_grads)  # step 6b
         return E
 
     def traced_step(self, x: Any, t: Any, optimizer: Optimizer | float) -> StepTrace:

@@ -161,12 +161,9 @@ class TrainingState:
 def _diagnose(net: Network) -> list[str]:
     """Plain-words warnings about hidden layers dominated by dead ReLUs or saturated sigmoid/tanh units,
     judged on the last batch the network saw."""
-    buf = net._last
-    if buf is None:
-        return []
+    values = net.last_values
     notes = []
-    for l, act in enumerate(net.activations[:-1]):
-        z, a = buf.z[l], buf.pre[l]
+    for l, ((z, a), act) in enumerate(zip(values[:-1], net.activations[:-1], strict=False)):
         if act.name == "relu":
             dead = float(np.mean(np.all(z <= 0, axis=0)))
             if dead >= DOMINATES:
@@ -276,7 +273,7 @@ def fit(
     x_buf = np.empty((bs, X.shape[1]), net.dtype)
     t_buf = np.empty((bs, T.shape[1]), net.dtype)
     keep_best = val is not None and patience is not None
-    last_finite = [np.empty_like(p) for p in net._trainable]
+    last_finite = [np.empty_like(p) for p in net.trainable]
     reason = "max_epochs"
     while state.epoch < epochs:
         epoch = state.epoch + 1
@@ -287,8 +284,8 @@ def fit(
             state.total = state.correct = 0.0
             if shuffle and n > 1:
                 state.order = rng.permutation(n)
-            state.epoch_start = [p.copy() for p in net._trainable] if weight_tol is not None else None
-        for saved, p in zip(last_finite, net._trainable, strict=True):  # restored if this epoch overflows
+            state.epoch_start = [p.copy() for p in net.trainable] if weight_tol is not None else None
+        for saved, p in zip(last_finite, net.trainable, strict=True):  # restored if this epoch overflows
             np.copyto(saved, p)
         order = state.order
         starts = range(state.batch * bs, n, bs)
@@ -313,18 +310,18 @@ def fit(
                 state.updates += 1
                 state.batch += 1
                 state.total += E * xb.shape[0]
-                if classification and net._last is not None:
-                    state.correct += _accuracy(net._last.a[-1], tb) * xb.shape[0]
+                if classification and net.last_output is not None:
+                    state.correct += _accuracy(net.last_output, tb) * xb.shape[0]
                 if on_batch is not None:
                     on_batch(epoch, state.batch, E)
                 if stop_requested is not None and stop_requested() and stop < n:
                     interrupted = True
                     break
-            finite = _finite(net._trainable)
+            finite = _finite(net.trainable)
         if diverged or not finite:
             kept = "kept the last finite weights"
             if not finite:
-                for saved, p in zip(last_finite, net._trainable, strict=True):
+                for saved, p in zip(last_finite, net.trainable, strict=True):
                     np.copyto(p, saved)
                 kept = f"restored the weights from the start of epoch {epoch}, the last known finite ones"
             message = (
@@ -346,7 +343,7 @@ def fit(
                 info.val_accuracy = val_acc
         if state.epoch_start is not None:
             info.max_weight_change = max(
-                float(np.max(np.abs(p - q))) for p, q in zip(net._trainable, state.epoch_start, strict=True)
+                float(np.max(np.abs(p - q))) for p, q in zip(net.trainable, state.epoch_start, strict=True)
             )
         state.history.append(info)
         state.epoch, state.batch = epoch, 0

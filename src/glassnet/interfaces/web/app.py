@@ -218,7 +218,7 @@ def train(s: Session, request: TrainRequest) -> None:
     with np.errstate(over="ignore", invalid="ignore"):
         while remaining > 0:
             n = min(len(s.X), remaining)
-            before = [p.copy() for p in s.net._trainable] if request.until_converged else []
+            before = [p.copy() for p in s.net.trainable] if request.until_converged else []
             for k in range(n):
                 x, t = s.next_example()
                 if k == n - 1:
@@ -237,7 +237,7 @@ def train(s: Session, request: TrainRequest) -> None:
             s.history.append((s.steps, loss))
             if not request.until_converged:
                 continue
-            moved = max(float(np.max(np.abs(p - q))) for p, q in zip(s.net._trainable, before, strict=True))
+            moved = max(float(np.max(np.abs(p - q))) for p, q in zip(s.net.trainable, before, strict=True))
             if loss <= request.loss_tol:
                 s.converged = f"loss {loss:.6g} <= tolerance {request.loss_tol:g} after {s.steps} steps"
                 return
