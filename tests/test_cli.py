@@ -100,7 +100,7 @@ def test_gradcheck_passes(capsys, activation):
 def test_gradcheck_fails_on_a_broken_backward(capsys, monkeypatch):
     from glassnet.core import activations
 
-    monkeypatch.setattr(activations.Tanh, "backward", lambda self, z, a, g: g)
+    monkeypatch.setattr(activations.Tanh, "backward", lambda self, z, a, g, out=None: g)
     assert main(["gradcheck", "--activation", "tanh"]) == 1
     assert "FAILED" in capsys.readouterr().out
 

@@ -13,12 +13,12 @@ def test_dropout_rate_and_scaling():
     net = Network([50, 400, 1], activation="relu", loss="mse", dropout=0.25, seed=0)
     x = np.random.default_rng(0).uniform(0.5, 1.0, size=(64, 50))
     net.forward(x, np.random.default_rng(1))
-    buf = net._last
-    dropped = buf.mask[0] == 0
+    v = net.step_values
+    dropped = v.mask[0] == 0
     assert 0.22 < dropped.mean() < 0.28
     kept = ~dropped
-    np.testing.assert_allclose(buf.a[1][kept], buf.pre[0][kept] / 0.75, rtol=1e-12)
-    assert (buf.a[1][dropped] == 0).all()
+    np.testing.assert_allclose(v.a[1][kept], v.f[0][kept] / 0.75, rtol=1e-12)
+    assert (v.a[1][dropped] == 0).all()
 
 
 def test_no_dropout_without_a_generator_or_at_prediction():
@@ -40,9 +40,7 @@ def test_dropout_gradient_matches_finite_differences_with_the_same_mask():
 
     g = copy.deepcopy(state)
     net.forward(x, g)
-    net.output_delta(t)
-    net.hidden_deltas()
-    net.gradients()
+    net.backward(t)
     analytic = net.layers[0].grad_W.copy()
     h = 1e-6
     numeric = np.zeros_like(analytic)

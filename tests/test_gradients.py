@@ -99,9 +99,8 @@ def test_gradcheck_catches_a_wrong_derivative(monkeypatch):
     """A gradient check that cannot fail is worthless: break sigmoid's derivative and watch it fail."""
     from glassnet.core import activations
 
-    def wrong(self, z, a, grad_a):
-        grad_a *= a  # forgot the (1 - a) factor
-        return grad_a
+    def wrong(self, z, a, grad_a, out=None):
+        return np.multiply(grad_a, a, out=grad_a if out is None else out)  # forgot the (1 - a) factor
 
     monkeypatch.setattr(activations.Sigmoid, "backward", wrong)
     net = Network([2, 3, 2], seed=0)

@@ -41,10 +41,9 @@ class Activation:
         """Return da/dz elementwise (for softmax: the diagonal of the Jacobian)."""
         raise NotImplementedError
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
-        """Return delta = dE/dz = dE/da * da/dz; may overwrite ``grad_a``."""
-        grad_a *= self.derivative(z, a)
-        return grad_a
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
+        """Return delta = dE/dz = dE/da * da/dz, written into ``out`` (by default over ``grad_a``)."""
+        return np.multiply(grad_a, self.derivative(z, a), out=grad_a if out is None else out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -65,10 +64,10 @@ class Sigmoid(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
-        grad_a *= a
-        grad_a *= 1.0 - a
-        return grad_a
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
+        delta = np.multiply(grad_a, a, out=grad_a if out is None else out)
+        delta *= 1.0 - a
+        return delta
 
 
 class Tanh(Activation):
@@ -82,9 +81,8 @@ class Tanh(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return 1.0 - a * a
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
-        grad_a *= 1.0 - a * a
-        return grad_a
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
+        return np.multiply(grad_a, 1.0 - a * a, out=grad_a if out is None else out)
 
 
 class ReLU(Activation):
@@ -98,9 +96,8 @@ class ReLU(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
-        grad_a *= z > 0
-        return grad_a
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
+        return np.multiply(grad_a, z > 0, out=grad_a if out is None else out)
 
 
 class LeakyReLU(Activation):
@@ -135,8 +132,11 @@ class Identity(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return np.ones_like(z)
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
-        return grad_a
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
+        if out is None:
+            return grad_a
+        np.copyto(out, grad_a)
+        return out
 
 
 class Softmax(Activation):
@@ -164,11 +164,11 @@ class Softmax(Activation):
         shifted = z - z.max(axis=1, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
-    def backward(self, z: Array, a: Array, grad_a: Array) -> Array:
+    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
         dot = (grad_a * a).sum(axis=1, keepdims=True)
-        grad_a -= dot
-        grad_a *= a
-        return grad_a
+        delta = np.subtract(grad_a, dot, out=grad_a if out is None else out)
+        delta *= a
+        return delta
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -72,20 +72,16 @@ def gradient_check(net: Network, x: Any, t: Any, h: float = 1e-3, floor: float =
         net = net.astype("float64")
     x = net.as_inputs(x)
     t = net.as_targets(t)
-    net._check_finite(x, t)
+    net.check_finite(x, t)
     net.forward(x)
-    net.output_delta(t)
-    net.hidden_deltas()
-    net.gradients()
+    net.backward(t)
     pattern = _pattern(net, net.propagate(x))
-    scale = floor * max(1.0, *(float(np.max(np.abs(g), initial=0.0)) for g in net._grads_all()))
+    analytics = {ref.name: float(net.grad_of(ref)[ref.index]) for ref in net.parameter_refs}
+    scale = floor * max(1.0, *(abs(g) for g in analytics.values()))
     entries = []
     for ref in net.parameter_refs:
-        layer = net.layers[ref.layer]
-        grad = layer.grad_W if ref.kind == "weight" else layer.grad_b
-        assert grad is not None
-        analytic = float(grad[ref.index])
-        array = net._array_of(ref)
+        analytic = analytics[ref.name]
+        array = net.array_of(ref)
         original = float(array[ref.index])
         losses, crossed = [], False
         for k in (-2, -1, 1, 2):

@@ -126,120 +126,96 @@ def _delta_rule(net: Network, layer: int) -> str:
 
 
 def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> StepTrace:
-    """Run steps 2-6 on one example and record every number (see ``StepTrace``)."""
+    """Run steps 2-6 on one example with ``Network.train_step`` and record what it computed.
+
+    The net inputs, outputs, dE/da and deltas are the arrays the step itself produced (``step_values``);
+    the gradients are its grad_W and grad_b. What the fast path never forms separately is derived here
+    for the learner to read: da/dz per neuron, each downstream path's share delta_j * w of a hidden
+    neuron's dE/da, the loss term per output, and dE/da of an output layer whose delta is simplified to
+    a - t.
+    """
     x = net.as_inputs(x)
     t = net.as_targets(t)
     if x.shape[0] != 1 or t.shape[0] != 1:
         raise GlassnetError(
             f"a step trace follows one example; received a batch of {x.shape[0]} inputs, {t.shape[0]} targets"
         )
-    net._check_finite(x, t)
+    net.check_finite(x, t)
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
     names = net.neuron_names
+    refs = net.parameter_refs
     old = net.parameters()
-
+    old_W = [layer.W.copy() for layer in net.layers]  # the weights of step 5, before the update
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported below, in words
-        a_out = net.forward(x)  # step 2
-        z_out = net._require_forward().z[-1]
-        loss_total = net.loss(a_out, t, z_out)  # step 3
-        terms = net.loss_fn.terms_from(z_out, a_out, t, net.activations[-1])[0]
+        loss_total = net.train_step(x, t, opt)  # steps 2-6
     if not math.isfinite(loss_total):
         raise GlassnetError(
             f"the loss became {loss_total} (diverged); the weights were left as they were: "
             "try a lower learning rate"
         )
-    dE_da_out = net.loss_fn.grad(a_out, t)[0]
-    net.output_delta(t)  # step 4
-    deltas = net.hidden_deltas()  # step 5
-    net.gradients()  # step 6a
-    buf = net._require_forward()
+    v = net.step_values
+    last = len(net.layers) - 1
+    output_dE_da = v.output_dE_da if v.output_dE_da is not None else net.loss_fn.grad(v.a[-1], t)
+    terms = net.loss_fn.terms_from(v.z[-1], v.a[-1], t, net.activations[-1])[0]
 
-    refs = net.parameter_refs
-    bias_of: dict[str, str] = {}
-    for ref in refs:
-        if ref.kind == "bias":
-            for target in ref.targets:
-                bias_of[target] = ref.name
+    bias_of = {target: ref.name for ref in refs if ref.kind == "bias" for target in ref.targets}
     weight_name = {(ref.layer, ref.index): ref.name for ref in refs if ref.kind == "weight"}
-
     layers: list[LayerTrace] = []
-    dE_da_by_neuron: dict[str, float] = {}
-    da_dz_by_neuron: dict[str, float] = {}
+    by_neuron: dict[str, NeuronTrace] = {}
     for l, layer in enumerate(net.layers):
-        z = buf.z[l][0]
-        a = buf.a[l + 1][0]
-        da_dz = layer.activation.derivative(buf.z[l], buf.a[l + 1])[0]
-        delta = deltas[l][0]
-        last = l == len(net.layers) - 1
-        if last:
-            dE_da = dE_da_out
-        else:
-            nxt = net.layers[l + 1]
-            dE_da = (deltas[l + 1] @ nxt.W.T)[0]
+        dE_da = (output_dE_da if l == last else v.dE_da[l])[0]
+        da_dz = layer.activation.derivative(v.z[l], v.f[l])[0]
         neurons = []
-        for k in range(layer.units):
-            name = names[l + 1][k]
-            contributions = []
-            if not last:
-                nxt = net.layers[l + 1]
-                for j in range(nxt.units):
-                    d, w = float(deltas[l + 1][0, j]), float(nxt.W[k, j])
-                    contributions.append(
+        for k, name in enumerate(names[l + 1]):
+            paths = []
+            if l < last:
+                for j, via in enumerate(names[l + 2]):
+                    d, w = float(v.delta[l + 1][0, j]), float(old_W[l + 1][k, j])
+                    paths.append(
                         {
-                            "via": names[l + 2][j],
+                            "via": via,
                             "weight": weight_name[(l + 1, (k, j))],
                             "delta": d,
                             "w": w,
                             "value": d * w,
                         }
                     )
-            neurons.append(
-                NeuronTrace(
-                    name,
-                    l + 1,
-                    float(z[k]),
-                    float(a[k]),
-                    float(dE_da[k]),
-                    float(da_dz[k]),
-                    float(delta[k]),
-                    bias_of.get(name),
-                    contributions,
-                )
+            neuron = NeuronTrace(
+                name,
+                l + 1,
+                float(v.z[l][0, k]),
+                float(v.f[l][0, k]),
+                float(dE_da[k]),
+                float(da_dz[k]),
+                float(v.delta[l][0, k]),
+                bias_of.get(name),
+                paths,
             )
-            dE_da_by_neuron[name] = float(dE_da[k])
-            da_dz_by_neuron[name] = float(da_dz[k])
+            neurons.append(neuron)
+            by_neuron[name] = neuron
         layers.append(LayerTrace(l + 1, layer.activation.name, _delta_rule(net, l), neurons))
+    values = {n: float(a) for n, a in zip(names[0], x[0], strict=True)}
+    values.update({name: n.a for name, n in by_neuron.items()})
 
-    values = {n: float(v) for n, v in zip(names[0], x[0], strict=True)}
-    for lt in layers:
-        values.update({n.name: n.a for n in lt.neurons})
-    grads: dict[str, float] = {}
-    for ref in refs:
-        layer = net.layers[ref.layer]
-        g = layer.grad_W if ref.kind == "weight" else layer.grad_b
-        assert g is not None
-        grads[ref.name] = float(g[ref.index])
-
-    net.update(opt)  # step 6b
     new = net.parameters()
-
     params = []
     for ref in refs:
+        grad = float(net.grad_of(ref)[ref.index])
         if ref.kind == "weight":
-            target = ref.targets[0]
             assert ref.source is not None
+            target = by_neuron[ref.targets[0]]
             params.append(
                 ParameterTrace(
                     ref.name,
                     "weight",
                     ref.layer + 1,
                     ref.source,
-                    [target],
+                    [target.name],
                     old[ref.name],
-                    dE_da_by_neuron[target],
-                    da_dz_by_neuron[target],
+                    target.dE_da,
+                    target.da_dz,
                     values[ref.source],
-                    grads[ref.name],
+                    grad,
                     new[ref.name],
                 )
             )
@@ -255,12 +231,11 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
                     None,
                     None,
                     1.0,
-                    grads[ref.name],
+                    grad,
                     new[ref.name],
                 )
             )
     z_after, a_after = net.propagate(x)[-1]
-    loss_after = net.loss(a_after, t, z_after)
     return StepTrace(
         sizes=list(net.sizes),
         activations=[a.name for a in net.activations],
@@ -274,7 +249,7 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
         layers=layers,
         loss_terms=values_for(names[-1], terms),
         loss_total=loss_total,
-        loss_after=loss_after,
+        loss_after=net.loss(a_after, t, z_after),
         parameters=params,
     )
 

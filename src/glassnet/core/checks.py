@@ -1,0 +1,93 @@
+"""Checks at the edges: a network's settings and the arrays given to it, each raising GlassnetError with
+the bad value and what was expected.
+
+>>> check_sizes([2, 0, 1])
+Traceback (most recent call last):
+...
+glassnet.core.errors.GlassnetError: layer sizes must be integers >= 1; received: sizes=[2, 0, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import GlassnetError
+
+Array = NDArray[np.floating]
+
+BIAS_MODES = ("per_neuron", "shared", "none")
+DTYPES = ("float64", "float32")
+
+
+def check_sizes(sizes: Sequence[int]) -> list[int]:
+    """``sizes`` as a list of ints, inputs first, at least two of them, each >= 1."""
+    try:
+        values = list(sizes)
+    except TypeError:
+        raise GlassnetError(
+            f"layer sizes must be a list of integers >= 1; received: sizes={sizes!r}"
+        ) from None
+    if len(values) < 2:
+        raise GlassnetError(
+            f"a network needs at least an input and an output size; received: sizes={values!r}"
+        )
+    for s in values:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise GlassnetError(f"layer sizes must be integers >= 1; received: sizes={values!r}")
+    return [int(s) for s in values]
+
+
+def check_dropout(rate: Any) -> float:
+    """A dropout rate in [0, 1)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+        raise GlassnetError(f"dropout must be a rate in [0, 1); received: dropout={rate!r}")
+    return float(rate)
+
+
+def check_choice(value: Any, allowed: Sequence[str], what: str) -> str:
+    """``value`` if it is one of ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise GlassnetError(f"unknown {what} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+def check_dtype(dtype: Any) -> np.dtype[Any]:
+    """float64 or float32, as a numpy dtype."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in DTYPES:
+        raise GlassnetError(f"unsupported dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+    return np.dtype(dtype)
+
+
+def as_batch(x: Any, width: int, dtype: np.dtype[Any], what: str) -> Array:
+    """``x`` as a (batch, width) array of ``dtype`` (a single row may be 1-D), or raise GlassnetError."""
+    if not (isinstance(x, np.ndarray) and x.dtype == dtype):
+        try:
+            x = np.asarray(x, dtype=dtype)
+        except (TypeError, ValueError):
+            raise GlassnetError(f"{what} must be numeric; received: {x!r}") from None
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    if x.ndim != 2 or x.shape[1] != width or x.shape[0] == 0:
+        raise GlassnetError(
+            f"expected {what} of shape (batch, {width}) or ({width},); received shape {x.shape}"
+        )
+    return x
+
+
+def require_finite(arr: Array, what: str) -> None:
+    """Raise GlassnetError quoting the first row that holds NaN or inf (never the whole array)."""
+    finite = np.isfinite(arr)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise GlassnetError(
+            f"{what} contains NaN or inf (first in row {row} of {arr.shape[0]}); "
+            f"received: {arr[row].tolist()!r}"
+        )
