@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .errors import GlassnetError
+from .naming import ParameterKind
 from .optimizers import SGD, Optimizer
 
 if TYPE_CHECKING:
     from .network import Network
+
+
+DeltaForm = Literal["chain_rule", "simplified", "softmax_jacobian"]
 
 
 @dataclass
@@ -45,11 +49,14 @@ class NeuronTrace:
 
 @dataclass
 class LayerTrace:
-    """A layer's neurons; ``delta_rule`` says how delta was formed (chain rule or a simplified pairing)."""
+    """A layer's neurons, and how their deltas were formed: ``delta_form`` is "chain_rule" (dE/da times
+    da/dz), "simplified" (a matched loss and output activation: a - t) or "softmax_jacobian"; ``delta_rule``
+    writes that out for a reader."""
 
     index: int
     activation: str
     delta_rule: str
+    delta_form: DeltaForm
     neurons: list[NeuronTrace]
 
 
@@ -62,7 +69,7 @@ class ParameterTrace:
     """
 
     name: str
-    kind: str
+    kind: ParameterKind
     layer: int
     source: str | None
     targets: list[str]
@@ -113,16 +120,17 @@ class StepTrace:
         return asdict(self)
 
 
-def _delta_rule(net: Network, layer: int) -> str:
+def _delta_form(net: Network, layer: int) -> tuple[str, DeltaForm]:
+    """How ``layer``'s deltas are formed, as text for a reader and as a value to branch on."""
     act = net.activations[layer]
     if layer == len(net.layers) - 1 and net.loss_fn.simplified_with(act):
         outputs = net.sizes[-1]
         if net.loss_fn.name == "binary_crossentropy" and outputs > 1:
-            return f"(out - target) / {outputs}"
-        return "out - target"
+            return f"(out - target) / {outputs}", "simplified"
+        return "out - target", "simplified"
     if not act.elementwise:
-        return "softmax Jacobian: out * (dE/dout - sum(dE/dout * out))"
-    return "dE/dout * dout/dnet"
+        return "softmax Jacobian: out * (dE/dout - sum(dE/dout * out))", "softmax_jacobian"
+    return "dE/dout * dout/dnet", "chain_rule"
 
 
 def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> StepTrace:
@@ -193,7 +201,7 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
             )
             neurons.append(neuron)
             by_neuron[name] = neuron
-        layers.append(LayerTrace(l + 1, layer.activation.name, _delta_rule(net, l), neurons))
+        layers.append(LayerTrace(l + 1, layer.activation.name, *_delta_form(net, l), neurons))
     values = {n: float(a) for n, a in zip(names[0], x[0], strict=True)}
     values.update({name: n.a for name, n in by_neuron.items()})
 

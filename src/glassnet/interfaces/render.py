@@ -157,7 +157,7 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
                 lines.append(f"dE/dout_{name} = {symbols} = {numbers} = {fmt(n['dE_da'])}")
             lines.append(f"dout_{name}/dnet_{name} = {DERIVATIVE_TEXT[act]} = {fmt(n['da_dz'])}")
             rule = layer["delta_rule"]
-            if rule == "dE/dout * dout/dnet":
+            if layer["delta_form"] == "chain_rule":
                 lines.append(
                     f"delta_{name} = dE/dout_{name} * dout_{name}/dnet_{name} = "
                     f"{_paren(n['dE_da'])} * {_paren(n['da_dz'])} = {fmt(n['delta'])}"
@@ -167,7 +167,7 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
         return lines
 
     def chain_lines(layer_index: int) -> list[str]:
-        product_rule = d["layers"][layer_index - 1]["delta_rule"] == "dE/dout * dout/dnet"
+        product_rule = d["layers"][layer_index - 1]["delta_form"] == "chain_rule"
         lines = []
         for p in params:
             if p["layer"] != layer_index:

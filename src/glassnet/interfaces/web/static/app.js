@@ -265,7 +265,7 @@ function drawChain(state) {
   const lines = [];
   if (p.kind === "weight") {
     const n = p.targets[0], layer = tr.layers[p.layer - 1];
-    if (layer.delta_rule === "dE/dout * dout/dnet") {
+    if (layer.delta_form === "chain_rule") {
       lines.push(`dE/d${p.name} = dE/dout_${n} × dout_${n}/dnet_${n} × dnet_${n}/d${p.name}`);
       lines.push(`${" ".repeat(p.name.length + 4)} = ${fmt(p.dE_da)} × ${fmt(p.da_dz)} × ${fmt(p.dz_dw)}`);
     } else {
