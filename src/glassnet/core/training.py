@@ -15,7 +15,7 @@ Stopping rules, checked after every epoch (the first that holds wins; ``Reason``
 
 ``fit`` is the only training loop; the model recipe, the scikit-learn estimators, the CLI and the web
 explorer all call it. It reads as its pieces: ``_Epochs.batches`` (the batches of an epoch),
-``_Epochs.run`` (one epoch of updates), ``_stop_reason`` (the rules above) and ``_stop_message``.
+``_Epochs.run_epoch`` (one epoch of updates), ``_stop_reason`` (the rules above) and ``_stop_message``.
 
 >>> import numpy as np
 >>> from glassnet.core.examples import worked_example
@@ -105,9 +105,10 @@ def all_finite(arr: Array) -> bool:
 
 def _finite(arrays: list[Array]) -> bool:
     """``all_finite`` for several arrays, without its own errstate (for callers already inside one)."""
-    return all(
-        math.isfinite(float(np.add.reduce(a, axis=None))) or bool(np.isfinite(a).all()) for a in arrays
-    )
+    for a in arrays:
+        if not math.isfinite(float(np.add.reduce(a, axis=None))) and not np.isfinite(a).all():
+            return False
+    return True
 
 
 def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
@@ -245,8 +246,9 @@ EpochEnd = Literal["complete", "interrupted", "diverged", "overflowed"]
 
 
 class _Epochs:
-    """What stays fixed across the epochs of one ``fit`` call: the data, the optimizer, the Generator,
-    the batch buffers and the per-batch callbacks."""
+    """What stays fixed across the epochs of one ``fit`` call (the data, the optimizer, the Generator, the
+    batch buffers, the callbacks, the rules) and what one epoch does with it: its batches, its updates,
+    its numbers."""
 
     def __init__(
         self,
@@ -263,9 +265,13 @@ class _Epochs:
         trace: Callable[[int], bool] | None,
         on_trace: Callable[[StepTrace], None] | None,
         first_update: int,
+        val: tuple[Array, Array] | None,
+        rules: _Rules,
     ) -> None:
-        self.net, self.X, self.T, self.opt, self.rng = net, X, T, opt, rng
+        self.net, self.X, self.T, self.opt, self.rng, self.n = net, X, T, opt, rng, X.shape[0]
         self.bs, self.shuffle, self.classification = bs, shuffle, classification
+        self.val, self.rules = val, rules
+        self.keep_best = val is not None and rules.patience is not None  # restored if patience runs out
         self.on_batch, self.stop_requested = on_batch, stop_requested
         self.trace, self.on_trace, self.first_update = trace, on_trace, first_update
         self.x_buf = np.empty((bs, X.shape[1]), net.dtype)
@@ -276,7 +282,7 @@ class _Epochs:
         """The batches of one epoch in ``order``, from batch number ``first`` on, as (x, t, end): ``end``
         is the position just past the batch. One example is a view of the data; a shuffled batch is
         gathered into a reused buffer; an unshuffled one is a view."""
-        X, T, bs, n = self.X, self.T, self.bs, self.X.shape[0]
+        X, T, bs, n = self.X, self.T, self.bs, self.n
         for start in range(first * bs, n, bs):
             stop = min(start + bs, n)
             if bs == 1:
@@ -291,18 +297,21 @@ class _Epochs:
                 np.take(T, order[start:stop], axis=0, out=tb, mode="clip")
                 yield xb, tb, stop
 
-    def run(self, state: TrainingState, epoch: int) -> EpochEnd:
+    def run_epoch(self, state: TrainingState, epoch: int) -> EpochEnd:
         """One epoch (or the rest of one): an update per batch, counted in ``state``. It ends complete,
         interrupted (``stop_requested`` between two batches), diverged (a loss of NaN or inf: no update
         was made) or overflowed (an update made a weight inf or NaN: the epoch's first weights are put
         back)."""
-        net, opt, rng, n = self.net, self.opt, self.rng, self.X.shape[0]
-        train_step, trace, on_batch, stop_requested = (
-            net.train_step,
-            self.trace,
-            self.on_batch,
-            self.stop_requested,
-        )
+        net, opt, rng, n = self.net, self.opt, self.rng, self.n
+        if state.batch == 0:  # a fresh epoch: draw its order, note where the weights started
+            state.total = state.correct = 0.0
+            if self.shuffle and n > 1:
+                state.order = rng.permutation(n)
+            state.epoch_start = (
+                [p.copy() for p in net.trainable] if self.rules.weight_tol is not None else None
+            )
+        train_step, trace, classification = net.train_step, self.trace, self.classification
+        on_batch, stop_requested = self.on_batch, self.stop_requested
         for saved, p in zip(self.last_finite, net.trainable, strict=True):
             np.copyto(saved, p)
         end: EpochEnd = "complete"
@@ -318,7 +327,7 @@ class _Epochs:
                 state.updates += 1
                 state.batch += 1
                 state.total += E * xb.shape[0]
-                if self.classification and net.last_output is not None:
+                if classification and net.last_output is not None:
                     state.correct += _accuracy(net.last_output, tb) * xb.shape[0]
                 if on_batch is not None:
                     on_batch(epoch, state.batch, E)
@@ -343,6 +352,32 @@ class _Epochs:
         self.on_trace(trace)
         return trace.loss_total
 
+    def close_epoch(self, state: TrainingState, epoch: int, seconds: float) -> EpochInfo:
+        """The epoch's numbers (its mean loss and accuracy, the validation loss, the largest weight change),
+        added to ``state`` with the best monitored loss so far (for ``patience``)."""
+        net, n, classification = self.net, len(state.order), self.classification
+        info = EpochInfo(epoch, state.total / n, seconds, self.opt.lr)
+        if classification:
+            info.accuracy = state.correct / n
+        if self.val is not None:
+            info.val_loss, val_acc = evaluate(net, *self.val)
+            if classification:
+                info.val_accuracy = val_acc
+        if state.epoch_start is not None:
+            info.max_weight_change = max(
+                float(np.max(np.abs(p - q))) for p, q in zip(net.trainable, state.epoch_start, strict=True)
+            )
+        state.history.append(info)
+        state.epoch, state.batch = epoch, 0
+        monitored = info.val_loss if info.val_loss is not None else info.loss
+        if monitored < state.best - self.rules.min_delta:
+            state.best, state.best_epoch, state.stale = monitored, epoch, 0
+            if self.keep_best:
+                state.best_weights = net.get_weights()
+        else:
+            state.stale += 1
+        return info
+
 
 def _start(resume: TrainingState | None, n: int, rng: np.random.Generator, lr: float) -> TrainingState:
     """A fresh state, or ``resume`` with the Generator set back to where it was."""
@@ -354,55 +389,6 @@ def _start(resume: TrainingState | None, n: int, rng: np.random.Generator, lr: f
         )
     rng.bit_generator.state = resume.rng_state
     return resume
-
-
-def _begin_epoch(
-    state: TrainingState, rng: np.random.Generator, shuffle: bool, net: Network, rules: _Rules
-) -> None:
-    """A fresh epoch: draw its order and note where the weights started (for ``weight_tol``)."""
-    state.total = state.correct = 0.0
-    n = len(state.order)
-    if shuffle and n > 1:
-        state.order = rng.permutation(n)
-    state.epoch_start = [p.copy() for p in net.trainable] if rules.weight_tol is not None else None
-
-
-def _epoch_info(
-    net: Network,
-    state: TrainingState,
-    epoch: int,
-    seconds: float,
-    lr: float,
-    val: tuple[Array, Array] | None,
-    classification: bool,
-) -> EpochInfo:
-    """The epoch's numbers: its mean loss (and accuracy), the validation loss, the largest weight change."""
-    n = len(state.order)
-    info = EpochInfo(epoch, state.total / n, seconds, lr)
-    if classification:
-        info.accuracy = state.correct / n
-    if val is not None:
-        info.val_loss, val_acc = evaluate(net, *val)
-        if classification:
-            info.val_accuracy = val_acc
-    if state.epoch_start is not None:
-        info.max_weight_change = max(
-            float(np.max(np.abs(p - q))) for p, q in zip(net.trainable, state.epoch_start, strict=True)
-        )
-    return info
-
-
-def _record(net: Network, state: TrainingState, info: EpochInfo, rules: _Rules, keep_best: bool) -> None:
-    """Close the epoch in ``state``: its history, and the best monitored loss so far (for ``patience``)."""
-    state.history.append(info)
-    state.epoch, state.batch = info.epoch, 0
-    monitored = info.val_loss if info.val_loss is not None else info.loss
-    if monitored < state.best - rules.min_delta:
-        state.best, state.best_epoch, state.stale = monitored, info.epoch, 0
-        if keep_best:
-            state.best_weights = net.get_weights()
-    else:
-        state.stale += 1
 
 
 def _stop_reason(state: TrainingState, info: EpochInfo, rules: _Rules) -> Reason | None:
@@ -501,7 +487,7 @@ def fit(
     val = _check_data(net, *validation, "validation data") if validation is not None else None
     rng = np.random.default_rng(seed)
     state = _start(resume, n, rng, opt.lr)
-    run = _Epochs(
+    loop = _Epochs(
         net,
         X,
         T,
@@ -510,22 +496,21 @@ def fit(
         bs,
         shuffle,
         classification,
-        on_batch,
-        stop_requested,
-        trace,
-        on_trace,
-        state.updates,
+        on_batch=on_batch,
+        stop_requested=stop_requested,
+        trace=trace,
+        on_trace=on_trace,
+        first_update=state.updates,
+        val=val,
+        rules=rules,
     )
-    keep_best = val is not None and patience is not None
     reason: Reason = "max_epochs"
     while state.epoch < epochs:
         epoch = state.epoch + 1
         started = time.perf_counter()
         if schedule is not None:
             opt.lr = state.base_lr * schedule(epoch)
-        if state.batch == 0:
-            _begin_epoch(state, rng, shuffle, net, rules)
-        end = run.run(state, epoch)
+        end = loop.run_epoch(state, epoch)
         if end == "diverged" or end == "overflowed":
             message = divergence_message(epoch, opt.lr, restored=end == "overflowed")
             return FitResult(
@@ -533,8 +518,7 @@ def fit(
             )
         if end == "interrupted":
             return _interrupted(net, state, rng, f"interrupted in epoch {epoch} after batch {state.batch}")
-        info = _epoch_info(net, state, epoch, time.perf_counter() - started, opt.lr, val, classification)
-        _record(net, state, info, rules, keep_best)
+        info = loop.close_epoch(state, epoch, time.perf_counter() - started)
         if on_epoch is not None:
             on_epoch(info)
         if on_checkpoint is not None:
