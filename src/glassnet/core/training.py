@@ -242,7 +242,7 @@ def _batch_size(batch_size: int | None, n: int) -> int:
     return min(bs, n)
 
 
-EpochEnd = Literal["complete", "interrupted", "diverged", "overflowed"]
+_EpochEnd = Literal["complete", "interrupted", "diverged", "overflowed"]
 
 
 class _Epochs:
@@ -297,7 +297,7 @@ class _Epochs:
                 np.take(T, order[start:stop], axis=0, out=tb, mode="clip")
                 yield xb, tb, stop
 
-    def run_epoch(self, state: TrainingState, epoch: int) -> EpochEnd:
+    def run_epoch(self, state: TrainingState, epoch: int) -> _EpochEnd:
         """One epoch (or the rest of one): an update per batch, counted in ``state``. It ends complete,
         interrupted (``stop_requested`` between two batches), diverged (a loss of NaN or inf: no update
         was made) or overflowed (an update made a weight inf or NaN: the epoch's first weights are put
@@ -314,7 +314,7 @@ class _Epochs:
         on_batch, stop_requested = self.on_batch, self.stop_requested
         for saved, p in zip(self.last_finite, net.trainable, strict=True):
             np.copyto(saved, p)
-        end: EpochEnd = "complete"
+        end: _EpochEnd = "complete"
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, reported
             for xb, tb, stop in self.batches(state.order, state.batch):
                 if trace is not None and trace(state.updates + 1 - self.first_update):

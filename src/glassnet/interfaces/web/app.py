@@ -235,7 +235,7 @@ def train(s: Session, request: TrainRequest) -> None:
     n, first, goal = len(s.X), s.steps, s.steps + request.steps
     s.converged = None
     before = [p.copy() for p in s.net.trainable] if request.until_converged else []
-    unbounded: list[int] = []  # the epoch in which the loss on all the data became NaN or inf
+    nonfinite: list[int] = []  # the epoch in which the loss on all the data became NaN or inf
 
     def checked(k: int) -> bool:
         """Whether the k-th step of this request is a check."""
@@ -250,7 +250,7 @@ def train(s: Session, request: TrainRequest) -> None:
             return
         loss = s.full_loss()
         if not math.isfinite(loss):
-            unbounded.append(epoch)
+            nonfinite.append(epoch)
             return
         s.history.append((s.steps, loss))
         if request.until_converged:
@@ -268,7 +268,7 @@ def train(s: Session, request: TrainRequest) -> None:
         seed=s.settings.seed,
         resume=s.run,
         on_batch=after_step,
-        stop_requested=lambda: s.steps >= goal or s.converged is not None or bool(unbounded),
+        stop_requested=lambda: s.steps >= goal or s.converged is not None or bool(nonfinite),
         trace=checked,
         on_trace=show,
     )
@@ -277,8 +277,8 @@ def train(s: Session, request: TrainRequest) -> None:
     s.run = result.state
     if s.run is not None:
         del s.run.history[:-1]  # one entry per epoch: the page's history is ``s.history``
-    if unbounded:
-        raise GlassnetError(divergence_message(unbounded[0], lr, restored=False))
+    if nonfinite:
+        raise GlassnetError(divergence_message(nonfinite[0], lr, restored=False))
 
 
 def _converged(s: Session, loss: float, loss_tol: float, before: list[np.ndarray]) -> str | None:
