@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Standardizer, train
+from glassnet.core.model import Standardizer, split_rows, train
 
 
 def blobs(n=300, seed=0):
@@ -90,3 +90,44 @@ def test_standardizer_handles_constant_columns():
     s = Standardizer.fit(np.array([[1.0, 5.0], [3.0, 5.0]]))
     np.testing.assert_array_equal(s.scale, [1.0, 1.0])
     np.testing.assert_array_equal(s.transform(np.array([[2.0, 5.0]])), [[0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "n, fraction, seed", [(1, 0.0, 0), (10, 0.1, 0), (150, 0.2, 3), (999, 0.25, 42), (7, 0.5, 11)]
+)
+def test_split_rows_holds_out_the_first_rows_of_the_seeds_permutation(n, fraction, seed):
+    train_rows, held = split_rows(n, fraction, seed)
+    order = np.random.default_rng(seed).permutation(n)
+    k = round(n * fraction)
+    assert held.tolist() == sorted(order[:k].tolist()) and train_rows.tolist() == sorted(order[k:].tolist())
+
+
+def test_split_rows_never_holds_out_every_row():
+    with pytest.raises(GlassnetError, match="too few"):
+        split_rows(1, 0.9, 0)
+    train_rows, held = split_rows(10, 0.99, 0, keep_one=True)
+    assert len(train_rows) == 1 and len(held) == 9
+    with pytest.raises(GlassnetError, match=r"\[0, 1\)"):
+        split_rows(10, 1.0, 0)
+
+
+def test_the_model_the_estimators_and_the_loader_hold_out_the_same_rows():
+    from glassnet.interfaces.data import generate, load
+    from glassnet.sklearn import GlassClassifier
+
+    X, y = blobs(120)
+    train_rows, _ = split_rows(120, 0.25, 7)
+    model, _ = train(X, y, layers=[4], epochs=1, validation_split=0.25, seed=7)
+    np.testing.assert_array_equal(model.scaler.mean, Standardizer.fit(X[train_rows]).mean)
+
+    moons, (train_rows, test_rows) = generate("moons", seed=7), split_rows(400, 0.2, 7)
+    dataset = load("moons", seed=7)
+    np.testing.assert_array_equal(dataset.train.X, moons.X[train_rows])
+    np.testing.assert_array_equal(dataset.test.X, moons.X[test_rows])
+
+    clf = GlassClassifier(hidden_layer_sizes=(4,), max_iter=1, validation_fraction=0.25, random_state=0)
+    clf.fit(X, y)
+    seed = int(np.random.RandomState(0).randint(0, 2**31 - 1))  # the seed the estimator draws
+    train_rows, held = split_rows(120, 0.25, seed, keep_one=True)
+    assert clf.t_ == len(train_rows)
+    assert clf.validation_scores_ == [pytest.approx(np.mean(clf.predict(X[held]) == y[held]))]

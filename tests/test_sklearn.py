@@ -36,7 +36,7 @@ def test_fitted_network_is_a_normal_glassnet_model(tmp_path):
     save_model(clf.model_, tmp_path / "iris.safetensors")
     loaded = load_model(tmp_path / "iris.safetensors")
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
-    trace = clf.network.traced_step(clf.model_._inputs(X[:1]), np.eye(3)[[y[0]]], 0.1)
+    trace = clf.network.traced_step(clf.model_.network_inputs(X[:1]), np.eye(3)[[y[0]]], 0.1)
     assert trace.sizes == [4, 8, 3] and len(trace.parameters) == 4 * 8 + 8 * 3 + 8 + 3
     ort = pytest.importorskip("onnxruntime")
     from glassnet.interfaces.onnx_export import to_onnx

@@ -1,12 +1,15 @@
 """Step 7: training until converged, and why it stopped."""
 
+from typing import get_args
+
 import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
-from glassnet.core.training import REASONS, fit
+from glassnet.core.optimizers import SGD
+from glassnet.core.training import Reason, fit
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
@@ -78,15 +81,90 @@ def test_batches_and_full_batch_agree_for_one_epoch_without_shuffle():
     np.testing.assert_allclose(list(a.parameters().values()), list(b.parameters().values()), rtol=1e-12)
 
 
-def test_every_reason_has_words():
-    assert set(REASONS) == {
-        "loss_tolerance",
-        "weights_converged",
-        "no_improvement",
-        "max_epochs",
-        "diverged",
-        "interrupted",
+def test_every_reason_is_reachable_and_has_a_message():
+    """Each stop reason of ``Reason`` happens in some run, with words that say so."""
+    net, x, t, lr = worked_example()
+    runs = [
+        fit(net, x, t, lr, epochs=100_000, loss_tol=1e-3),
+        fit(worked_example()[0], x, t, lr, epochs=1_000_000, weight_tol=1e-6),
+        fit(Network([2, 2, 1], seed=0), XOR_X, XOR_T, 1e-9, epochs=100, patience=3, min_delta=1e-3),
+        fit(worked_example()[0], x, t, lr, epochs=7),
+        fit(Network([2, 8, 1], activation="identity", loss="mse", seed=0), XOR_X * 1e3, XOR_T, 1e3, epochs=9),
+        fit(worked_example()[0], x, t, lr, epochs=9, stop_requested=lambda: True),
+    ]
+    words = {
+        "loss_tolerance": "tolerance",
+        "weights_converged": "every weight has converged",
+        "no_improvement": "no improvement",
+        "max_epochs": "maximum",
+        "diverged": "diverged",
+        "interrupted": "interrupted",
     }
+    assert sorted(r.reason for r in runs) == sorted(get_args(Reason)) == sorted(words)
+    for r in runs:
+        assert words[r.reason] in r.message
+
+
+@pytest.mark.parametrize("stop_after", [5, 8])  # inside epoch 2, and at its end
+def test_an_interrupted_run_resumes_bit_for_bit_from_its_results_state(stop_after):
+    def run(**kwargs):
+        net = Network([2, 3, 1], seed=4)
+        return net, fit(net, XOR_X, XOR_T, 0.5, epochs=4, seed=7, **kwargs)
+
+    whole, _ = run()
+    updates = []
+    part, stopped = run(
+        on_batch=lambda *_: updates.append(1), stop_requested=lambda: len(updates) >= stop_after
+    )
+    assert stopped.reason == "interrupted" and stopped.updates == stop_after
+    run_again = Network([2, 3, 1], seed=4)
+    run_again.set_weights(part.get_weights())
+    fit(run_again, XOR_X, XOR_T, 0.5, epochs=4, seed=None, resume=stopped.state)
+    assert run_again.parameters() == whole.parameters()
+
+
+def test_traced_updates_are_chosen_by_number_and_change_nothing():
+    T = np.eye(2)[XOR_T[:, 0].astype(int)]
+    plain, traced = Network([2, 3, 2], seed=1), Network([2, 3, 2], seed=1)
+    asked, traces = [], []
+
+    def every_third(k):
+        asked.append(k)
+        return k % 3 == 0
+
+    fit(plain, XOR_X, T, 0.5, epochs=3, seed=2)
+    fit(traced, XOR_X, T, 0.5, epochs=3, seed=2, trace=every_third, on_trace=traces.append)
+    assert asked == list(range(1, 13)) and len(traces) == 4
+    assert traced.parameters() == plain.parameters()
+    assert {p.name: p.new for p in traces[-1].parameters} == traced.parameters()  # update 12 was the last
+
+
+def test_a_trace_follows_one_example():
+    with pytest.raises(GlassnetError, match="batch_size=1"):
+        fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, batch_size=2, trace=lambda k: True, on_trace=print)
+    with pytest.raises(GlassnetError, match="on_trace"):
+        fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, trace=lambda k: True)
+
+
+def test_an_update_that_overflows_the_weights_restores_the_epochs_first_weights():
+    net = Network([2, 3, 1], activation="identity", loss="mse", seed=0)
+    X = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    T = np.array([[5.0], [-4.0], [2.0]])
+    opt = SGD(0.01)
+    starts = [[p.copy() for p in net.trainable]]
+
+    def on_epoch(info):
+        starts.append([p.copy() for p in net.trainable])
+        if info.epoch == 2:  # epoch 3's first update: a finite loss, but lr * grad overflows to inf
+            opt.lr = 1e308
+
+    result = fit(net, X, T, opt, epochs=5, batch_size=1, seed=0, on_epoch=on_epoch)
+    assert result.reason == "diverged" and result.epochs == 3 and result.updates == 7  # the 7th overflowed
+    assert "restored the weights from the start of epoch 3" in result.message
+    assert [h.loss for h in result.history] == pytest.approx([10.72, 5.24], abs=0.01)  # it was learning
+    for restored, start in zip(net.trainable, starts[2], strict=True):
+        np.testing.assert_array_equal(restored, start)
+    assert not np.array_equal(starts[2][0], starts[0][0])
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,60 @@ def test_divergence_is_a_message_not_a_crash(client):
     assert response.status_code == 400 and "diverged" in response.json()["detail"]
 
 
+def test_after_divergence_the_session_still_reads_with_finite_weights(client):
+    s = new(client, dataset="iris", hidden_layers=[8], activation="identity", loss="mse", learning_rate=10)
+    response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 5000})
+    assert response.status_code == 400 and "lower learning rate than 10" in response.json()["detail"]
+    state = client.get(f"/api/sessions/{s['session']}").json()
+    assert 0 < state["steps"] < 5000 and all(np.isfinite(p["value"]) for p in state["parameters"])
+
+
+def test_a_loss_over_all_the_data_of_inf_is_divergence_not_a_crash(client, monkeypatch):
+    s = new(client, dataset="xor", hidden_layers=[4], bias="per_neuron")
+    monkeypatch.setattr(web.Session, "full_loss", lambda self: float("inf"))
+    response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 10})
+    assert response.status_code == 400 and "diverged in epoch 1" in response.json()["detail"]
+
+
+def test_steps_in_several_requests_are_the_steps_of_one(client):
+    xor = {
+        "dataset": "xor",
+        "hidden_layers": [4],
+        "activation": "tanh",
+        "learning_rate": 0.2,
+        "bias": "per_neuron",
+    }
+    a, b = new(client, **xor)["session"], new(client, **xor)["session"]
+    for steps in (1, 1, 1, 10, 3, 7):  # across the ends of passes over the 4 examples
+        client.post(f"/api/sessions/{a}/train", json={"steps": steps})
+    whole = client.post(f"/api/sessions/{b}/train", json={"steps": 23}).json()
+    parts = client.get(f"/api/sessions/{a}").json()
+    assert parts["steps"] == whole["steps"] == 23
+    assert parts["parameters"] == whole["parameters"] and parts["trace"] == whole["trace"]
+
+
+def test_the_choices_come_from_the_core_and_each_one_works(client):
+    from glassnet.core.activations import ACTIVATIONS
+    from glassnet.core.losses import LOSSES
+    from glassnet.interfaces.data import DATASETS
+
+    options = client.get("/api/options").json()
+    assert options["activations"] == [a for a in ACTIVATIONS if a != "softmax"]
+    assert options["losses"] == list(LOSSES)
+    assert options["bias"] == ["per_neuron", "shared", "frozen"]
+    assert set(options["datasets"]) - {"worked-example", "csv"} <= set(DATASETS)
+    for dataset in options["datasets"][:-1]:  # all but csv, which needs an upload
+        assert (
+            client.post("/api/sessions", json={"dataset": dataset, "hidden_layers": [3]}).status_code == 201
+        )
+    for name in ("activation", "loss", "bias"):
+        for choice in options[{"activation": "activations", "loss": "losses", "bias": "bias"}[name]]:
+            body = {"dataset": "moons", name: choice}
+            if choice.endswith("crossentropy"):
+                body["activation"] = "sigmoid"
+            assert client.post("/api/sessions", json=body).status_code == 201, (name, choice)
+
+
 def test_no_files_beyond_its_own_assets(client):
     for path in (
         "/static/../app.py",

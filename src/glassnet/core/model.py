@@ -1,7 +1,8 @@
 """A model: a network plus what it needs to work on raw data (standardization, class labels, names).
 
-``train`` is the whole recipe for real data: split off a validation set, fit the standardization on the
-training rows only, one-hot the labels, build the network and run the training loop.
+``train`` is the whole recipe for real data: split off a validation set (``split_rows``, the one held-out
+split of glassnet), fit the standardization on the training rows only, one-hot the labels, build the
+network and run the training loop (``fit``).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,32 @@ from .optimizers import Optimizer, make_optimizer, make_schedule
 from .training import BatchCallback, EpochCallback, FitResult, TrainingState, fit
 
 Array = NDArray[np.floating]
-TASKS = ("classification", "regression")
+Task = Literal["classification", "regression"]
+TASKS: tuple[Task, ...] = get_args(Task)
+
+
+def split_rows(
+    n: int, fraction: float, seed: int | None, *, keep_one: bool = False
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(training rows, held-out rows) of ``n`` rows, each sorted: the first ``round(n * fraction)``
+    entries of a permutation drawn from ``default_rng(seed)`` are held out (validation or test rows).
+
+    Holding out every row is an error, unless ``keep_one`` keeps one row for training (at most n - 1 are
+    held out). The same (n, fraction, seed) always holds out the same rows: saved models and their
+    ``evaluate`` depend on it.
+
+    >>> split_rows(5, 0.4, seed=0)
+    (array([0, 1, 3]), array([2, 4]))
+    """
+    if not 0.0 <= fraction < 1.0:
+        raise GlassnetError(f"the held-out fraction must be in [0, 1); received: {fraction!r}")
+    order = np.random.default_rng(seed).permutation(n)
+    held = round(n * fraction)
+    if keep_one:
+        held = min(held, n - 1)
+    elif held and held >= n:
+        raise GlassnetError(f"{n} rows are too few to hold out a validation split of {fraction}")
+    return np.sort(order[held:]), np.sort(order[:held])
 
 
 @dataclass
@@ -68,7 +94,7 @@ class Model:
     """
 
     network: Network
-    task: str
+    task: Task
     feature_names: list[str]
     target_name: str
     classes: list[Any] | None = None
@@ -77,7 +103,10 @@ class Model:
     settings: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
 
-    def _inputs(self, X: NDArray[Any]) -> Array:
+    def network_inputs(self, X: NDArray[Any]) -> Array:
+        """The network's inputs (n, features) for raw features X: checked, standardized as the training
+        rows were (when the model standardizes) and in the network's dtype; a new array unless X already
+        is that."""
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != len(self.feature_names):
             raise GlassnetError(
@@ -93,7 +122,7 @@ class Model:
 
     def outputs(self, X: NDArray[Any], batch_size: int = 8192) -> Array:
         """The network's outputs for raw features X (n, features), in batches."""
-        Z = self._inputs(X)
+        Z = self.network_inputs(X)
         parts = [self.network.predict(Z[i : i + batch_size]) for i in range(0, Z.shape[0], batch_size)]
         return np.concatenate(parts) if parts else np.empty((0, self.network.sizes[-1]), self.network.dtype)
 
@@ -204,6 +233,7 @@ def train(
     """
     if task not in TASKS:
         raise GlassnetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    kind: Task = "classification" if task == "classification" else "regression"
     X = np.asarray(X)
     n = X.shape[0] if X.ndim == 2 else 0
     if X.ndim != 2 or n == 0 or X.shape[1] == 0:
@@ -218,17 +248,12 @@ def train(
     if len(names) != X.shape[1]:
         raise GlassnetError(f"expected {X.shape[1]} feature names; received {len(names)}")
 
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    n_val = round(n * validation_split) if validation_split > 0 else 0
-    if n_val and n - n_val < 1:
-        raise GlassnetError(f"{n} rows are too few to hold out a validation split of {validation_split}")
-    val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-    y_arr = np.asarray(y, dtype=object) if task == "classification" else np.asarray(y, dtype=np.float64)
+    train_rows, val_rows = split_rows(n, validation_split, seed)
+    y_arr = np.asarray(y, dtype=object) if kind == "classification" else np.asarray(y, dtype=np.float64)
 
     classes = None
     target_scaler = None
-    if task == "classification":
+    if kind == "classification":
         classes = _labels(y_arr)  # all rows: a class seen only in the validation rows is still a class
         if len(classes) < 2:
             raise GlassnetError(
@@ -246,7 +271,7 @@ def train(
     net = Network(
         sizes,
         activation=activation,
-        output_activation="softmax" if task == "classification" else "identity",
+        output_activation="softmax" if kind == "classification" else "identity",
         loss=loss,
         seed=seed,
         dtype=dtype,
@@ -269,15 +294,17 @@ def train(
         "dtype": dtype,
         "seed": seed,
     }
-    model = Model(net, task, names, target_name, classes, scaler, target_scaler, settings)
+    model = Model(net, kind, names, target_name, classes, scaler, target_scaler, settings)
     opt = make_optimizer(optimizer, lr, weight_decay=weight_decay)
     if resume is not None:
         _check_resumable(resume, model)
         model, opt = resume.model, resume.optimizer
         model.settings = settings
-    Xt = model._inputs(X[train_rows])
+    Xt = model.network_inputs(X[train_rows])
     Tt = model.encode_targets(y_arr[train_rows])
-    validation = (model._inputs(X[val_rows]), model.encode_targets(y_arr[val_rows])) if n_val else None
+    validation = (
+        (model.network_inputs(X[val_rows]), model.encode_targets(y_arr[val_rows])) if len(val_rows) else None
+    )
     result = fit(
         model.network,
         Xt,
@@ -289,7 +316,7 @@ def train(
         seed=seed,
         patience=patience,
         validation=validation,
-        classification=task == "classification",
+        classification=kind == "classification",
         schedule=make_schedule(schedule, epochs),
         on_batch=on_batch,
         on_epoch=on_epoch,

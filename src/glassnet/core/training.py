@@ -4,13 +4,18 @@ An epoch visits every example once, in batches: ``batch_size=1`` is the seven st
 gradient descent, ``None`` is full-batch. Shuffling permutes an index with the seeded Generator and
 gathers each batch into a reused buffer: the dataset itself is never copied.
 
-Stopping rules, checked after every epoch (the first that holds wins):
-  - ``loss_tol``:   the epoch's loss (or the validation loss) <= loss_tol;
-  - ``weight_tol``: no weight or bias moved more than weight_tol during the epoch;
-  - ``patience``:   the monitored loss did not improve for ``patience`` epochs (the best weights are
-    restored when a validation set is monitored);
-  - ``epochs``:     the maximum number of epochs was reached;
-  - diverged:       the loss became NaN or inf; training stops at once, keeping the last finite weights.
+Stopping rules, checked after every epoch (the first that holds wins; ``Reason`` names them):
+  - ``loss_tolerance``:    the epoch's loss (or the validation loss) <= loss_tol;
+  - ``weights_converged``: no weight or bias moved more than weight_tol during the epoch;
+  - ``no_improvement``:    the monitored loss did not improve for ``patience`` epochs (the best weights
+    are restored when a validation set is monitored);
+  - ``max_epochs``:        the maximum number of epochs was reached;
+  - ``diverged``:          the loss became NaN or inf; training stops at once, keeping finite weights;
+  - ``interrupted``:       ``stop_requested()`` answered True; the run can be resumed from its state.
+
+``fit`` is the only training loop; the model recipe, the scikit-learn estimators, the CLI and the web
+explorer all call it. It reads as its pieces: ``_Epochs.batches`` (the batches of an epoch),
+``_Epochs.run_epoch`` (one epoch of updates), ``_stop_reason`` (the rules above) and ``_stop_message``.
 
 >>> import numpy as np
 >>> from glassnet.core.examples import worked_example
@@ -25,9 +30,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,16 +41,14 @@ from .errors import GlassnetError
 from .network import Network
 from .optimizers import SGD, Optimizer
 
+if TYPE_CHECKING:
+    from .trace import StepTrace
+
 Array = NDArray[np.floating]
 
-REASONS = {
-    "loss_tolerance": "the loss fell to the tolerance",
-    "weights_converged": "every weight has converged (none moved more than the tolerance in an epoch)",
-    "no_improvement": "the loss stopped improving",
-    "max_epochs": "the maximum number of epochs was reached",
-    "diverged": "the loss became NaN or inf",
-    "interrupted": "training was asked to stop (its state can be resumed)",
-}
+Reason = Literal[
+    "loss_tolerance", "weights_converged", "no_improvement", "max_epochs", "diverged", "interrupted"
+]
 
 
 @dataclass
@@ -64,9 +67,9 @@ class EpochInfo:
 
 @dataclass
 class FitResult:
-    """How training ended: ``reason`` (a key of REASONS), a plain-words ``message`` and the history."""
+    """How training ended: the ``reason``, a plain-words ``message`` and the history."""
 
-    reason: str
+    reason: Reason
     message: str
     epochs: int
     updates: int
@@ -77,8 +80,6 @@ class FitResult:
     state: TrainingState | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         data = asdict(self)
         data.pop("state")
         return data
@@ -104,9 +105,10 @@ def all_finite(arr: Array) -> bool:
 
 def _finite(arrays: list[Array]) -> bool:
     """``all_finite`` for several arrays, without its own errstate (for callers already inside one)."""
-    return all(
-        math.isfinite(float(np.add.reduce(a, axis=None))) or bool(np.isfinite(a).all()) for a in arrays
-    )
+    for a in arrays:
+        if not math.isfinite(float(np.add.reduce(a, axis=None))) and not np.isfinite(a).all():
+            return False
+    return True
 
 
 def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
@@ -158,6 +160,10 @@ class TrainingState:
     epoch_start: list[Array] | None = None
 
 
+DOMINATES = 0.9
+SATURATED_SLOPE = 0.01
+
+
 def _diagnose(net: Network) -> list[str]:
     """Plain-words warnings about hidden layers dominated by dead ReLUs or saturated sigmoid/tanh units,
     judged on the last batch the network saw."""
@@ -184,12 +190,238 @@ def _diagnose(net: Network) -> list[str]:
     return notes
 
 
-DOMINATES = 0.9
-SATURATED_SLOPE = 0.01
+class TrainingWarning(UserWarning):
+    """Something about training a person should know: dead ReLUs, saturated units."""
 
 
-def _interrupted(net: Network, state: TrainingState, message: str) -> FitResult:
-    """The result of a run stopped on request: ``state`` is where to resume."""
+def divergence_message(epoch: int, lr: float, restored: bool) -> str:
+    """The words for a run whose loss became NaN or inf in ``epoch`` at learning rate ``lr``; ``restored``
+    says the weights overflowed too and were put back as they were at the epoch's start."""
+    kept = (
+        f"restored the weights from the start of epoch {epoch}, the last known finite ones"
+        if restored
+        else "kept the last finite weights"
+    )
+    return (
+        f"training diverged in epoch {epoch}: the loss became NaN or inf; {kept}; "
+        f"try a lower learning rate than {lr:g}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- the pieces
+@dataclass(frozen=True)
+class _Rules:
+    """The stopping rules of one ``fit`` call, checked once when it starts."""
+
+    epochs: int
+    loss_tol: float | None
+    weight_tol: float | None
+    patience: int | None
+    min_delta: float
+
+    def __post_init__(self) -> None:
+        epochs, patience = self.epochs, self.patience
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise GlassnetError(f"epochs must be an integer >= 1; received: epochs={epochs!r}")
+        for name, value in (("loss_tol", self.loss_tol), ("weight_tol", self.weight_tol)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise GlassnetError(f"{name} must be a finite number >= 0; received: {name}={value!r}")
+        if patience is not None and (
+            isinstance(patience, bool) or not isinstance(patience, int) or patience < 1
+        ):
+            raise GlassnetError(f"patience must be an integer >= 1; received: patience={patience!r}")
+
+
+def _batch_size(batch_size: int | None, n: int) -> int:
+    """The rows per batch: ``batch_size`` (at most n), or n for full-batch (None)."""
+    bs = n if batch_size is None else batch_size
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+        raise GlassnetError(
+            f"batch_size must be an integer >= 1 or None; received: batch_size={batch_size!r}"
+        )
+    return min(bs, n)
+
+
+_EpochEnd = Literal["complete", "interrupted", "diverged", "overflowed"]
+
+
+class _Epochs:
+    """What stays fixed across the epochs of one ``fit`` call (the data, the optimizer, the Generator, the
+    batch buffers, the callbacks, the rules) and what one epoch does with it: its batches, its updates,
+    its numbers."""
+
+    def __init__(
+        self,
+        net: Network,
+        X: Array,
+        T: Array,
+        opt: Optimizer,
+        rng: np.random.Generator,
+        bs: int,
+        shuffle: bool,
+        classification: bool,
+        on_batch: BatchCallback | None,
+        stop_requested: Callable[[], bool] | None,
+        trace: Callable[[int], bool] | None,
+        on_trace: Callable[[StepTrace], None] | None,
+        first_update: int,
+        val: tuple[Array, Array] | None,
+        rules: _Rules,
+    ) -> None:
+        self.net, self.X, self.T, self.opt, self.rng, self.n = net, X, T, opt, rng, X.shape[0]
+        self.bs, self.shuffle, self.classification = bs, shuffle, classification
+        self.val, self.rules = val, rules
+        self.keep_best = val is not None and rules.patience is not None  # restored if patience runs out
+        self.on_batch, self.stop_requested = on_batch, stop_requested
+        self.trace, self.on_trace, self.first_update = trace, on_trace, first_update
+        self.x_buf = np.empty((bs, X.shape[1]), net.dtype)
+        self.t_buf = np.empty((bs, T.shape[1]), net.dtype)
+        self.last_finite = [np.empty_like(p) for p in net.trainable]
+
+    def batches(self, order: NDArray[np.int64], first: int) -> Iterator[tuple[Array, Array, int]]:
+        """The batches of one epoch in ``order``, from batch number ``first`` on, as (x, t, end): ``end``
+        is the position just past the batch. One example is a view of the data; a shuffled batch is
+        gathered into a reused buffer; an unshuffled one is a view."""
+        X, T, bs, n = self.X, self.T, self.bs, self.n
+        for start in range(first * bs, n, bs):
+            stop = min(start + bs, n)
+            if bs == 1:
+                j = int(order[start])
+                yield X[j : j + 1], T[j : j + 1], stop
+            elif not self.shuffle:
+                yield X[start:stop], T[start:stop], stop
+            else:
+                m = stop - start
+                xb, tb = self.x_buf[:m], self.t_buf[:m]
+                np.take(X, order[start:stop], axis=0, out=xb, mode="clip")  # indices are valid
+                np.take(T, order[start:stop], axis=0, out=tb, mode="clip")
+                yield xb, tb, stop
+
+    def run_epoch(self, state: TrainingState, epoch: int) -> _EpochEnd:
+        """One epoch (or the rest of one): an update per batch, counted in ``state``. It ends complete,
+        interrupted (``stop_requested`` between two batches), diverged (a loss of NaN or inf: no update
+        was made) or overflowed (an update made a weight inf or NaN: the epoch's first weights are put
+        back)."""
+        net, opt, rng, n = self.net, self.opt, self.rng, self.n
+        if state.batch == 0:  # a fresh epoch: draw its order, note where the weights started
+            state.total = state.correct = 0.0
+            if self.shuffle and n > 1:
+                state.order = rng.permutation(n)
+            state.epoch_start = (
+                [p.copy() for p in net.trainable] if self.rules.weight_tol is not None else None
+            )
+        train_step, trace, classification = net.train_step, self.trace, self.classification
+        on_batch, stop_requested = self.on_batch, self.stop_requested
+        for saved, p in zip(self.last_finite, net.trainable, strict=True):
+            np.copyto(saved, p)
+        end: _EpochEnd = "complete"
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, reported
+            for xb, tb, stop in self.batches(state.order, state.batch):
+                if trace is not None and trace(state.updates + 1 - self.first_update):
+                    E = self._traced_update(xb, tb)
+                else:
+                    E = train_step(xb, tb, opt, rng)
+                if not math.isfinite(E):
+                    end = "diverged"
+                    break
+                state.updates += 1
+                state.batch += 1
+                state.total += E * xb.shape[0]
+                if classification and net.last_output is not None:
+                    state.correct += _accuracy(net.last_output, tb) * xb.shape[0]
+                if on_batch is not None:
+                    on_batch(epoch, state.batch, E)
+                if stop_requested is not None and stop_requested() and stop < n:
+                    end = "interrupted"
+                    break
+            finite = _finite(net.trainable)
+        if not finite:
+            for saved, p in zip(self.last_finite, net.trainable, strict=True):
+                np.copyto(p, saved)
+            return "overflowed"
+        return end
+
+    def _traced_update(self, x: Array, t: Array) -> float:
+        """One update by ``Network.traced_step`` (no dropout), its trace handed to ``on_trace``; returns
+        its loss."""
+        assert self.on_trace is not None
+        try:
+            trace = self.net.traced_step(x, t, self.opt)
+        except GlassnetError:  # the data were checked: its one complaint is a loss of NaN or inf
+            return math.nan
+        self.on_trace(trace)
+        return trace.loss_total
+
+    def close_epoch(self, state: TrainingState, epoch: int, seconds: float) -> EpochInfo:
+        """The epoch's numbers (its mean loss and accuracy, the validation loss, the largest weight change),
+        added to ``state`` with the best monitored loss so far (for ``patience``)."""
+        net, n, classification = self.net, len(state.order), self.classification
+        info = EpochInfo(epoch, state.total / n, seconds, self.opt.lr)
+        if classification:
+            info.accuracy = state.correct / n
+        if self.val is not None:
+            info.val_loss, val_acc = evaluate(net, *self.val)
+            if classification:
+                info.val_accuracy = val_acc
+        if state.epoch_start is not None:
+            info.max_weight_change = max(
+                float(np.max(np.abs(p - q))) for p, q in zip(net.trainable, state.epoch_start, strict=True)
+            )
+        state.history.append(info)
+        state.epoch, state.batch = epoch, 0
+        monitored = info.val_loss if info.val_loss is not None else info.loss
+        if monitored < state.best - self.rules.min_delta:
+            state.best, state.best_epoch, state.stale = monitored, epoch, 0
+            if self.keep_best:
+                state.best_weights = net.get_weights()
+        else:
+            state.stale += 1
+        return info
+
+
+def _start(resume: TrainingState | None, n: int, rng: np.random.Generator, lr: float) -> TrainingState:
+    """A fresh state, or ``resume`` with the Generator set back to where it was."""
+    if resume is None:
+        return TrainingState(0, 0, np.arange(n), dict(rng.bit_generator.state), lr)
+    if len(resume.order) != n:
+        raise GlassnetError(
+            f"the checkpoint was made on {len(resume.order)} training rows; this data has {n}"
+        )
+    rng.bit_generator.state = resume.rng_state
+    return resume
+
+
+def _stop_reason(state: TrainingState, info: EpochInfo, rules: _Rules) -> Reason | None:
+    """The first stopping rule that holds after the epoch ``info``, or None to go on."""
+    monitored = info.val_loss if info.val_loss is not None else info.loss
+    if rules.loss_tol is not None and monitored <= rules.loss_tol:
+        return "loss_tolerance"
+    change = info.max_weight_change
+    if rules.weight_tol is not None and change is not None and change <= rules.weight_tol:
+        return "weights_converged"
+    if rules.patience is not None and state.stale >= rules.patience:
+        return "no_improvement"
+    return None
+
+
+def _stop_message(reason: Reason, state: TrainingState, rules: _Rules, restored: bool) -> str:
+    """Why training stopped, in words, for the reasons checked after an epoch."""
+    last = state.history[-1]
+    monitored = last.val_loss if last.val_loss is not None else last.loss
+    if reason == "loss_tolerance":
+        return f"loss {monitored:.6g} <= tolerance {rules.loss_tol:g} after {last.epoch} epochs"
+    if reason == "weights_converged":
+        return f"every weight has converged: none moved more than {rules.weight_tol:g} in epoch {last.epoch}"
+    if reason == "no_improvement":
+        best = f"best loss {state.best:.6g} in epoch {state.best_epoch}"
+        message = f"no improvement for {rules.patience} epochs; {best}"
+        return message + "; restored its weights" if restored else message
+    return f"reached the maximum of {rules.epochs} epochs"
+
+
+def _interrupted(net: Network, state: TrainingState, rng: np.random.Generator, message: str) -> FitResult:
+    """The result of a run stopped on request: ``state`` (with the Generator's state) is where to resume."""
+    state.rng_state = dict(rng.bit_generator.state)
     last_loss = state.history[-1].loss if state.history else math.nan
     return FitResult(
         "interrupted",
@@ -204,10 +436,7 @@ def _interrupted(net: Network, state: TrainingState, message: str) -> FitResult:
     )
 
 
-class TrainingWarning(UserWarning):
-    """Something about training a person should know: dead ReLUs, saturated units."""
-
-
+# ---------------------------------------------------------------------------------------------- the loop
 def fit(
     net: Network,
     X: Any,
@@ -230,6 +459,8 @@ def fit(
     resume: TrainingState | None = None,
     on_checkpoint: Callable[[TrainingState], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    trace: Callable[[int], bool] | None = None,
+    on_trace: Callable[[StepTrace], None] | None = None,
 ) -> FitResult:
     """Train ``net`` on inputs X (n, inputs) and targets T (n, outputs) until a stopping rule holds.
 
@@ -241,161 +472,73 @@ def fit(
     such a state back as ``resume`` (with the network and optimizer as they were then) continues the run
     bit for bit. ``stop_requested()`` is asked after every batch; when it answers True, training stops
     there with reason ``interrupted`` and ``FitResult.state`` holds the state to resume from.
+
+    Traces: with ``batch_size=1``, ``trace(k)`` is asked before the k-th update of this call (k = 1, 2,
+    ...); when it answers True, that update is made by ``Network.traced_step`` (every number recorded, no
+    dropout) and its ``StepTrace`` is passed to ``on_trace``.
     """
     X, T = _check_data(net, X, T, "training data")
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise GlassnetError(f"epochs must be an integer >= 1; received: epochs={epochs!r}")
+    rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta)
     n = X.shape[0]
-    bs = n if batch_size is None else batch_size
-    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
-        raise GlassnetError(
-            f"batch_size must be an integer >= 1 or None; received: batch_size={batch_size!r}"
-        )
-    bs = min(bs, n)
-    for name, value in (("loss_tol", loss_tol), ("weight_tol", weight_tol)):
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            raise GlassnetError(f"{name} must be a finite number >= 0; received: {name}={value!r}")
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-        raise GlassnetError(f"patience must be an integer >= 1; received: patience={patience!r}")
+    bs = _batch_size(batch_size, n)
+    if trace is not None and (on_trace is None or bs != 1):
+        raise GlassnetError("a step trace follows one example: trace needs batch_size=1 and an on_trace")
     val = _check_data(net, *validation, "validation data") if validation is not None else None
-
     rng = np.random.default_rng(seed)
-    if resume is None:
-        state = TrainingState(0, 0, np.arange(n), dict(rng.bit_generator.state), opt.lr)
-    else:
-        state = resume
-        if len(state.order) != n:
-            raise GlassnetError(
-                f"the checkpoint was made on {len(state.order)} training rows; this data has {n}"
-            )
-        rng.bit_generator.state = state.rng_state
-    x_buf = np.empty((bs, X.shape[1]), net.dtype)
-    t_buf = np.empty((bs, T.shape[1]), net.dtype)
-    keep_best = val is not None and patience is not None
-    last_finite = [np.empty_like(p) for p in net.trainable]
-    reason = "max_epochs"
+    state = _start(resume, n, rng, opt.lr)
+    loop = _Epochs(
+        net,
+        X,
+        T,
+        opt,
+        rng,
+        bs,
+        shuffle,
+        classification,
+        on_batch=on_batch,
+        stop_requested=stop_requested,
+        trace=trace,
+        on_trace=on_trace,
+        first_update=state.updates,
+        val=val,
+        rules=rules,
+    )
+    reason: Reason = "max_epochs"
     while state.epoch < epochs:
         epoch = state.epoch + 1
         started = time.perf_counter()
         if schedule is not None:
             opt.lr = state.base_lr * schedule(epoch)
-        if state.batch == 0:  # a fresh epoch: draw its order, note where the weights started
-            state.total = state.correct = 0.0
-            if shuffle and n > 1:
-                state.order = rng.permutation(n)
-            state.epoch_start = [p.copy() for p in net.trainable] if weight_tol is not None else None
-        for saved, p in zip(last_finite, net.trainable, strict=True):  # restored if this epoch overflows
-            np.copyto(saved, p)
-        order = state.order
-        starts = range(state.batch * bs, n, bs)
-        diverged = interrupted = False
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, reported
-            for start in starts:
-                stop = min(start + bs, n)
-                if bs == 1:
-                    j = int(order[start])
-                    xb, tb = X[j : j + 1], T[j : j + 1]
-                elif not shuffle:
-                    xb, tb = X[start:stop], T[start:stop]
-                else:
-                    m = stop - start
-                    xb, tb = x_buf[:m], t_buf[:m]
-                    np.take(X, order[start:stop], axis=0, out=xb, mode="clip")  # indices are valid
-                    np.take(T, order[start:stop], axis=0, out=tb, mode="clip")
-                E = net.train_step(xb, tb, opt, rng)
-                if not math.isfinite(E):
-                    diverged = True
-                    break
-                state.updates += 1
-                state.batch += 1
-                state.total += E * xb.shape[0]
-                if classification and net.last_output is not None:
-                    state.correct += _accuracy(net.last_output, tb) * xb.shape[0]
-                if on_batch is not None:
-                    on_batch(epoch, state.batch, E)
-                if stop_requested is not None and stop_requested() and stop < n:
-                    interrupted = True
-                    break
-            finite = _finite(net.trainable)
-        if diverged or not finite:
-            kept = "kept the last finite weights"
-            if not finite:
-                for saved, p in zip(last_finite, net.trainable, strict=True):
-                    np.copyto(p, saved)
-                kept = f"restored the weights from the start of epoch {epoch}, the last known finite ones"
-            message = (
-                f"training diverged in epoch {epoch}: the loss became NaN or inf; {kept}; "
-                f"try a lower learning rate than {opt.lr:g}"
-            )
+        end = loop.run_epoch(state, epoch)
+        if end == "diverged" or end == "overflowed":
+            message = divergence_message(epoch, opt.lr, restored=end == "overflowed")
             return FitResult(
                 "diverged", message, epoch, state.updates, math.nan, state.history, state.best_epoch
             )
-        if interrupted:
-            state.rng_state = dict(rng.bit_generator.state)
-            return _interrupted(net, state, f"interrupted in epoch {epoch} after batch {state.batch}")
-        info = EpochInfo(epoch, state.total / n, time.perf_counter() - started, opt.lr)
-        if classification:
-            info.accuracy = state.correct / n
-        if val is not None:
-            info.val_loss, val_acc = evaluate(net, *val)
-            if classification:
-                info.val_accuracy = val_acc
-        if state.epoch_start is not None:
-            info.max_weight_change = max(
-                float(np.max(np.abs(p - q))) for p, q in zip(net.trainable, state.epoch_start, strict=True)
-            )
-        state.history.append(info)
-        state.epoch, state.batch = epoch, 0
-        monitored = info.val_loss if info.val_loss is not None else info.loss
-        if monitored < state.best - min_delta:
-            state.best, state.best_epoch, state.stale = monitored, epoch, 0
-            if keep_best:
-                state.best_weights = net.get_weights()
-        else:
-            state.stale += 1
+        if end == "interrupted":
+            return _interrupted(net, state, rng, f"interrupted in epoch {epoch} after batch {state.batch}")
+        info = loop.close_epoch(state, epoch, time.perf_counter() - started)
         if on_epoch is not None:
             on_epoch(info)
         if on_checkpoint is not None:
             state.rng_state = dict(rng.bit_generator.state)
             on_checkpoint(state)
-        if loss_tol is not None and monitored <= loss_tol:
-            reason = "loss_tolerance"
-            break
-        if (
-            weight_tol is not None
-            and info.max_weight_change is not None
-            and info.max_weight_change <= weight_tol
-        ):
-            reason = "weights_converged"
-            break
-        if patience is not None and state.stale >= patience:
-            reason = "no_improvement"
+        stop = _stop_reason(state, info, rules)
+        if stop is not None:
+            reason = stop
             break
         if stop_requested is not None and stop_requested() and state.epoch < epochs:
-            return _interrupted(net, state, f"interrupted after epoch {epoch}")
+            return _interrupted(net, state, rng, f"interrupted after epoch {epoch}")
     state.rng_state = dict(rng.bit_generator.state)
     restored = reason == "no_improvement" and state.best_weights is not None
-    if restored:
-        assert state.best_weights is not None
+    if restored and state.best_weights is not None:
         net.set_weights(state.best_weights)
-    last = state.history[-1]
-    monitored = last.val_loss if last.val_loss is not None else last.loss
-    if reason == "loss_tolerance":
-        message = f"loss {monitored:.6g} <= tolerance {loss_tol:g} after {last.epoch} epochs"
-    elif reason == "weights_converged":
-        message = f"every weight has converged: none moved more than {weight_tol:g} in epoch {last.epoch}"
-    elif reason == "no_improvement":
-        message = (
-            f"no improvement for {patience} epochs; best loss {state.best:.6g} in epoch {state.best_epoch}"
-        )
-        if restored:
-            message += "; restored its weights"
-    else:
-        message = f"reached the maximum of {epochs} epochs"
     notes = _diagnose(net)
     for note in notes:
         warnings.warn(note, TrainingWarning, stacklevel=2)
+    last = state.history[-1]
+    message = _stop_message(reason, state, rules, restored)
     return FitResult(
         reason, message, last.epoch, state.updates, last.loss, state.history, state.best_epoch, notes, state
     )

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glassnet.core.errors import GlassnetError
+from glassnet.core.model import split_rows
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = [
@@ -282,9 +283,8 @@ def generate(name: str, n: int = 400, noise: float = 0.1, seed: int | None = 0) 
 
 
 def _split(table: Table, fraction: float, seed: int | None) -> tuple[Table, Table]:
-    order = np.random.default_rng(seed).permutation(len(table.y))
-    n_test = round(len(order) * fraction)
-    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    """(train, test) parts of ``table``: the core's held-out split (``split_rows``)."""
+    train, test = split_rows(len(table.y), fraction, seed)
     return (
         Table(table.X[train], table.feature_names, table.y[train], table.target_name),
         Table(table.X[test], table.feature_names, table.y[test], table.target_name),

@@ -12,7 +12,7 @@ stood rather than restarting it. (A learning-rate schedule restarts with each ca
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Model, Standardizer
+from glassnet.core.model import Model, Standardizer, Task, split_rows
 from glassnet.core.network import Network
 from glassnet.core.optimizers import Optimizer, make_optimizer, make_schedule
 from glassnet.core.training import fit
@@ -31,7 +31,7 @@ from glassnet.core.training import fit
 class _GlassEstimator(BaseEstimator):
     """What the classifier and the regressor share. Parameters are stored as given (scikit-learn's rule)."""
 
-    _task = "classification"
+    _task: ClassVar[Task] = "classification"
 
     def __init__(
         self,
@@ -134,13 +134,10 @@ class _GlassEstimator(BaseEstimator):
         """Train ``epochs`` more epochs on (X, y), holding out ``validation_fraction`` for scores (fit) or
         nothing (partial_fit, like scikit-learn's)."""
         model = self.model_
-        n = X.shape[0]
-        rng = np.random.default_rng(seed)
-        n_val = min(round(n * self.validation_fraction), n - 1) if hold_out and n >= 10 else 0
-        order = rng.permutation(n)
-        val, tr = np.sort(order[:n_val]), np.sort(order[n_val:])
-        Xt, Tt = model._inputs(X[tr]), model.encode_targets(y[tr])
-        validation = (model._inputs(X[val]), model.encode_targets(y[val])) if n_val else None
+        fraction = self.validation_fraction if hold_out and X.shape[0] >= 10 else 0.0
+        tr, val = split_rows(X.shape[0], fraction, seed, keep_one=True)
+        Xt, Tt = model.network_inputs(X[tr]), model.encode_targets(y[tr])
+        validation = (model.network_inputs(X[val]), model.encode_targets(y[val])) if len(val) else None
         patience = self.n_iter_no_change if self.early_stopping and validation is not None else None
         result = fit(
             model.network,
@@ -254,7 +251,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     True
     """
 
-    _task = "classification"
+    _task: ClassVar[Task] = "classification"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -324,7 +321,7 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
     True
     """
 
-    _task = "regression"
+    _task: ClassVar[Task] = "regression"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

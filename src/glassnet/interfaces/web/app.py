@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -26,13 +26,17 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
+from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import INPUTS, LEARNING_RATE, PARAMETERS, TARGETS
+from glassnet.core.losses import LOSSES
 from glassnet.core.model import Standardizer
-from glassnet.core.network import Network
+from glassnet.core.network import BIAS_MODES, Network
 from glassnet.core.optimizers import SGD
+from glassnet.core.trace import StepTrace
+from glassnet.core.training import TrainingState, divergence_message, fit
 
-from ..data import generate, infer_task, read_csv_text, target_values
+from ..data import GENERATED_SETS, SKLEARN_SETS, generate, infer_task, read_csv_text, target_values
 
 STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 64
@@ -45,23 +49,44 @@ MAX_UPLOAD_FEATURES = 8
 MAX_CLASSES = 8
 MAX_HISTORY = 2000
 SessionId = Annotated[str, PathParam(max_length=64)]
-DATASETS = ("worked-example", "xor", "moons", "circles", "spirals", "iris", "csv")
+
+# The choices the controls offer, from the core's registries (and data.py's named sets) plus the explorer's
+# own: the worked example, an uploaded CSV file and "frozen" (shared biases that are not trained).
+WIDE_SETS = ("digits", "wine", "breast-cancer")  # more feature columns than the explorer draws
+DATASETS = ("worked-example", *GENERATED_SETS, *(d for d in SKLEARN_SETS if d not in WIDE_SETS), "csv")
+# softmax is not elementwise: an output layer's choice, made from the loss (see Network)
+ACTIVATION_NAMES = tuple(name for name, cls in ACTIVATIONS.items() if cls.elementwise)
+LOSS_NAMES = tuple(LOSSES)
+# every layer has biases here, trained (per neuron or shared) or frozen (shared): so not "none"
+BIASES = (*(mode for mode in BIAS_MODES if mode != "none"), "frozen")
+
+if TYPE_CHECKING:  # Literals of values known at run time: mypy sees plain strings, pydantic the choices
+    Dataset = str
+    Activation = str
+    Loss = str
+    Bias = str
+else:
+    Dataset = Literal[DATASETS]
+    Activation = Literal[ACTIVATION_NAMES]
+    Loss = Literal[LOSS_NAMES]
+    Bias = Literal[BIASES]
 
 
 class Settings(BaseModel):
-    """What the page's controls choose. Bounded so that one request cannot stall the server."""
+    """What the page's controls choose. Bounded so that one request cannot stall the server; strict, so
+    that a value of the wrong JSON type is refused rather than converted (``true`` is not a seed)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    dataset: Literal["worked-example", "xor", "moons", "circles", "spirals", "iris", "csv"] = "worked-example"
+    dataset: Dataset = "worked-example"
     hidden_layers: Annotated[
         list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]], Field(max_length=MAX_HIDDEN_LAYERS)
     ] = [2]
-    activation: Literal["sigmoid", "tanh", "relu", "leaky_relu", "identity"] = "sigmoid"
-    loss: Literal["half_sse", "mse", "binary_crossentropy", "categorical_crossentropy"] = "half_sse"
+    activation: Activation = "sigmoid"
+    loss: Loss = "half_sse"
     learning_rate: Annotated[float, Field(gt=0, le=10)] = LEARNING_RATE
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
-    bias: Literal["per_neuron", "shared", "frozen"] = "frozen"
+    bias: Bias = "frozen"
     csv: Annotated[str, Field(max_length=MAX_UPLOAD_CHARS)] | None = None
     target: Annotated[str, Field(max_length=200)] | None = None
 
@@ -69,7 +94,7 @@ class Settings(BaseModel):
 class TrainRequest(BaseModel):
     """Train ``steps`` single-example steps; with ``until_converged``, stop early once converged."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     steps: Annotated[int, Field(ge=1, le=MAX_STEPS_PER_REQUEST)] = 100
     until_converged: bool = False
@@ -78,7 +103,7 @@ class TrainRequest(BaseModel):
 
 @dataclass
 class Session:
-    """One tab's network, data and progress."""
+    """One tab's network, data and progress; ``run`` is where ``fit`` stopped (order, Generator, counts)."""
 
     settings: Settings
     net: Network
@@ -88,22 +113,12 @@ class Session:
     labels: list[Any]
     classes: list[str]
     scaler: Standardizer | None
-    rng: np.random.Generator
-    order: np.ndarray
-    position: int = 0
+    run: TrainingState | None = None
     steps: int = 0
     history: list[tuple[int, float]] = field(default_factory=list)
     trace: dict[str, Any] | None = None
     converged: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def next_example(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.position >= len(self.order):
-            self.order = self.rng.permutation(len(self.X)) if len(self.X) > 1 else self.order
-            self.position = 0
-        i = int(self.order[self.position])
-        self.position += 1
-        return self.X[i : i + 1], self.T[i : i + 1]
 
     def full_loss(self) -> float:
         return self.net.loss(self.net.predict(self.X), self.T)
@@ -116,18 +131,18 @@ def _dataset(settings: Settings) -> tuple[np.ndarray, np.ndarray, list[Any], lis
     if settings.dataset == "xor":
         X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
         y: list[Any] = [0, 1, 1, 0]
-    elif settings.dataset in ("moons", "circles", "spirals"):
+    elif settings.dataset in GENERATED_SETS:
         table = generate(settings.dataset, n=200, seed=settings.seed)
         X, y = table.X, table.y.tolist()
-    elif settings.dataset == "iris":
+    elif settings.dataset in SKLEARN_SETS:
         try:
-            from sklearn.datasets import load_iris
+            import sklearn.datasets
         except ImportError:
             raise GlassnetError(
-                "the iris dataset comes with scikit-learn: pip install 'glassnet[sklearn]'"
+                f"the {settings.dataset} dataset comes with scikit-learn: pip install 'glassnet[sklearn]'"
             ) from None
 
-        bunch = load_iris()
+        bunch = getattr(sklearn.datasets, SKLEARN_SETS[settings.dataset])()
         X, y = bunch.data, [str(bunch.target_names[k]) for k in bunch.target]
     else:
         if not settings.csv:
@@ -170,9 +185,7 @@ def new_session(settings: Settings) -> Session:
     )
     if worked and settings.bias != "per_neuron":
         net.set_parameters(PARAMETERS)
-    rng = np.random.default_rng(settings.seed)
-    order = rng.permutation(len(X))
-    session = Session(settings, net, X, T, raw_X, labels, classes, scaler, rng, order)
+    session = Session(settings, net, X, T, raw_X, labels, classes, scaler)
     session.history.append((0, session.full_loss()))
     return session
 
@@ -210,40 +223,73 @@ def state(session_id: str, s: Session) -> dict[str, Any]:
 
 
 def train(s: Session, request: TrainRequest) -> None:
-    """Run single-example gradient-descent steps, a pass over the data at a time; the last step of each
-    pass is traced, so the page always shows the newest step. Stops early once converged if asked."""
-    opt = SGD(s.settings.learning_rate)
+    """Run ``request.steps`` single-example gradient-descent steps with ``fit``, continuing the session's
+    run (its shuffled order and Generator) where the last request left it.
+
+    Every ``len(X)``-th step of the request, and its last, is a check: that step is traced (so the page
+    always shows the newest), the loss on all the data joins the history and, with ``until_converged``,
+    training stops once that loss is at most ``loss_tol`` or no weight moved more than 1e-9 since the
+    previous check.
+    """
+    lr = s.settings.learning_rate
+    n, first, goal = len(s.X), s.steps, s.steps + request.steps
     s.converged = None
-    remaining = request.steps
-    with np.errstate(over="ignore", invalid="ignore"):
-        while remaining > 0:
-            n = min(len(s.X), remaining)
-            before = [p.copy() for p in s.net.trainable] if request.until_converged else []
-            for k in range(n):
-                x, t = s.next_example()
-                if k == n - 1:
-                    s.trace = s.net.traced_step(x, t, opt).to_dict()
-                elif not math.isfinite(s.net.train_step(x, t, opt)):
-                    raise GlassnetError(
-                        "the loss became NaN or inf (diverged): reset and lower the learning rate"
-                    )
-            remaining -= n
-            s.steps += n
-            loss = s.full_loss()
-            if not math.isfinite(loss):
-                raise GlassnetError(
-                    "the loss became NaN or inf (diverged): reset and lower the learning rate"
-                )
-            s.history.append((s.steps, loss))
-            if not request.until_converged:
-                continue
-            moved = max(float(np.max(np.abs(p - q))) for p, q in zip(s.net.trainable, before, strict=True))
-            if loss <= request.loss_tol:
-                s.converged = f"loss {loss:.6g} <= tolerance {request.loss_tol:g} after {s.steps} steps"
-                return
-            if moved <= 1e-9:
-                s.converged = f"every weight has converged (none moved more than 1e-9) after {s.steps} steps"
-                return
+    before = [p.copy() for p in s.net.trainable] if request.until_converged else []
+    nonfinite: list[int] = []  # the epoch in which the loss on all the data became NaN or inf
+
+    def checked(k: int) -> bool:
+        """Whether the k-th step of this request is a check."""
+        return k % n == 0 or k == request.steps
+
+    def show(trace: StepTrace) -> None:
+        s.trace = trace.to_dict()
+
+    def after_step(epoch: int, batch: int, E: float) -> None:
+        s.steps += 1
+        if not checked(s.steps - first):
+            return
+        loss = s.full_loss()
+        if not math.isfinite(loss):
+            nonfinite.append(epoch)
+            return
+        s.history.append((s.steps, loss))
+        if request.until_converged:
+            s.converged = _converged(s, loss, request.loss_tol, before)
+            for saved, p in zip(before, s.net.trainable, strict=True):
+                np.copyto(saved, p)
+
+    result = fit(
+        s.net,
+        s.X,
+        s.T,
+        SGD(lr),
+        epochs=(s.run.epoch if s.run is not None else 0) + request.steps + 1,  # the steps end it first
+        batch_size=1,
+        seed=s.settings.seed,
+        resume=s.run,
+        on_batch=after_step,
+        stop_requested=lambda: s.steps >= goal or s.converged is not None or bool(nonfinite),
+        trace=checked,
+        on_trace=show,
+    )
+    if result.reason == "diverged":
+        raise GlassnetError(result.message)
+    s.run = result.state
+    if s.run is not None:
+        del s.run.history[:-1]  # one entry per epoch: the page's history is ``s.history``
+    if nonfinite:
+        raise GlassnetError(divergence_message(nonfinite[0], lr, restored=False))
+
+
+def _converged(s: Session, loss: float, loss_tol: float, before: list[np.ndarray]) -> str | None:
+    """The explorer's convergence rules, checked on the loss over all the data: why it has converged, or
+    None."""
+    if loss <= loss_tol:
+        return f"loss {loss:.6g} <= tolerance {loss_tol:g} after {s.steps} steps"
+    moved = max(float(np.max(np.abs(p - q))) for p, q in zip(s.net.trainable, before, strict=True))
+    if moved <= 1e-9:
+        return f"every weight has converged (none moved more than 1e-9) after {s.steps} steps"
+    return None
 
 
 def boundary(s: Session, resolution: int) -> dict[str, Any]:
@@ -321,9 +367,9 @@ def create_app() -> FastAPI:
         """The choices the controls offer and the server's limits."""
         return {
             "datasets": list(DATASETS),
-            "activations": ["sigmoid", "tanh", "relu", "leaky_relu", "identity"],
-            "losses": ["half_sse", "mse", "binary_crossentropy", "categorical_crossentropy"],
-            "bias": ["per_neuron", "shared", "frozen"],
+            "activations": list(ACTIVATION_NAMES),
+            "losses": list(LOSS_NAMES),
+            "bias": list(BIASES),
             "limits": {
                 "hidden_layers": MAX_HIDDEN_LAYERS,
                 "neurons": MAX_NEURONS,
