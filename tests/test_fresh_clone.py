@@ -64,3 +64,37 @@ def test_the_first_command_in_a_fresh_clone_prints_the_worked_example(tmp_path):
     )
     assert installed.returncode == 0, installed.stderr
     assert json.loads(installed.stdout)["loss_total"] == pytest.approx(0.298371109, abs=5e-10)
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/python3", "/bin/false", "python3 -I"])
+def test_a_bad_python_is_one_error_line(python):
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "demo")],
+        env={**outside_this_environment(), "PYTHON": python},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert repr(python) in done.stderr or f"'{python}'" in done.stderr
+
+
+def test_a_lock_that_no_longer_matches_pyproject_is_refused_with_the_command_that_fixes_it(tmp_path):
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout to clone")
+    clone = tmp_path / "glassnet"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    pyproject = clone / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"rich>=13"', '"rich>=13.5"'))
+    done = subprocess.run(
+        ["bash", "scripts/test"],
+        cwd=clone,
+        env=outside_this_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2
+    assert "error: uv.lock does not match pyproject.toml; run 'bash scripts/uv lock'" in done.stderr
+    assert not (clone / ".venv").exists()
