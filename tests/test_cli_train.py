@@ -217,10 +217,10 @@ def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
     from rich.console import Console
 
     from glassnet.core.training import EpochInfo
-    from glassnet.interfaces.cli import _train_progress
+    from glassnet.interfaces.cli.train import train_progress
 
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
-    progress, on_batch, on_epoch = _train_progress(console, epochs=2, batches=16)
+    progress, on_batch, on_epoch = train_progress(console, epochs=2, batches=16)
     with progress:
         on_batch(1, 16, 0.61)
         on_epoch(EpochInfo(1, 0.61, 0.1, 0.01, val_loss=0.55, val_accuracy=0.875))
