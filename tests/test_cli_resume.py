@@ -1,9 +1,15 @@
 """``glassnet train --resume DIR``: the checkpoint's settings, and the checkpoints it refuses."""
 
 import numpy as np
+import pytest
 
-from glassnet.core.model import train
+from glassnet.core.activations import ACTIVATIONS
+from glassnet.core.model import TASKS, train
+from glassnet.core.network import DTYPES
+from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
 from glassnet.interfaces.checkpoint import save_checkpoint
+from glassnet.interfaces.cli import build_parser
+from glassnet.interfaces.cli.settings import TRAINING_SETTINGS, unusable_settings
 
 from .test_cli import run
 from .test_cli_train import write_csv
@@ -40,3 +46,48 @@ def test_resume_from_a_damaged_checkpoint_is_one_error_line(tmp_path):
     assert (
         status == 2 and err.startswith("error:") and "not a valid glassnet" in err and "Traceback" not in err
     )
+
+
+def checkpoint_with(folder, settings):
+    """A real checkpoint in ``folder`` whose stored settings are ``settings``."""
+    saved = {}
+    rng = np.random.default_rng(0)
+    train(
+        rng.normal(size=(20, 2)),
+        ["a", "b"] * 10,
+        layers=[3],
+        epochs=1,
+        on_checkpoint=lambda c: saved.update(c=c),
+    )
+    save_checkpoint(folder, saved["c"], settings)
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    "key, names",
+    [
+        ("task", ["auto", *TASKS]),
+        ("activation", list(ACTIVATIONS)),
+        ("optimizer", OPTIMIZER_NAMES),
+        ("schedule", SCHEDULES),
+        ("dtype", DTYPES),
+    ],
+)
+def test_the_checks_take_every_registered_name_and_nothing_else(key, names):
+    defaults = vars(build_parser().parse_args(["train", "iris"]))
+    settings = {name: defaults[name] for name in TRAINING_SETTINGS}
+    assert unusable_settings(settings) == []  # what train stores by default can be resumed
+    for name in names:
+        assert unusable_settings({**settings, key: name}) == []
+    for bad in ("nonsense", [names[0]], None, 1):
+        assert unusable_settings({**settings, key: bad}) == [key]
+
+
+@pytest.mark.parametrize(
+    "settings, shown", [({"activation": ["relu"]}, "activation=['relu']"), ({"epochs": True}, "epochs=True")]
+)
+def test_a_setting_of_the_wrong_type_is_refused_in_one_line(tmp_path, settings, shown):
+    folder = checkpoint_with(tmp_path / "ck", {"data": "d.csv", **settings})
+    status, out, err = run("train", "--resume", folder)
+    assert status == 2 and err.startswith("error:") and "unusable settings" in err and shown in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out

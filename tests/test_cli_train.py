@@ -209,15 +209,14 @@ def test_save_into_a_missing_folder_fails_before_training(csv_files):
     assert status == 2 and "does not exist" in err
 
 
-def test_training_warnings_are_warning_lines(csv_files, monkeypatch, capsys):
-    from glassnet.core import training
-
-    monkeypatch.setattr(training, "_diagnose", lambda net: ["hidden layer 1: 95% of its ReLUs are dead"])
+def test_training_warnings_are_warning_lines(csv_files, capsys):
     train_csv, _, _ = csv_files
-    assert main(["train", train_csv, "--target", "species", "--epochs", "1", "--json"]) == 0
+    saturating = ["--layers", "8", "--activation", "tanh", "--lr", "10", "--epochs", "3"]
+    assert main(["train", train_csv, "--target", "species", *saturating, "--json"]) == 0
     captured = capsys.readouterr()
-    assert "warning: hidden layer 1: 95% of its ReLUs are dead" in captured.err
-    assert json.loads(captured.out)["warnings"] == ["hidden layer 1: 95% of its ReLUs are dead"]
+    (warning,) = json.loads(captured.out)["warnings"]
+    assert warning.startswith("hidden layer 1: 100% of its tanh units are saturated")
+    assert captured.err.splitlines() == [f"warning: {warning}"]
 
 
 def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
