@@ -27,3 +27,13 @@ class StopOnSignal:
 
     def __call__(self) -> bool:
         return self.signal is not None
+
+    @property
+    def name(self) -> str:
+        """The signal that asked to stop: SIGTERM or SIGINT."""
+        return "SIGTERM" if self.signal == signal.SIGTERM else "SIGINT"
+
+    @property
+    def exit_status(self) -> int:
+        """128 plus the signal's number, as a shell reports a process that signal ended."""
+        return 128 + (self.signal or signal.SIGINT)

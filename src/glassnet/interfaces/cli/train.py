@@ -7,7 +7,6 @@ later.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 import warnings
@@ -17,7 +16,7 @@ from typing import Any
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Checkpoint, Model
 from glassnet.core.model import train as train_model
-from glassnet.core.training import EpochInfo, TrainingWarning
+from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import load as load_dataset
@@ -175,19 +174,8 @@ def _train_and_report(
         else:
             warnings.showwarning(note.message, note.category, note.filename, note.lineno)
     if result.reason == "interrupted":
-        name = "SIGTERM" if stop.signal == signal.SIGTERM else "SIGINT"
         assert result.state is not None
-        where = f"epoch {result.state.epoch + (1 if result.state.batch else 0)}, batch {result.state.batch}"
-        if folder is None:
-            hint = "train with --checkpoint DIR to be able to resume"
-            print(f"error: stopped by {name} in {where}; nothing was saved ({hint})", file=sys.stderr)
-        else:
-            resume_with = f"glassnet train --resume {folder}"
-            print(
-                f"stopped by {name} in {where}; checkpoint saved in {folder}; resume with: {resume_with}",
-                file=sys.stderr,
-            )
-        return 128 + (stop.signal or signal.SIGINT)
+        return _stopped(stop, result.state, folder)
     seconds = time.perf_counter() - started
     if result.reason == "diverged":
         raise GlassnetError(result.message + "; no model file was written")
@@ -226,9 +214,30 @@ def _train_and_report(
     if args.json:
         print(strict_json(summary))
         return 0
+    _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
+    return 0
+
+
+def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None) -> int:
+    """Say where a signal stopped training, and whether and how the run can go on; returns the exit status."""
+    where = f"epoch {state.epoch + (1 if state.batch else 0)}, batch {state.batch}"
+    if folder is None:
+        hint = "train with --checkpoint DIR to be able to resume"
+        print(f"error: stopped by {stop.name} in {where}; nothing was saved ({hint})", file=sys.stderr)
+    else:
+        resume_with = f"glassnet train --resume {folder}"
+        print(
+            f"stopped by {stop.name} in {where}; checkpoint saved in {folder}; resume with: {resume_with}",
+            file=sys.stderr,
+        )
+    return stop.exit_status
+
+
+def _print_summary(summary: dict[str, Any], seconds: float, test_examples: int) -> None:
+    """The summary of a finished run, in words."""
     out = rich_console()
-    out.print(f"stopped: {result.message} ({seconds:.1f} s)")
-    last = model.history[-1]
+    out.print(f"stopped: {summary['message']} ({seconds:.1f} s)")
+    last = summary["history"][-1]
     line = f"final epoch: loss {last['loss']:.4f}"
     if "val_loss" in last:
         line += f", validation loss {last['val_loss']:.4f}"
@@ -236,13 +245,11 @@ def _train_and_report(
         line += f", validation accuracy {last['val_accuracy']:.2%}"
     out.print(line)
     if "test_accuracy" in summary:
-        examples = len(dataset.test.y) if dataset.test is not None else 0
-        out.print(f"test accuracy: {summary['test_accuracy']:.2%} on {examples:,} examples")
+        out.print(f"test accuracy: {summary['test_accuracy']:.2%} on {test_examples:,} examples")
     elif "test_r2" in summary:
         out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g}")
-    if args.save is not None:
-        out.print(f"model saved to {args.save}")
-    return 0
+    if "model" in summary:
+        out.print(f"model saved to {summary['model']}")
 
 
 def _count_params(model: Model) -> int:
