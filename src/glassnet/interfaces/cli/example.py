@@ -21,6 +21,7 @@ GRADCHECK_LIMIT = 1e-6
 
 
 def _outputs_json(net: Network, x: np.ndarray, t: np.ndarray, updates: int) -> dict[str, Any]:
+    """The loss, outputs and parameters after ``updates`` updates, as JSON-ready values."""
     out = net.predict(x)[0]
     result: dict[str, Any] = {"updates": updates, "E_total": net.loss(out[None, :], t)}
     result.update({f"out_o{k + 1}": float(v) for k, v in enumerate(out)})
@@ -57,6 +58,7 @@ def _train_with_progress(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The worked example's first step in full, then trained until converged (or ``--json``)."""
     net, x, t, lr = worked_example(update_biases=args.update_biases)
     if args.json:
         if args.iterations is None:
@@ -123,6 +125,7 @@ def _network_from_args(args: argparse.Namespace) -> Network:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """One training step of the network the options describe, every number shown."""
     net = _network_from_args(args)
     rng = np.random.default_rng(args.seed)
     x, t = _random_example(net, rng, 1)
@@ -144,6 +147,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------------------- gradcheck
 def cmd_gradcheck(args: argparse.Namespace) -> int:
+    """Backpropagation against central differences; exit status 1 above ``GRADCHECK_LIMIT``."""
     net = _network_from_args(args)
     x, t = _random_example(net, np.random.default_rng(args.seed), args.batch)
     report = gradient_check(net, x, t)

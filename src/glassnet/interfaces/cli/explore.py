@@ -8,6 +8,7 @@ from glassnet.core.errors import GlassnetError
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
+    """Serve the explorer until Ctrl-C, after making sure the port is free."""
     try:
         import uvicorn
 

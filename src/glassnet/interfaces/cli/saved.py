@@ -16,6 +16,7 @@ from .common import check_save_path, escape, rich_console, scores, strict_json
 
 
 def _evaluation_table(model: Model, data: str, target: str | None) -> Table:
+    """The labelled rows to score: a CSV file, or a named dataset's test split."""
     if data in DATASETS:  # the test split the model was trained beside (it depends on the seed)
         seed = model.settings.get("seed", 0)
         dataset = load_dataset(data, seed=seed if isinstance(seed, int) else 0)
@@ -25,6 +26,7 @@ def _evaluation_table(model: Model, data: str, target: str | None) -> Table:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Scores of a saved model on labelled data: a table, or ``--json``."""
     model = load_model(args.model)
     table = _evaluation_table(model, args.data, args.target)
     report = scores(model, table, args.data)
@@ -61,6 +63,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """Predictions (or ``--proba``) of a saved model as CSV on stdout."""
     model = load_model(args.model)
     if args.data in DATASETS:
         table = _evaluation_table(model, args.data, None)
@@ -81,6 +84,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """The saved model as an ONNX file."""
     from ..onnx_export import export_onnx
 
     model = load_model(args.model)

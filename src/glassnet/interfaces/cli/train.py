@@ -99,6 +99,7 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Check every path and setting, load the data, then train, save and report."""
     resume = _resume_settings(args)
     check_save_path(args.save, [args.data, args.test])
     check_save_path(args.plot, [args.data, args.test, args.save])
