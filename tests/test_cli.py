@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-from glassnet.interfaces.cli import main
+from glassnet.core.activations import ACTIVATIONS
+from glassnet.core.losses import LOSSES
+from glassnet.core.model import TASKS
+from glassnet.core.network import BIAS_MODES, DTYPES
+from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
+from glassnet.interfaces.cli import build_parser, main
+from glassnet.interfaces.data import DATASETS
 
 from .reference import BIASES_FROZEN, BIASES_UPDATED, STEP_1_BACKWARD, STEP_1_FORWARD
 
@@ -129,3 +135,33 @@ def test_bad_input_is_one_error_line_and_status_2(args, words):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], err
     assert "Traceback" not in err + out
+
+
+@pytest.mark.parametrize(
+    "command, option, names",
+    [
+        ("explain", "--activation", list(ACTIVATIONS)),
+        ("explain", "--output-activation", list(ACTIVATIONS)),
+        ("gradcheck", "--loss", list(LOSSES)),
+        ("gradcheck", "--bias", BIAS_MODES),
+        ("train", "--task", ["auto", *TASKS]),
+        ("train", "--activation", list(ACTIVATIONS)),
+        ("train", "--optimizer", OPTIMIZER_NAMES),
+        ("train", "--schedule", SCHEDULES),
+        ("train", "--dtype", DTYPES),
+    ],
+)
+def test_the_choices_are_the_registries_names(capsys, command, option, names):
+    parser = build_parser()
+    for name in names:
+        assert getattr(parser.parse_args([command, option, name]), option[2:].replace("-", "_")) == name
+    with pytest.raises(SystemExit):
+        parser.parse_args([command, option, "nonsense"])
+    offered = re.findall(r"'([^']+)'", capsys.readouterr().err.split("choose from")[1].split(")")[0])
+    assert sorted(offered) == sorted(names)
+
+
+def test_train_help_names_every_dataset(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert f"a CSV file or one of: {', '.join(DATASETS)}" in " ".join(capsys.readouterr().out.split())

@@ -12,6 +12,14 @@ from glassnet.interfaces.cli import main
 from .test_cli import run
 
 
+def write_csv(path, rows=60):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 2))
+    lines = ["a,b,label"] + [f"{a:.4f},{b:.4f},{'yes' if a > b else 'no'}" for a, b in X]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
 @pytest.fixture
 def csv_files(tmp_path):
     rng = np.random.default_rng(0)
@@ -138,12 +146,13 @@ def test_missing_target_column(csv_files):
     assert status == 2 and "no column named 'colour'" in err
 
 
-def test_unseen_test_labels(csv_files, tmp_path):
+def test_unseen_test_labels_stop_before_training(csv_files, tmp_path):
     train_csv, _, _ = csv_files
     test = tmp_path / "odd.csv"
     test.write_text("sepal,species,petal,width\n1,setosa,2,3\n1,daisy,2,3\n")
-    status, _, err = run("train", train_csv, "--target", "species", "--test", str(test), "--epochs", "1")
-    assert status == 2 and "labels never seen in training: daisy" in err
+    model = tmp_path / "m.safetensors"
+    status, _, err = run("train", train_csv, "--target", "species", "--test", str(test), "--save", str(model))
+    assert status == 2 and "labels never seen in training: daisy" in err and not model.exists()
 
 
 def test_feature_mismatch_at_evaluate_and_predict(csv_files, tmp_path):
@@ -200,15 +209,14 @@ def test_save_into_a_missing_folder_fails_before_training(csv_files):
     assert status == 2 and "does not exist" in err
 
 
-def test_training_warnings_are_warning_lines(csv_files, monkeypatch, capsys):
-    from glassnet.core import training
-
-    monkeypatch.setattr(training, "_diagnose", lambda net: ["hidden layer 1: 95% of its ReLUs are dead"])
+def test_training_warnings_are_warning_lines(csv_files, capsys):
     train_csv, _, _ = csv_files
-    assert main(["train", train_csv, "--target", "species", "--epochs", "1", "--json"]) == 0
+    saturating = ["--layers", "8", "--activation", "tanh", "--lr", "10", "--epochs", "3"]
+    assert main(["train", train_csv, "--target", "species", *saturating, "--json"]) == 0
     captured = capsys.readouterr()
-    assert "warning: hidden layer 1: 95% of its ReLUs are dead" in captured.err
-    assert json.loads(captured.out)["warnings"] == ["hidden layer 1: 95% of its ReLUs are dead"]
+    (warning,) = json.loads(captured.out)["warnings"]
+    assert warning.startswith("hidden layer 1: 100% of its tanh units are saturated")
+    assert captured.err.splitlines() == [f"warning: {warning}"]
 
 
 def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
@@ -217,10 +225,10 @@ def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
     from rich.console import Console
 
     from glassnet.core.training import EpochInfo
-    from glassnet.interfaces.cli import _train_progress
+    from glassnet.interfaces.cli.train import train_progress
 
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
-    progress, on_batch, on_epoch = _train_progress(console, epochs=2, batches=16)
+    progress, on_batch, on_epoch = train_progress(console, epochs=2, batches=16)
     with progress:
         on_batch(1, 16, 0.61)
         on_epoch(EpochInfo(1, 0.61, 0.1, 0.01, val_loss=0.55, val_accuracy=0.875))
@@ -228,3 +236,44 @@ def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
         shown = console.file.getvalue()
     assert "epoch 1/2" in shown and "batch 16/16" in shown and "loss 0.6100" in shown
     assert "val loss 0.5500" in shown and "acc 87.50%" in shown and "0:00:" in shown
+
+
+def test_save_never_overwrites_an_input_or_another_output(tmp_path):
+    data = write_csv(tmp_path / "d.csv")
+    before = (tmp_path / "d.csv").read_bytes()
+    status, _, err = run("train", data, "--epochs", "1", "--save", data)
+    assert status == 2 and "is also an input of this command" in err
+    assert (tmp_path / "d.csv").read_bytes() == before
+    same = str(tmp_path / "out")
+    status, _, err = run("train", data, "--epochs", "1", "--save", same, "--plot", same)
+    assert status == 2 and "another output of this command" in err
+
+
+def test_an_unwritable_save_fails_before_training(tmp_path):
+    data = write_csv(tmp_path / "d.csv")
+    status, _, err = run("train", data, "--epochs", "1", "--save", "/proc/m.safetensors")
+    assert (
+        status == 2
+        and err.startswith("error: cannot save to '/proc/m.safetensors'")
+        and "Traceback" not in err
+    )
+
+
+@pytest.mark.needs("sklearn")
+def test_evaluate_on_a_named_dataset_uses_the_models_own_split(tmp_path, capsys):
+    model = str(tmp_path / "iris.safetensors")
+    assert main(["train", "iris", "--seed", "3", "--epochs", "20", "--save", model, "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", model, "iris", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == trained["test_accuracy"]
+
+
+def test_predict_ignores_a_blank_target_column(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv")
+    model = str(tmp_path / "m.safetensors")
+    assert main(["train", data, "--epochs", "2", "--save", model, "--json"]) == 0
+    capsys.readouterr()
+    blank = tmp_path / "blank.csv"
+    blank.write_text("a,b,label\n0.5,0.1,\n-1,2,\n")
+    assert main(["predict", model, str(blank)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "label"

@@ -127,3 +127,29 @@ def test_fashion_mnist_missing_names_the_package(monkeypatch, tmp_path):
 def test_unknown_dataset_name():
     with pytest.raises(GlassnetError, match="unknown dataset 'mnist-fashion'"):
         load("mnist-fashion")
+
+
+def test_csv_byte_order_mark_quoted_newlines_and_true_line_numbers(tmp_path):
+    from glassnet.interfaces.data import read_csv, read_csv_text
+
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("\ufeffa,b,y\n1,2,x\n".encode())
+    assert read_csv(bom, "y").feature_names == ["a", "b"]
+    assert read_csv_text("\ufeffa,b,y\n1,2,x\n", "y").feature_names == ["a", "b"]
+    assert read_csv_text('a,b,y\n1,2,"x\ny"\n').y.tolist() == ["x\ny"]
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_text("a,b,y\n\n1,2,x\n\n3,4,y\noops,5,z\n")
+    with pytest.raises(GlassnetError, match="at line 6"):
+        read_csv(gaps)
+
+
+def test_a_corrupt_gzip_idx_file_is_an_error(tmp_path):
+    import gzip
+
+    from glassnet.interfaces.data import read_idx
+
+    raw = bytearray(gzip.compress(bytes([0, 0, 8, 1]) + (100).to_bytes(4, "big") + bytes(range(100))))
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "x.gz").write_bytes(bytes(raw))
+    with pytest.raises(GlassnetError, match="cannot read IDX file"):
+        read_idx(tmp_path / "x.gz")

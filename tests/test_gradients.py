@@ -114,3 +114,12 @@ def test_gradcheck_leaves_the_network_unchanged():
     rng = np.random.default_rng(0)
     gradient_check(net, rng.normal(size=(2, 2)), rng.normal(size=(2, 2)))
     assert net.parameters() == before
+
+
+def test_float32_networks_pass_the_gradient_check():
+    from glassnet.core.gradcheck import gradient_check
+
+    net = Network([3, 4, 2], activation="tanh", loss="mse", dtype="float32", seed=0)
+    rng = np.random.default_rng(0)
+    assert gradient_check(net, rng.normal(size=(4, 3)), rng.normal(size=(4, 2))).max_relative_error < 1e-6
+    assert net.dtype == np.float32  # checked on a float64 copy

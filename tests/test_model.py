@@ -5,6 +5,7 @@ import pytest
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Standardizer, split_rows, train
+from glassnet.interfaces.modelfile import load_model, save_model
 
 
 def blobs(n=300, seed=0):
@@ -131,3 +132,24 @@ def test_the_model_the_estimators_and_the_loader_hold_out_the_same_rows():
     train_rows, held = split_rows(120, 0.25, seed, keep_one=True)
     assert clf.t_ == len(train_rows)
     assert clf.validation_scores_ == [pytest.approx(np.mean(clf.predict(X[held]) == y[held]))]
+
+
+def test_infinite_validation_loss_does_not_break_saving(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X[:, 0] * 2.0
+    first_validation_row = np.random.default_rng(5).permutation(40)[0]
+    y[first_validation_row] = 1e200
+    model, _ = train(X, y, task="regression", layers=[4], epochs=2, dtype="float64", seed=5)
+    assert all(np.isfinite(v) for h in model.history for v in h.values())
+    save_model(model, tmp_path / "r.safetensors")
+    assert load_model(tmp_path / "r.safetensors").history == model.history
+
+
+def test_a_class_seen_only_in_validation_rows_is_still_a_class():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = np.array(["a", "b"] * 25, dtype=object)
+    y[np.random.default_rng(4).permutation(50)[0]] = "c"
+    model, _ = train(X, y, layers=[4], epochs=1, seed=4)
+    assert model.classes == ["a", "b", "c"]

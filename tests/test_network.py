@@ -124,3 +124,27 @@ def test_set_parameters_rejects_unknown_names_and_non_finite_values():
 def test_trace_is_for_one_example():
     with pytest.raises(GlassnetError, match="one example"):
         Network([2, 2, 2]).traced_step(np.zeros((2, 2)), np.zeros((2, 2)), 0.5)
+
+
+def test_traced_step_refuses_to_update_on_an_infinite_loss():
+    net = Network([2, 2], output_activation="identity", loss="mse", seed=0)
+    net.set_parameters({"w1": 1e200, "w2": 1e200, "w3": 1e200, "w4": 1e200})
+    before = net.parameters()
+    with pytest.raises(GlassnetError, match="diverged"):
+        net.traced_step([3.0, 4.0], [1.0, 2.0], 0.1)
+    assert net.parameters() == before
+
+
+def test_bad_values_are_quoted_by_their_first_row_not_in_full():
+    X = np.zeros((5000, 2))
+    X[1234, 1] = np.nan
+    with pytest.raises(GlassnetError) as caught:
+        Network([2, 1]).predict(X)
+    assert "row 1234 of 5000" in str(caught.value) and len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize("loss", ["categorical_crossentropy", "binary_crossentropy"])
+@pytest.mark.parametrize("output", ["identity", "relu", "tanh"])
+def test_cross_entropy_needs_outputs_in_zero_one(loss, output):
+    with pytest.raises(GlassnetError, match=r"must lie in \(0, 1\)"):
+        Network([2, 2], output_activation=output, loss=loss)

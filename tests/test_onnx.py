@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from glassnet import Network
 from glassnet.core.model import train
 from glassnet.interfaces.cli import main
 from glassnet.interfaces.modelfile import save_model
@@ -62,3 +63,31 @@ def test_cli_export(tmp_path, capsys):
     assert meta["classes"] == ["down", "left", "up"] and len(meta["feature_names"]) == 5
     export_onnx(model, tmp_path / "again.onnx")
     assert (tmp_path / "again.onnx").read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize("classes", [[True, False], [0.5, 2.0, 7.25]])
+def test_onnx_labels_keep_the_classes_type(classes):
+    ort = pytest.importorskip("onnxruntime")
+    from glassnet.core.model import Model, Standardizer
+    from glassnet.interfaces.onnx_export import to_onnx
+
+    k = len(classes)
+    net = Network([2, 3, k], activation="tanh", loss="categorical_crossentropy", seed=0)
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    model = Model(net, "classification", ["a", "b"], "y", classes, Standardizer.fit(X))
+    session = ort.InferenceSession(to_onnx(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    _, label = session.run(None, {"features": X.astype(np.float32)})
+    assert label.tolist() == model.predict(X).tolist()
+
+
+def test_estimators_export_onnx(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    from glassnet.sklearn import GlassRegressor
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    reg = GlassRegressor(max_iter=5, random_state=0).fit(X, X @ [1.0, 2.0, 3.0])
+    reg.export_onnx(str(tmp_path / "r.onnx"))
+    (pred,) = ort.InferenceSession(str(tmp_path / "r.onnx"), providers=["CPUExecutionProvider"]).run(
+        None, {"features": X.astype(np.float32)}
+    )
+    assert np.max(np.abs(pred[:, 0] - reg.predict(X))) <= 1e-4

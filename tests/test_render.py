@@ -2,9 +2,13 @@
 
 import json
 
+import pytest
+
 from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
 from glassnet.interfaces.render import fmt, sections, to_json, to_markdown, to_rich
+
+from .reference import BIASES_FROZEN, STEP_1_AFTER_UPDATE, STEP_1_BACKWARD, STEP_1_FORWARD
 
 
 def worked_trace():
@@ -33,9 +37,20 @@ def test_renderers_use_the_trace_numbers():
     assert "= 1.25" in to_markdown(data)
 
 
-def test_json_round_trip():
-    trace = worked_trace()
-    assert json.loads(to_json(trace)) == json.loads(json.dumps(trace.to_dict()))
+def test_json_keeps_the_first_step_at_full_precision():
+    data = json.loads(to_json(worked_trace()))
+    neurons = {n["name"]: n for layer in data["layers"] for n in layer["neurons"]}
+    params = {p["name"]: p for p in data["parameters"]}
+    for name in ("h1", "h2", "o1", "o2"):
+        assert neurons[name]["z"] == pytest.approx(STEP_1_FORWARD[f"net_{name}"], rel=1e-13, abs=0)
+        assert neurons[name]["a"] == pytest.approx(STEP_1_FORWARD[f"out_{name}"], rel=1e-13, abs=0)
+        assert neurons[name]["delta"] == pytest.approx(STEP_1_BACKWARD[f"delta_{name}"], rel=1e-12, abs=0)
+    for k in range(1, 9):
+        w = params[f"w{k}"]
+        assert w["grad"] == pytest.approx(STEP_1_BACKWARD[f"dE_dw{k}"], rel=1e-12, abs=0)
+        assert w["new"] == pytest.approx(STEP_1_AFTER_UPDATE[f"w{k}"], rel=1e-13, abs=0)
+    assert data["loss_total"] == pytest.approx(STEP_1_FORWARD["E_total"], rel=1e-13, abs=0)
+    assert data["loss_after"] == pytest.approx(BIASES_FROZEN[1]["E_total"], rel=1e-12, abs=0)
 
 
 def test_softmax_cross_entropy_uses_the_simplified_delta():

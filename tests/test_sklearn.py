@@ -108,3 +108,14 @@ def test_grid_search_on_a_dask_cluster_finds_the_same_best_parameters():
                 remote = search().fit(X, y)
     assert remote.best_params_ == local.best_params_
     np.testing.assert_allclose(remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
+
+
+@pytest.mark.needs("sklearn")
+def test_partial_fit_sorts_classes_and_holds_nothing_out():
+    from glassnet.sklearn import GlassClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    y = np.where(X[:, 0] > 0, "b", "a")
+    clf = GlassClassifier(random_state=0).partial_fit(X, y, classes=["b", "a", "b"])
+    assert clf.classes_.tolist() == ["a", "b"] and clf.t_ == 100

@@ -194,3 +194,11 @@ def test_fit_never_changes_the_callers_arrays():
     fit(Network([2, 2, 1], seed=0), X, T, 0.5, epochs=3, batch_size=2, seed=0)
     np.testing.assert_array_equal(X, XOR_X)
     np.testing.assert_array_equal(T, XOR_T)
+
+
+def test_fit_never_ends_with_infinite_weights():
+    net = Network([2, 2], output_activation="identity", loss="mse", seed=0)
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    result = fit(net, X, X, 1e300, epochs=5, shuffle=False)
+    assert result.reason == "diverged"
+    assert all(np.isfinite(v) for v in net.parameters().values())

@@ -1,5 +1,7 @@
 """The explorer's API through FastAPI's TestClient."""
 
+import sys
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -226,3 +228,24 @@ def test_explore_command_rejects_a_bad_port(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["explore", "--port", "99999"])
     assert stop.value.code == 2 and "port" in capsys.readouterr().err
+
+
+def explorer():
+    """A client of the explorer's API (skips where the ``web`` extra is not installed)."""
+    testclient = pytest.importorskip("fastapi.testclient")
+    from glassnet.interfaces.web.app import create_app
+
+    return testclient.TestClient(create_app())
+
+
+def test_iris_in_the_explorer_without_scikit_learn(monkeypatch):
+    client = explorer()
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    response = client.post("/api/sessions", json={"dataset": "iris"})
+    assert response.status_code == 400 and "scikit-learn" in response.json()["detail"]
+
+
+def test_explorer_rejects_a_non_finite_regression_target():
+    csv = "x,y\n" + "\n".join(f"{k},{k * 2}" for k in range(30)) + "\n31,1e400\n"
+    response = explorer().post("/api/sessions", json={"dataset": "csv", "csv": csv})
+    assert response.status_code == 400 and "1e400" in response.json()["detail"]

@@ -1,0 +1,48 @@
+"""The ``glassnet`` command line.
+
+Bad input never shows a traceback: the command prints one line starting ``error:`` and exits with status 2.
+
+``parser`` holds every command's options; each group of commands has its module: ``example`` (demo, explain,
+gradcheck), ``train`` (with ``settings`` of a checkpoint and ``signals``), ``saved`` (evaluate, predict,
+export) and ``explore``; ``common`` is what they share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from glassnet.core.errors import GlassnetError
+
+from .example import cmd_demo, cmd_explain, cmd_gradcheck
+from .explore import cmd_explore
+from .parser import EXIT_BAD_INPUT, build_parser
+from .saved import cmd_evaluate, cmd_export, cmd_predict
+from .train import cmd_train
+
+__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "build_parser", "main"]
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "explain": cmd_explain,
+    "gradcheck": cmd_gradcheck,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "export": cmd_export,
+    "explore": cmd_explore,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except GlassnetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,83 @@
+"""What the commands share: the rich console, strict one-line JSON, checks of an output path before any work,
+and the scores of a model on labelled data."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.metrics import classification_report, regression_report
+from glassnet.core.model import Model
+
+from ..data import Table, select_features, target_values
+
+
+def escape(text: str) -> str:
+    """``text`` as rich shows it verbatim: square brackets are not taken as markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def rich_console(stderr: bool = False) -> Any:
+    """A rich console on stdout (or stderr), without highlighting; rich is imported only when needed."""
+    from rich.console import Console
+
+    return Console(highlight=False, stderr=stderr)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such values become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any) -> str:
+    """One line of strict JSON."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
+def check_save_path(path: str | None, inputs: Sequence[str | None] = ()) -> None:
+    """Refuse, before any work, a save that could not happen or would overwrite one of the inputs."""
+    if path is None:
+        return
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise GlassnetError(f"cannot save to {path!r}: folder {str(folder)!r} does not exist")
+    if target.is_dir():
+        raise GlassnetError(f"cannot save to {path!r}: it is a folder; expected a file name")
+    for other in inputs:
+        if other is not None and Path(other).exists() and target.exists() and target.samefile(other):
+            raise GlassnetError(f"cannot save to {path!r}: it is also an input of this command ({other!r})")
+        if other is not None and target.resolve() == Path(other).resolve():
+            raise GlassnetError(f"cannot save to {path!r}: another output of this command goes there too")
+    try:  # a folder we cannot write to fails here, not after the whole training run
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".glassnet-probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise GlassnetError(f"cannot save to {path!r}: {exc.strerror or exc}") from None
+
+
+def scores(model: Model, table: Table, source: str) -> dict[str, Any]:
+    """Scores of ``model`` on a table whose target column is present."""
+    X = select_features(table, model.feature_names, source)
+    if model.task == "classification":
+        assert model.classes is not None
+        true = model.encode_targets(table.y).argmax(axis=1)
+        pred = model.outputs(X).argmax(axis=1)
+        return classification_report(true, pred, list(model.classes))
+    values = target_values(table.y, "regression")
+    return regression_report(values, np.asarray(model.predict(X), dtype=np.float64).reshape(values.shape))

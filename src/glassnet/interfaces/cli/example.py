@@ -1,0 +1,165 @@
+"""The worked example and small networks explained: ``demo``, ``explain`` and ``gradcheck``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from glassnet.core.examples import worked_example
+from glassnet.core.gradcheck import gradient_check
+from glassnet.core.network import Network
+from glassnet.core.optimizers import SGD
+from glassnet.core.training import EpochInfo, fit
+
+from .. import render
+from .common import escape, rich_console
+
+GRADCHECK_LIMIT = 1e-6
+
+
+def _outputs_json(net: Network, x: np.ndarray, t: np.ndarray, updates: int) -> dict[str, Any]:
+    """The loss, outputs and parameters after ``updates`` updates, as JSON-ready values."""
+    out = net.predict(x)[0]
+    result: dict[str, Any] = {"updates": updates, "E_total": net.loss(out[None, :], t)}
+    result.update({f"out_o{k + 1}": float(v) for k, v in enumerate(out)})
+    result["parameters"] = net.parameters()
+    return result
+
+
+def _train_with_progress(
+    console: Any, net: Network, x: np.ndarray, t: np.ndarray, lr: float, **kwargs: Any
+) -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    epochs = kwargs["epochs"]
+    until = [TimeRemainingColumn()] if "loss_tol" not in kwargs else [TextColumn("until converged")]
+    with Progress(
+        TextColumn("[bold]training[/bold]"),
+        BarColumn(),
+        TextColumn("update {task.completed:,.0f}/{task.total:,.0f}"),
+        TextColumn("E = {task.fields[loss]}"),
+        TimeElapsedColumn(),
+        *until,
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("train", total=epochs, loss="-")
+
+        def on_epoch(info: EpochInfo) -> None:
+            if info.epoch % 100 == 0 or info.epoch == epochs:
+                progress.update(task, completed=info.epoch, loss=render.fmt(info.loss))
+
+        result = fit(net, x, t, SGD(lr), on_epoch=on_epoch, shuffle=False, **kwargs)
+        progress.update(task, completed=result.epochs, loss=render.fmt(result.loss))
+    return result
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The worked example's first step in full, then trained until converged (or ``--json``)."""
+    net, x, t, lr = worked_example(update_biases=args.update_biases)
+    if args.json:
+        if args.iterations is None:
+            print(render.to_json(net.traced_step(x, t, lr)))
+        else:
+            fit(net, x, t, SGD(lr), epochs=args.iterations, shuffle=False)
+            print(json.dumps(_outputs_json(net, x, t, args.iterations), indent=2))
+        return 0
+    console = rich_console()
+    variant = (
+        "biases b1, b2 updated too" if args.update_biases else "biases frozen, as in the classic write-up"
+    )
+    console.rule(f"[bold]The worked example: a 2-2-2 sigmoid network, eta = {lr} ({variant})")
+    trace = net.traced_step(x, t, lr)
+    console.print(render.to_rich(trace))
+    remaining = (args.iterations - 1) if args.iterations is not None else args.max_updates - 1
+    if remaining > 0:
+        kwargs: dict[str, Any] = {"epochs": remaining}
+        if args.iterations is None:
+            kwargs.update(loss_tol=args.loss_tol, weight_tol=args.weight_tol)
+        result = _train_with_progress(console, net, x, t, lr, **kwargs)
+        updates = result.epochs + 1  # the explained first step, then one update per epoch
+        last = result.history[-1]
+        tol, wtol = args.loss_tol, args.weight_tol
+        why = {
+            "loss_tolerance": f"E_total was {render.fmt(last.loss)} <= tolerance {tol:g} "
+            f"when update {updates:,} was computed",
+            "weights_converged": f"every weight has converged: none moved more than {wtol:g} "
+            f"in update {updates:,}",
+            "diverged": result.message,
+        }.get(result.reason, f"it made the {updates:,} updates asked for")
+    else:
+        updates, why = 1, "it made the 1 update asked for"
+    summary = _outputs_json(net, x, t, updates)
+    outputs = ", ".join(f"out_o{k + 1} = {render.fmt(summary[f'out_o{k + 1}'])}" for k in range(2))
+    console.print(f"after {updates:,} updates: E_total = {render.fmt(summary['E_total'])}; {outputs}")
+    console.print(f"stopped because {why}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- explain
+def _random_example(net: Network, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.uniform(0.0, 1.0, size=(batch, net.sizes[0]))
+    outputs = net.sizes[-1]
+    if net.loss_fn.name == "categorical_crossentropy":
+        t = np.eye(outputs)[rng.integers(0, outputs, size=batch)]
+    elif net.loss_fn.name == "binary_crossentropy" or net.activations[-1].name == "sigmoid":
+        t = rng.uniform(0.0, 1.0, size=(batch, outputs))
+    else:
+        t = rng.uniform(-1.0, 1.0, size=(batch, outputs))
+    return x, t
+
+
+def _network_from_args(args: argparse.Namespace) -> Network:
+    return Network(
+        args.layers,
+        activation=args.activation,
+        output_activation=args.output_activation,
+        loss=args.loss,
+        bias=args.bias,
+        train_biases=not args.freeze_biases,
+        seed=args.seed,
+    )
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """One training step of the network the options describe, every number shown."""
+    net = _network_from_args(args)
+    rng = np.random.default_rng(args.seed)
+    x, t = _random_example(net, rng, 1)
+    if args.input is not None:
+        x = net.as_inputs(args.input)
+    if args.target is not None:
+        t = net.as_targets(args.target)
+    trace = net.traced_step(x, t, args.lr)
+    if args.json:
+        print(render.to_json(trace))
+    elif args.markdown:
+        print(render.to_markdown(trace))
+    else:
+        console = rich_console()
+        console.rule(f"[bold]One step of {escape(repr(net))}")
+        console.print(render.to_rich(trace))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- gradcheck
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    """Backpropagation against central differences; exit status 1 above ``GRADCHECK_LIMIT``."""
+    net = _network_from_args(args)
+    x, t = _random_example(net, np.random.default_rng(args.seed), args.batch)
+    report = gradient_check(net, x, t)
+    worst = report.worst
+    kinks = sum(e.at_kink for e in report.entries)
+    print(
+        f"largest relative error {report.max_relative_error:.3e} over {len(report.entries)} parameters "
+        f"(at {worst.name}: backprop {worst.analytic:.12g}, finite differences {worst.numeric:.12g})"
+        + (f"; {kinks} at a ReLU kink left out" if kinks else "")
+    )
+    if report.max_relative_error > GRADCHECK_LIMIT:
+        print(f"FAILED: above the limit {GRADCHECK_LIMIT:g}")
+        return 1
+    print(f"ok: within {GRADCHECK_LIMIT:g}")
+    return 0

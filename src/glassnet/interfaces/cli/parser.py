@@ -1,0 +1,161 @@
+"""Every command's options, and the argparse types that check them.
+
+The choices come from the registries that define them (activations, losses, bias modes, dtypes, optimizers,
+schedules, tasks, datasets); a usage mistake is one ``error:`` line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from glassnet.core.activations import ACTIVATIONS
+from glassnet.core.losses import LOSSES
+from glassnet.core.model import TASKS
+from glassnet.core.network import BIAS_MODES, DTYPES
+from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
+
+from ..data import DATASETS
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one ``error:`` line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _parsed(convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``convert`` the text, check it with ``ok``, or say what was expected."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}; received: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}; received: {text!r}")
+        return value
+
+    return parse
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]
+
+
+def _floats(text: str) -> list[float]:
+    return [float(part) for part in text.split(",")]
+
+
+_layers = _parsed(
+    _ints, lambda v: len(v) >= 2 and min(v) >= 1, "at least two comma-separated integers >= 1, e.g. 3,4,2"
+)
+_hidden_layers = _parsed(_ints, lambda v: min(v) >= 1, "comma-separated integers >= 1, e.g. 256,128")
+_numbers = _parsed(_floats, lambda v: all(math.isfinite(x) for x in v), "comma-separated finite numbers")
+_positive = _parsed(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_non_negative = _parsed(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+_rate = _parsed(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+_count = _parsed(int, lambda v: v >= 1, "an integer >= 1")
+_port = _parsed(int, lambda v: 1 <= v <= 65535, "a port number 1-65535")
+
+
+def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
+    p.add_argument(
+        "--layers", type=_layers, default=_layers(layers), help=f"sizes, inputs first (default {layers})"
+    )
+    p.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid", help="hidden activation")
+    p.add_argument("--output-activation", choices=list(ACTIVATIONS), default=None)
+    p.add_argument("--loss", choices=list(LOSSES), default="half_sse")
+    p.add_argument("--bias", choices=BIAS_MODES, default="per_neuron")
+    p.add_argument("--freeze-biases", action="store_true", help="do not update the biases")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``glassnet`` parser; ``args.command`` names the command given."""
+    parser = _Parser(
+        prog="glassnet", description="A glass-box neural network: see every number of every step."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="the worked example, step by step, then trained to convergence")
+    demo.add_argument("--json", action="store_true", help="print the first step's full trace as JSON")
+    demo.add_argument("--iterations", type=_count, default=None, help="make exactly N updates")
+    demo.add_argument("--update-biases", action="store_true", help="update the shared biases b1 and b2 too")
+    demo.add_argument("--loss-tol", type=_positive, default=1e-5, help="stop when E <= this (default 1e-5)")
+    demo.add_argument(
+        "--weight-tol",
+        type=_positive,
+        default=1e-9,
+        help="stop when no weight moves more than this in an update (default 1e-9)",
+    )
+    demo.add_argument("--max-updates", type=_count, default=1_000_000)
+
+    explain = sub.add_parser("explain", help="one training step of any small network, explained")
+    _add_network_options(explain, "2,2,2")
+    explain.add_argument("--input", type=_numbers, default=None, help="comma-separated input values")
+    explain.add_argument("--target", type=_numbers, default=None, help="comma-separated target values")
+    explain.add_argument("--lr", type=_positive, default=0.5, help="learning rate (default 0.5)")
+    form = explain.add_mutually_exclusive_group()
+    form.add_argument("--markdown", action="store_true")
+    form.add_argument("--json", action="store_true")
+
+    grad = sub.add_parser("gradcheck", help="backpropagation against central differences, every parameter")
+    _add_network_options(grad, "3,4,2")
+    grad.add_argument("--batch", type=_count, default=4, help="examples in the checked batch (default 4)")
+
+    train = sub.add_parser("train", help="train a model on a CSV file or a named dataset")
+    train.add_argument("data", nargs="?", help=f"a CSV file or one of: {', '.join(DATASETS)}")
+    train.add_argument("--target", default=None, help="the target column (default: the last)")
+    train.add_argument("--test", default=None, help="a test CSV with the same columns")
+    train.add_argument("--task", choices=["auto", *TASKS], default="auto")  # auto: load_dataset decides
+    train.add_argument("--layers", type=_hidden_layers, default=[64], help="hidden layer sizes, e.g. 256,128")
+    train.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
+    train.add_argument("--optimizer", choices=OPTIMIZER_NAMES, default="adam")
+    train.add_argument(
+        "--lr", type=_positive, default=None, help="learning rate (default 1e-3 for adam, else 0.01)"
+    )
+    train.add_argument("--batch-size", type=_count, default=32)
+    train.add_argument("--epochs", type=_count, default=50)
+    train.add_argument("--dropout", type=_rate, default=0.0)
+    train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 penalty on the weights")
+    train.add_argument("--schedule", choices=SCHEDULES, default="constant")
+    train.add_argument("--validation-split", type=_rate, default=0.1)
+    train.add_argument("--patience", type=_count, default=None, help="early stopping after N epochs")
+    train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--save", default=None, metavar="MODEL", help="save the model (.safetensors)")
+    train.add_argument("--plot", default=None, metavar="PNG", help="save training plots")
+    train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train.add_argument(
+        "--checkpoint", default=None, metavar="DIR", help="save a checkpoint in DIR every epoch and on Ctrl-C"
+    )
+    train.add_argument("--resume", default=None, metavar="DIR", help="continue the run checkpointed in DIR")
+
+    evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
+    evaluate.add_argument("model")
+    evaluate.add_argument("data")
+    evaluate.add_argument("--target", default=None, help="the target column (default: the model's)")
+    evaluate.add_argument("--json", action="store_true")
+
+    predict = sub.add_parser("predict", help="predictions of a saved model as CSV on stdout")
+    predict.add_argument("model")
+    predict.add_argument("data")
+    predict.add_argument("--proba", action="store_true", help="class probabilities, one column per class")
+
+    export = sub.add_parser("export", help="export a saved model to ONNX")
+    export.add_argument("model")
+    export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX file")
+
+    explore = sub.add_parser("explore", help="a local web page to step through training")
+    explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    explore.add_argument("--port", type=_port, default=8000)
+    explore.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    return parser

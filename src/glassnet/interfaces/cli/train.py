@@ -1,0 +1,257 @@
+"""``glassnet train``: a model from a CSV file or a named dataset, with checkpoints and ``--resume``.
+
+SIGINT and SIGTERM stop training at the next batch boundary; with ``--checkpoint DIR`` the run can go on
+later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.model import Checkpoint, Model
+from glassnet.core.model import train as train_model
+from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
+
+from ..checkpoint import load_checkpoint, save_checkpoint
+from ..data import load as load_dataset
+from ..modelfile import save_model
+from ..plots import plot_training
+from .common import check_save_path, rich_console, scores, strict_json
+from .parser import build_parser
+from .settings import TRAINING_SETTINGS, unusable_settings
+from .signals import StopOnSignal
+
+
+def train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, Any]:
+    """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("epoch {task.fields[epoch]}/" + str(epochs)),
+        TextColumn("batch {task.fields[batch]}/" + str(batches)),
+        BarColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("val loss {task.fields[val_loss]}"),
+        TextColumn("acc {task.fields[acc]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,  # on success a summary follows; on failure only the error line stays
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task(
+        "train", total=epochs * batches, epoch=1, batch=0, loss="-", val_loss="-", acc="-"
+    )
+
+    def on_batch(epoch: int, batch: int, loss: float) -> None:
+        if batch % 8 == 0 or batch == batches:
+            progress.update(
+                task, completed=(epoch - 1) * batches + batch, epoch=epoch, batch=batch, loss=f"{loss:.4f}"
+            )
+
+    def on_epoch(info: EpochInfo) -> None:
+        acc = info.val_accuracy if info.val_accuracy is not None else info.accuracy
+        progress.update(
+            task,
+            completed=info.epoch * batches,
+            loss=f"{info.loss:.4f}",
+            val_loss="-" if info.val_loss is None else f"{info.val_loss:.4f}",
+            acc="-" if acc is None else f"{acc:.2%}",
+        )
+
+    return progress, on_batch, on_epoch
+
+
+def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
+    """With --resume, load the checkpoint and take its settings; options given on this command line must
+    agree with them."""
+    if args.resume is None:
+        if args.data is None:
+            raise GlassnetError("train needs DATA: a CSV file or a dataset name (or --resume DIR)")
+        return None
+    checkpoint, saved = load_checkpoint(args.resume)
+    bad = unusable_settings(saved)
+    if bad:
+        raise GlassnetError(
+            f"the checkpoint in {args.resume!r} holds unusable settings: "
+            + ", ".join(f"{key}={saved.get(key)!r}" for key in bad)
+        )
+    defaults = build_parser().parse_args(["train"])
+    given = {key for key in TRAINING_SETTINGS if getattr(args, key) != getattr(defaults, key)}
+    differ = [key for key in sorted(given) if getattr(args, key) != saved[key]]
+    if differ:
+        said = ", ".join(f"{key}={getattr(args, key)!r} (checkpoint: {saved[key]!r})" for key in differ)
+        raise GlassnetError(
+            f"this command's settings differ from the checkpoint's: {said}; "
+            f"run 'glassnet train --resume {args.resume}' to continue with the checkpoint's settings"
+        )
+    for key in TRAINING_SETTINGS:
+        setattr(args, key, saved[key])
+    if args.checkpoint is None:
+        args.checkpoint = args.resume
+    return checkpoint
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Check every path and setting, load the data, then train, save and report."""
+    resume = _resume_settings(args)
+    check_save_path(args.save, [args.data, args.test])
+    check_save_path(args.plot, [args.data, args.test, args.save])
+    if args.checkpoint is not None and any(
+        p is not None and Path(p).resolve() == Path(args.checkpoint).resolve() for p in (args.data, args.test)
+    ):
+        raise GlassnetError(f"--checkpoint {args.checkpoint!r} is an input of this command; choose a folder")
+    if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
+        raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
+    dataset = load_dataset(args.data, target=args.target, test=args.test, task=args.task, seed=args.seed)
+    train_part = dataset.train
+    if dataset.task == "classification" and dataset.test is not None:  # before training, not after it
+        unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
+        if unseen:
+            raise GlassnetError(f"the test data has labels never seen in training: {', '.join(unseen[:10])}")
+    n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
+    batches = max(1, -(-n_train // args.batch_size))
+    console = rich_console(stderr=True)
+    progress, on_batch, on_epoch = train_progress(console, args.epochs, batches)
+    settings = {key: getattr(args, key) for key in TRAINING_SETTINGS}
+    started = time.perf_counter()
+    with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
+        return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
+
+
+def _train_and_report(
+    args: argparse.Namespace,
+    dataset: Any,
+    progress: Any,
+    on_batch: Any,
+    on_epoch: Any,
+    settings: dict[str, Any],
+    resume: Checkpoint | None,
+    stop: StopOnSignal,
+    started: float,
+) -> int:
+    train_part = dataset.train
+    folder = args.checkpoint
+
+    def on_checkpoint(checkpoint: Checkpoint) -> None:
+        save_checkpoint(folder, checkpoint, settings)
+
+    with progress, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingWarning)
+        model, result = train_model(
+            train_part.X,
+            train_part.y,
+            task=dataset.task,
+            feature_names=train_part.feature_names,
+            target_name=train_part.target_name,
+            layers=args.layers,
+            activation=args.activation,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            dropout=args.dropout,
+            weight_decay=args.weight_decay,
+            schedule=args.schedule,
+            validation_split=args.validation_split,
+            patience=args.patience,
+            dtype=args.dtype,
+            seed=args.seed,
+            on_batch=on_batch,
+            on_epoch=on_epoch,
+            resume=resume,
+            on_checkpoint=on_checkpoint if folder is not None else None,
+            stop_requested=stop,
+        )
+    for note in caught:
+        if issubclass(note.category, TrainingWarning):
+            print(f"warning: {note.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(note.message, note.category, note.filename, note.lineno)
+    if result.reason == "interrupted":
+        assert result.state is not None
+        return _stopped(stop, result.state, folder)
+    seconds = time.perf_counter() - started
+    if result.reason == "diverged":
+        raise GlassnetError(result.message + "; no model file was written")
+    summary: dict[str, Any] = {
+        "dataset": dataset.name,
+        "task": dataset.task,
+        "epochs": result.epochs,
+        "stopped": result.reason,
+        "message": result.message,
+        "train_seconds": round(seconds, 3),
+        "parameters": _count_params(model),
+        "warnings": result.warnings,
+    }
+    test_report = None
+    if dataset.test is not None:
+        test_report = scores(model, dataset.test, args.test or args.data)
+        if dataset.task == "classification":
+            summary["test_accuracy"] = test_report["accuracy"]
+        else:
+            summary["test_r2"] = test_report["r2"]
+            summary["test_mse"] = test_report["mse"]
+    if args.save is not None:
+        save_model(model, args.save)
+        summary["model"] = args.save
+    if args.plot is not None:
+        points = dataset.test or train_part
+        plot_training(
+            model,
+            args.plot,
+            points.X if points.X.shape[1] == 2 else None,
+            points.y,
+            test_report.get("confusion_matrix") if test_report else None,
+        )
+        summary["plot"] = args.plot
+    summary["history"] = model.history
+    if args.json:
+        print(strict_json(summary))
+        return 0
+    _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
+    return 0
+
+
+def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None) -> int:
+    """Say where a signal stopped training, and whether and how the run can go on; returns the exit status."""
+    where = f"epoch {state.epoch + (1 if state.batch else 0)}, batch {state.batch}"
+    if folder is None:
+        hint = "train with --checkpoint DIR to be able to resume"
+        print(f"error: stopped by {stop.name} in {where}; nothing was saved ({hint})", file=sys.stderr)
+    else:
+        resume_with = f"glassnet train --resume {folder}"
+        print(
+            f"stopped by {stop.name} in {where}; checkpoint saved in {folder}; resume with: {resume_with}",
+            file=sys.stderr,
+        )
+    return stop.exit_status
+
+
+def _print_summary(summary: dict[str, Any], seconds: float, test_examples: int) -> None:
+    """The summary of a finished run, in words."""
+    out = rich_console()
+    out.print(f"stopped: {summary['message']} ({seconds:.1f} s)")
+    last = summary["history"][-1]
+    line = f"final epoch: loss {last['loss']:.4f}"
+    if "val_loss" in last:
+        line += f", validation loss {last['val_loss']:.4f}"
+    if "val_accuracy" in last:
+        line += f", validation accuracy {last['val_accuracy']:.2%}"
+    out.print(line)
+    if "test_accuracy" in summary:
+        out.print(f"test accuracy: {summary['test_accuracy']:.2%} on {test_examples:,} examples")
+    elif "test_r2" in summary:
+        out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g}")
+    if "model" in summary:
+        out.print(f"model saved to {summary['model']}")
+
+
+def _count_params(model: Model) -> int:
+    return sum(layer.W.size + (0 if layer.b is None else layer.b.size) for layer in model.network.layers)

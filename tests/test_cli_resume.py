@@ -1,0 +1,93 @@
+"""``glassnet train --resume DIR``: the checkpoint's settings, and the checkpoints it refuses."""
+
+import numpy as np
+import pytest
+
+from glassnet.core.activations import ACTIVATIONS
+from glassnet.core.model import TASKS, train
+from glassnet.core.network import DTYPES
+from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
+from glassnet.interfaces.checkpoint import save_checkpoint
+from glassnet.interfaces.cli import build_parser
+from glassnet.interfaces.cli.settings import TRAINING_SETTINGS, unusable_settings
+
+from .test_cli import run
+from .test_cli_train import write_csv
+
+
+def test_resume_refuses_options_that_differ_from_the_checkpoint(tmp_path):
+    data = write_csv(tmp_path / "d.csv")
+    folder = str(tmp_path / "ck")
+    assert run("train", data, "--epochs", "1", "--checkpoint", folder)[0] == 0
+    status, _, err = run("train", "--resume", folder, "--epochs", "10")
+    assert status == 2 and "epochs=10 (checkpoint: 1)" in err
+
+
+def test_a_checkpoint_with_unusable_settings_is_refused(tmp_path):
+    saved = {}
+    rng = np.random.default_rng(0)
+    train(
+        rng.normal(size=(20, 2)),
+        ["a", "b"] * 10,
+        layers=[3],
+        epochs=1,
+        on_checkpoint=lambda c: saved.update(c=c),
+    )
+    save_checkpoint(tmp_path / "ck", saved["c"], {"data": "d.csv", "layers": None})
+    status, _, err = run("train", "--resume", str(tmp_path / "ck"))
+    assert status == 2 and "unusable settings" in err and "layers=None" in err
+
+
+def test_resume_from_a_damaged_checkpoint_is_one_error_line(tmp_path):
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    (folder / "checkpoint.safetensors").write_bytes(b"\x10" + b"\x00" * 40)
+    status, _, err = run("train", "--resume", str(folder))
+    assert (
+        status == 2 and err.startswith("error:") and "not a valid glassnet" in err and "Traceback" not in err
+    )
+
+
+def checkpoint_with(folder, settings):
+    """A real checkpoint in ``folder`` whose stored settings are ``settings``."""
+    saved = {}
+    rng = np.random.default_rng(0)
+    train(
+        rng.normal(size=(20, 2)),
+        ["a", "b"] * 10,
+        layers=[3],
+        epochs=1,
+        on_checkpoint=lambda c: saved.update(c=c),
+    )
+    save_checkpoint(folder, saved["c"], settings)
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    "key, names",
+    [
+        ("task", ["auto", *TASKS]),
+        ("activation", list(ACTIVATIONS)),
+        ("optimizer", OPTIMIZER_NAMES),
+        ("schedule", SCHEDULES),
+        ("dtype", DTYPES),
+    ],
+)
+def test_the_checks_take_every_registered_name_and_nothing_else(key, names):
+    defaults = vars(build_parser().parse_args(["train", "iris"]))
+    settings = {name: defaults[name] for name in TRAINING_SETTINGS}
+    assert unusable_settings(settings) == []  # what train stores by default can be resumed
+    for name in names:
+        assert unusable_settings({**settings, key: name}) == []
+    for bad in ("nonsense", [names[0]], None, 1):
+        assert unusable_settings({**settings, key: bad}) == [key]
+
+
+@pytest.mark.parametrize(
+    "settings, shown", [({"activation": ["relu"]}, "activation=['relu']"), ({"epochs": True}, "epochs=True")]
+)
+def test_a_setting_of_the_wrong_type_is_refused_in_one_line(tmp_path, settings, shown):
+    folder = checkpoint_with(tmp_path / "ck", {"data": "d.csv", **settings})
+    status, out, err = run("train", "--resume", folder)
+    assert status == 2 and err.startswith("error:") and "unusable settings" in err and shown in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out

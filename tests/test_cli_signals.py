@@ -1,0 +1,50 @@
+"""Ctrl-C and SIGTERM during ``glassnet train``: stop at a batch boundary and say what was kept."""
+
+import os
+import re
+import signal
+
+import pytest
+
+from glassnet.interfaces.cli import main
+from glassnet.interfaces.cli import train as train_command
+from glassnet.interfaces.cli.signals import StopOnSignal
+
+from .test_cli_train import write_csv
+
+
+def test_the_first_signal_asks_to_stop_and_the_second_stops_at_once():
+    before = signal.getsignal(signal.SIGTERM)
+    with StopOnSignal() as stop:
+        assert not stop()
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop() and stop.name == "SIGTERM" and stop.exit_status == 128 + signal.SIGTERM
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_without_checkpoint_says_nothing_was_saved(tmp_path, monkeypatch, capsys, sig):
+    progress_bar = train_command.train_progress
+
+    def signalling(console, epochs, batches):  # the signal arrives during the first batch's progress update
+        progress, on_batch, on_epoch = progress_bar(console, epochs, batches)
+
+        def on_batch_then_signal(epoch, batch, loss):
+            on_batch(epoch, batch, loss)
+            os.kill(os.getpid(), sig)
+
+        return progress, on_batch_then_signal, on_epoch
+
+    monkeypatch.setattr(train_command, "train_progress", signalling)
+    model = tmp_path / "m.safetensors"
+    status = main(["train", write_csv(tmp_path / "d.csv"), "--epochs", "5", "--save", str(model)])
+    assert status == 128 + sig
+    (line,) = capsys.readouterr().err.splitlines()
+    name = signal.Signals(sig).name
+    hint = "(train with --checkpoint DIR to be able to resume)"
+    assert re.fullmatch(
+        rf"error: stopped by {name} in epoch 1, batch \d+; nothing was saved {re.escape(hint)}", line
+    )
+    assert not model.exists()
