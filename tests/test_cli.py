@@ -165,3 +165,19 @@ def test_train_help_names_every_dataset(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert f"a CSV file or one of: {', '.join(DATASETS)}" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    "args", [["explain", "--json"], ["demo", "--iterations", "10000", "--json"], ["demo"]]
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(args):
+    """`glassnet ... | head -1`: no BrokenPipeError traceback, the status a SIGPIPE'd tool has."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glassnet", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.readline()
+    proc.stdout.close()
+    with proc.stderr:
+        stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141)  # 0 where the output fitted in the pipe before it closed
+    assert stderr == ""

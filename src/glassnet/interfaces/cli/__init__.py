@@ -10,6 +10,7 @@ export) and ``explore``; ``common`` is what they share.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -20,6 +21,8 @@ from .explore import cmd_explore
 from .parser import EXIT_BAD_INPUT, build_parser
 from .saved import cmd_evaluate, cmd_export, cmd_predict
 from .train import cmd_train
+
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE, the status of a shell tool whose reader went away
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "build_parser", "main"]
 
@@ -46,3 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`glassnet predict ... | head`): stop quietly, as a command killed by
+        # SIGPIPE does, and point stdout at /dev/null so that Python's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -30,7 +30,12 @@ def rich_console(stderr: bool = False) -> Any:
     """A rich console on stdout (or stderr), without highlighting; rich is imported only when needed."""
     from rich.console import Console
 
-    return Console(highlight=False, stderr=stderr)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """A reader that went away ends the command as main() ends it for plain prints."""
+            raise BrokenPipeError
+
+    return _Console(highlight=False, stderr=stderr)
 
 
 def _finite(value: Any) -> Any:
