@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from glassnet.core.activations import ACTIVATIONS
@@ -103,6 +111,7 @@ SettingValue = Annotated[
         "a string, a number, true, false, null or a list",
     ),
 ]
+_SETTING_VALUE: TypeAdapter[Any] = TypeAdapter(SettingValue)
 ActivationName = Annotated[str, one_of(list(ACTIVATIONS))]
 LossName = Annotated[str, one_of(list(LOSSES))]
 TaskName = Annotated[str, one_of(TASKS)]
@@ -112,9 +121,15 @@ OptimizerName = Annotated[str, one_of(OPTIMIZER_NAMES)]
 ScheduleName = Annotated[str, one_of(SCHEDULES)]
 
 
-def inconsistent(field: str, message: str) -> PydanticCustomError:
+def absent() -> Any:
+    """The default of a field that may be left out but is never null: None marks it absent. Documents are
+    read back with ``model_dump(exclude_unset=True)``, so this None is never seen."""
+    return Field(default=None)
+
+
+def field_error(field: str, message: str) -> PydanticCustomError:
     """The error of a check across fields: ``field`` (relative to the object checked) and what is wrong."""
-    return PydanticCustomError("inconsistent", "{message}", {"field": field, "message": message})
+    return PydanticCustomError("field_error", "{message}", {"field": field, "message": message})
 
 
 class Document(BaseModel):
@@ -143,27 +158,27 @@ class TensorInfo(Document):
 class TrainingSettings(Document):
     """The settings a run was trained with (``train``'s arguments and the command line's options).
 
-    Every field is optional: an API caller keeps what it likes. Those present have the types and ranges
-    that training accepts.
+    Every field may be left out (an API caller keeps what it likes); those present have the types and
+    ranges training accepts, and only target, test, lr, patience and seed may be null.
     """
 
-    data: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
+    data: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] = absent()
     target: Text | None = None
     test: Text | None = None
-    task: Annotated[str, one_of(("auto", *TASKS))] | None = None
-    layers: Annotated[list[Size], Field(max_length=MAX_LAYERS - 2)] | None = None
-    activation: ActivationName | None = None
-    optimizer: OptimizerName | None = None
+    task: Annotated[str, one_of(("auto", *TASKS))] = absent()
+    layers: Annotated[list[Size], Field(max_length=MAX_LAYERS - 2)] = absent()
+    activation: ActivationName = absent()
+    optimizer: OptimizerName = absent()
     lr: Positive | None = None
-    batch_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
-    epochs: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
-    dropout: Rate | None = None
-    weight_decay: NonNegative | None = None
-    schedule: ScheduleName | None = None
-    validation_split: Rate | None = None
+    batch_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] = absent()
+    epochs: Annotated[int, Field(ge=1, le=MAX_COUNT)] = absent()
+    dropout: Rate = absent()
+    weight_decay: NonNegative = absent()
+    schedule: ScheduleName = absent()
+    validation_split: Rate = absent()
     patience: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
-    standardize: bool | None = None
-    dtype: DType | None = None
+    standardize: bool = absent()
+    dtype: DType = absent()
     seed: Annotated[int, Field(ge=0, lt=2**128)] | None = None
 
 
@@ -172,7 +187,17 @@ class ModelSettings(TrainingSettings):
     a JSON scalar or a list."""
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, SettingValue] = Field(init=False)
+
+    @model_validator(mode="after")
+    def _others_are_plain_values(self) -> ModelSettings:
+        for key, value in (self.model_extra or {}).items():
+            try:
+                _SETTING_VALUE.validate_python(value)
+            except ValidationError as exc:
+                raise field_error(
+                    key, f"expected {exc.errors()[0]['msg']}; received {received(value)}"
+                ) from None
+        return self
 
 
 class EpochRecord(Document):
@@ -202,10 +227,10 @@ class Architecture(Document):
     @model_validator(mode="after")
     def _one_activation_per_layer(self) -> Architecture:
         if len(self.activations) != len(self.sizes) - 1:
-            raise inconsistent(
+            raise field_error(
                 "activations",
-                f"expected {len(self.sizes) - 1}, one per layer of sizes {preview(self.sizes)}; "
-                f"received {len(self.activations)}",
+                f"expected {len(self.sizes) - 1} names, one per layer after the inputs (sizes "
+                f"{preview(self.sizes)}); received {len(self.activations)}",
             )
         return self
 
@@ -218,6 +243,9 @@ class Standardization(Document):
 
 
 class TrainingRecord(Document):
+    """How the model was trained: the settings and the history of its epochs (a record; nothing reads it
+    back into training)."""
+
     settings: ModelSettings = ModelSettings()
     history: Annotated[list[EpochRecord], Field(max_length=MAX_HISTORY)] = []
 
@@ -240,20 +268,20 @@ class ModelDocument(Document):
     def _names_match_the_layers(self) -> ModelDocument:
         sizes = self.architecture.sizes
         if len(self.feature_names) != sizes[0]:
-            raise inconsistent(
+            raise field_error(
                 "feature_names",
-                f"expected {sizes[0]}, one per input; received {len(self.feature_names)}",
+                f"expected {sizes[0]} names, one per input; received {len(self.feature_names)}",
             )
         if self.task == "classification":
             if self.classes is None or len(self.classes) != sizes[-1]:
-                received = "null" if self.classes is None else str(len(self.classes))
-                raise inconsistent("classes", f"expected {sizes[-1]}, one per output; received {received}")
+                count = "null" if self.classes is None else str(len(self.classes))
+                raise field_error("classes", f"expected {sizes[-1]} labels, one per output; received {count}")
             if len(set(self.classes)) != len(self.classes):
-                raise inconsistent("classes", f"expected distinct labels; received {preview(self.classes)}")
+                raise field_error("classes", f"expected distinct labels; received {preview(self.classes)}")
         elif self.classes is not None:
-            raise inconsistent("classes", f"expected null for a regressor; received {preview(self.classes)}")
+            raise field_error("classes", f"expected null for a regressor; received {preview(self.classes)}")
         if self.standardization.target and self.task != "regression":
-            raise inconsistent("standardization.target", "expected false for a classifier; received true")
+            raise field_error("standardization.target", "expected false for a classifier; received true")
         return self
 
 
@@ -288,10 +316,10 @@ class OptimizerDocument(Document):
     name: OptimizerName
     lr: Positive
     weight_decay: NonNegative
-    momentum: Rate | None = None
-    beta1: Rate | None = None
-    beta2: Rate | None = None
-    eps: Positive | None = None
+    momentum: Rate = absent()
+    beta1: Rate = absent()
+    beta2: Rate = absent()
+    eps: Positive = absent()
     state: Annotated[dict[Text, Count], Field(max_length=16)]
     arrays: Count
 
@@ -303,7 +331,7 @@ class OptimizerDocument(Document):
             ("state", set(self.state), set(fresh.get_state()[0])),
         ):
             if given != expected:
-                raise inconsistent(
+                raise field_error(
                     label,
                     f"expected the fields {', '.join(sorted(expected)) or 'none'} for {self.name}; "
                     f"received {', '.join(sorted(given)) or 'none'}",
@@ -312,7 +340,7 @@ class OptimizerDocument(Document):
 
     def options(self) -> dict[str, Any]:
         """The keyword arguments of ``make_optimizer`` beside the name and learning rate."""
-        return self.model_dump(exclude={"name", "lr", "state", "arrays"}, exclude_none=True)
+        return self.model_dump(exclude={"name", "lr", "state", "arrays"}, exclude_unset=True)
 
 
 class CheckpointDocument(Document):
@@ -340,15 +368,15 @@ class CheckpointDocument(Document):
     def _history_matches_the_epoch(self) -> CheckpointDocument:
         epochs = [entry.epoch for entry in self.history]
         if epochs != list(range(1, self.epoch + 1)):
-            raise inconsistent("history", f"expected epochs 1 to {self.epoch}; received {preview(epochs)}")
+            raise field_error("history", f"expected epochs 1 to {self.epoch}; received {preview(epochs)}")
         if (self.best is None) != (self.best_epoch is None):
-            raise inconsistent("best_epoch", "expected null exactly when best is null")
+            raise field_error("best_epoch", "expected null exactly when best is null")
         if self.best_epoch is not None and self.best_epoch > self.epoch:
-            raise inconsistent(
+            raise field_error(
                 "best_epoch", f"expected at most epoch ({self.epoch}); received {self.best_epoch}"
             )
         if self.stale > self.epoch:
-            raise inconsistent("stale", f"expected at most epoch ({self.epoch}); received {self.stale}")
+            raise field_error("stale", f"expected at most epoch ({self.epoch}); received {self.stale}")
         return self
 
 
@@ -394,7 +422,7 @@ def explain(error: Any) -> str:
     """One pydantic error as a sentence: the field (a.b[2]), what was expected, what was received."""
     loc = list(error["loc"])
     kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "inconsistent":
+    if kind == "field_error":
         loc += [part for part in str(ctx["field"]).split(".") if part]
         return f"field {field_path(loc)!r}: {ctx['message']}"
     if kind == "missing":
