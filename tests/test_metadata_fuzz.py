@@ -69,7 +69,6 @@ Y = np.where(X[:, 0] + X[:, 1] > 0, "yes", "no")
 # Where a change may load, because the format allows it: every other change must raise ModelFileError.
 # Patterns over field paths as the error messages write them; * matches anything.
 EPOCH_VALUES = ["loss", "seconds", "lr", "val_loss", "accuracy", "val_accuracy", "max_weight_change"]
-NULLABLE_SETTINGS = ["target", "test", "lr", "patience", "seed"]
 MAY_BE_LEFT_OUT = {
     "glassnet": [
         "architecture.dropout",
@@ -84,15 +83,13 @@ MAY_BE_LEFT_OUT = {
     ],
     "glassnet_checkpoint": ["settings.*", *[f"history[*].{name}" for name in EPOCH_VALUES[3:]]],
 }
-MAY_BE_NULL = {
-    "glassnet": [f"training.history[*].{name}" for name in EPOCH_VALUES]
-    + [f"training.settings.{name}" for name in NULLABLE_SETTINGS],
-    "glassnet_checkpoint": ["best", "best_epoch", "epoch_start"]
-    + [f"history[*].{name}" for name in EPOCH_VALUES[3:]]
-    + [f"settings.{name}" for name in NULLABLE_SETTINGS],
+MAY_BE_NULL = {  # settings: null is "not given" (the command line refuses to resume without them)
+    "glassnet": ["training.settings.*", *[f"training.history[*].{name}" for name in EPOCH_VALUES]],
+    "glassnet_checkpoint": ["best", "best_epoch", "epoch_start", "settings.*"]
+    + [f"history[*].{name}" for name in EPOCH_VALUES[3:]],
 }
 MAY_TAKE_ANY_SCALAR = {"glassnet": ["classes[*]"], "glassnet_checkpoint": []}  # class labels
-MAY_GROW = {"glassnet": ["training.settings"], "glassnet_checkpoint": []}  # other adapters' settings
+MAY_GROW = {"glassnet": ["training.settings"], "glassnet_checkpoint": ["settings"]}  # a caller's own settings
 KIND_WHEN_NULL = {  # the types of the fields the fixtures leave null
     "glassnet": {"training.settings.patience": int},
     "glassnet_checkpoint": {"settings.test": str, "epoch_start": int, "history[*].max_weight_change": float},

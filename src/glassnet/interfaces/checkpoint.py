@@ -9,6 +9,7 @@ or the new complete checkpoint; a checksum covers everything, and loading trusts
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -34,7 +35,6 @@ from .modelfile import (
     parse_json,
     read_container,
     read_tensors,
-    to_json,
 )
 
 FILE = "checkpoint.safetensors"
@@ -48,8 +48,6 @@ def checkpoint_path(folder: str | os.PathLike[str]) -> Path:
 
 def to_bytes(checkpoint: Checkpoint, settings: dict[str, Any]) -> bytes:
     """The checkpoint as .safetensors bytes."""
-    from .schema import CheckpointDocument
-
     state, opt, model = checkpoint.state, checkpoint.optimizer, checkpoint.model
     scalars, arrays = opt.get_state()
     tensors: dict[str, np.ndarray] = {"train.order": np.asarray(state.order, dtype=np.int64)}
@@ -80,7 +78,7 @@ def to_bytes(checkpoint: Checkpoint, settings: dict[str, Any]) -> bytes:
         "epoch_start": None if state.epoch_start is None else len(state.epoch_start),
         "settings": settings,
     }
-    return encode(model, tensors, {"glassnet_checkpoint": to_json(CheckpointDocument, doc, "checkpoint")})
+    return encode(model, tensors, {"glassnet_checkpoint": json.dumps(doc, allow_nan=False)})
 
 
 def save_checkpoint(folder: str | os.PathLike[str], checkpoint: Checkpoint, settings: dict[str, Any]) -> None:

@@ -101,24 +101,10 @@ def encode(
     """The model (and, for checkpoints, more tensors and metadata) as .safetensors bytes with a checksum."""
     from safetensors.numpy import save
 
-    from .schema import ModelDocument
-
     tensors = {**_tensors(model), **(extra_tensors or {})}
-    meta = {"glassnet": to_json(ModelDocument, _document(model), "model"), **(extra_meta or {})}
+    meta = {"glassnet": json.dumps(_document(model), allow_nan=False), **(extra_meta or {})}
     meta[CHECKSUM_KEY] = checksum(meta, tensors)
     return bytes(save(tensors, metadata=meta))
-
-
-def to_json(schema: type[BaseModel], doc: dict[str, Any], kind: str) -> str:
-    """``doc`` as JSON, checked against the schema the loader applies: what cannot be loaded is not saved."""
-    from .schema import check
-
-    try:
-        text = json.dumps(doc, allow_nan=False)
-        check(schema, json.loads(text))
-    except (TypeError, ValueError) as exc:  # SchemaError, or a value JSON cannot hold (NaN, an object)
-        raise GlassnetError(f"cannot save this {kind}: {exc}") from None
-    return text
 
 
 def to_bytes(model: Model) -> bytes:

@@ -156,40 +156,37 @@ class TensorInfo(Document):
 
 # --------------------------------------------------------------------------------- training settings
 class TrainingSettings(Document):
-    """The settings a run was trained with (``train``'s arguments and the command line's options).
+    """The settings a run was trained with, as its caller kept them: ``train``'s arguments, the command
+    line's options, an adapter's parameters (scikit-learn's), or others.
 
-    Every field may be left out (an API caller keeps what it likes); those present have the types and
-    ranges training accepts, and only target, test, lr, patience and seed may be null.
+    Every field may be left out or null (not given); those given have the types and ranges training
+    accepts. Other fields are allowed, each a JSON scalar or a list of them. Whether a run can be resumed
+    with these settings is its interface's decision (the command line needs them all).
     """
-
-    data: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] = absent()
-    target: Text | None = None
-    test: Text | None = None
-    task: Annotated[str, one_of(("auto", *TASKS))] = absent()
-    layers: Annotated[list[Size], Field(max_length=MAX_LAYERS - 2)] = absent()
-    activation: ActivationName = absent()
-    optimizer: OptimizerName = absent()
-    lr: Positive | None = None
-    batch_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] = absent()
-    epochs: Annotated[int, Field(ge=1, le=MAX_COUNT)] = absent()
-    dropout: Rate = absent()
-    weight_decay: NonNegative = absent()
-    schedule: ScheduleName = absent()
-    validation_split: Rate = absent()
-    patience: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
-    standardize: bool = absent()
-    dtype: DType = absent()
-    seed: Annotated[int, Field(ge=0, lt=2**128)] | None = None
-
-
-class ModelSettings(TrainingSettings):
-    """A model file's settings: those above, and others an adapter keeps (scikit-learn's parameters), each
-    a JSON scalar or a list."""
 
     model_config = ConfigDict(extra="allow")
 
+    data: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
+    target: Text | None = None
+    test: Text | None = None
+    task: Annotated[str, one_of(("auto", *TASKS))] | None = None
+    layers: Annotated[list[Size], Field(max_length=MAX_LAYERS - 2)] | None = None
+    activation: ActivationName | None = None
+    optimizer: OptimizerName | None = None
+    lr: Positive | None = None
+    batch_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
+    epochs: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
+    dropout: Rate | None = None
+    weight_decay: NonNegative | None = None
+    schedule: ScheduleName | None = None
+    validation_split: Rate | None = None
+    patience: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
+    standardize: bool | None = None
+    dtype: DType | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**128)] | None = None
+
     @model_validator(mode="after")
-    def _others_are_plain_values(self) -> ModelSettings:
+    def _others_are_plain_values(self) -> TrainingSettings:
         for key, value in (self.model_extra or {}).items():
             try:
                 _SETTING_VALUE.validate_python(value)
@@ -246,7 +243,7 @@ class TrainingRecord(Document):
     """How the model was trained: the settings and the history of its epochs (a record; nothing reads it
     back into training)."""
 
-    settings: ModelSettings = ModelSettings()
+    settings: TrainingSettings = TrainingSettings()
     history: Annotated[list[EpochRecord], Field(max_length=MAX_HISTORY)] = []
 
 
