@@ -6,7 +6,9 @@ JSON document under the key ``glassnet``: format name and version, architecture,
 class labels, and the training settings and history.
 
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over the target, so
-a model file is always either the old complete file or the new complete file.
+a model file is always either the old complete file or the new complete file. Loading trusts nothing: the
+metadata must match its schema (``schema.ModelDocument``: types before values), the tensors must match
+the metadata, and a checksum covers both.
 """
 
 from __future__ import annotations

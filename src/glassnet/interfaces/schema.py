@@ -2,7 +2,8 @@
 
 A model file's metadata is a ``ModelDocument``; a checkpoint adds a ``CheckpointDocument``. Both are
 pydantic models with strict types, checked before values: a string is never read as a number, nor a
-number as true or false, and an unknown field is an error. Every name a file may hold (activations,
+number as true or false, and an unknown field is an error (but in the training settings, a record its
+caller may extend). Every name a file may hold (activations,
 losses, tasks, bias modes, dtypes, optimizers, schedules) comes from the core's registries. ``check``
 returns the typed document or raises ``SchemaError``, whose message names the field and quotes the bad
 value, bounded in length:
@@ -128,7 +129,7 @@ def absent() -> Any:
 
 
 def field_error(field: str, message: str) -> PydanticCustomError:
-    """The error of a check across fields: ``field`` (relative to the object checked) and what is wrong."""
+    """An error found by a validator: ``field`` (relative to the object checked) and what is wrong."""
     return PydanticCustomError("field_error", "{message}", {"field": field, "message": message})
 
 
@@ -198,7 +199,7 @@ class TrainingSettings(Document):
 
 
 class EpochRecord(Document):
-    """One epoch of a model's history: ``EpochInfo``'s fields, those without a value left out."""
+    """One epoch of a model's history: ``EpochInfo``'s fields, those without a value null or left out."""
 
     epoch: Annotated[int, Field(ge=1, le=MAX_COUNT)]
     loss: NonNegative | None = None
