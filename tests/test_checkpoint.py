@@ -62,6 +62,26 @@ def test_resume_refuses_another_run():
         train(X, Y, layers=[5], epochs=2, resume=saved["c"])
 
 
+def test_settings_are_checked_by_type_and_may_hold_the_callers_own(tmp_path):
+    saved = {}
+    train(X, Y, layers=[4], epochs=1, on_checkpoint=lambda c: saved.update(c=c))
+    for settings, problem in (
+        ({"epochs": 3, "generation": 7, "note": None, "tags": ["a", 1]}, None),
+        ({"epochs": "3"}, "field 'settings.epochs': expected an integer; received a string \"3\""),
+        ({"optimizer": "rmsprop"}, "field 'settings.optimizer': expected one of 'sgd', 'momentum', "),
+        ({"generation": {"of": 7}}, "field 'settings.generation': expected a string, a number, "),
+    ):
+        data = to_bytes(saved["c"], settings)
+        if problem is None:
+            assert from_bytes(data)[1] == settings
+            continue
+        with pytest.raises(
+            ModelFileError, match="is not a valid glassnet checkpoint: checkpoint metadata"
+        ) as e:
+            from_bytes(data)
+        assert problem in str(e.value)
+
+
 def write_csv(path, n=4000, seed=0):
     r = np.random.default_rng(seed)
     data = r.normal(size=(n, 6))

@@ -34,7 +34,10 @@ def files():
         patience=3,
         on_checkpoint=lambda c: saved.update(c=c),
     )
-    return modelfile.to_bytes(model), ckfile.to_bytes(saved["c"], {"data": "x.csv"})
+    data = modelfile.to_bytes(model), ckfile.to_bytes(saved["c"], {"data": "x.csv"})
+    for (_, load), original in zip(loaders(), data, strict=True):
+        load(original)  # the schema is imported on first use: before, not while, memory is measured
+    return data
 
 
 def loaders():
@@ -159,6 +162,15 @@ CRAFTED = {
     ),
     "huge metadata": lambda d: rewrite(
         d, lambda h: h["__metadata__"].update(glassnet=json.dumps({"format": "x" * 5_000_000}))
+    ),
+    "a loss that is a list": lambda d: resign(d, lambda doc: doc.update(loss=["mse"])),
+    "an activation that is an object": lambda d: resign(
+        d, lambda doc: doc["architecture"]["activations"].__setitem__(0, {"name": "relu"})
+    ),
+    "a tensor dtype that is a list": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(dtype=["F32"])),
+    "an unknown metadata entry": lambda d: rewrite(d, lambda h: h["__metadata__"].update(note="hello")),
+    "a 5000-digit number in the metadata": lambda d: rewrite(
+        d, lambda h: h["__metadata__"].update(glassnet='{"format_version": 1' + "0" * 5000 + "}")
     ),
     "non-UTF-8 header": lambda d: d[:8] + d[8:20].replace(b'"', b"\xff", 1) + d[20:],
     "a length prefix past the end": lambda d: struct.pack("<Q", len(d)) + d[8:],

@@ -7,8 +7,12 @@ import struct
 import numpy as np
 import pytest
 
+from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import train
+from glassnet.core.losses import LOSSES
+from glassnet.core.model import TASKS, train
+from glassnet.core.network import BIAS_MODES, DTYPES
+from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
 from glassnet.interfaces import modelfile
 from glassnet.interfaces.modelfile import ModelFileError, from_bytes, load_model, save_model, to_bytes
 
@@ -120,3 +124,108 @@ def test_nan_weights_are_rejected(classifier):
     data[start : start + 4] = np.array([np.nan], dtype="<f4").tobytes()
     with pytest.raises(ModelFileError, match="NaN"):
         from_bytes(bytes(data))
+
+
+# ------------------------------------------------------------------------------------ the metadata schema
+DELETE = object()
+
+
+def set_field(path, value):
+    """A change for corrupt_metadata: the field at ``path`` (keys and indices) becomes ``value``, or goes
+    (DELETE)."""
+
+    def change(doc):
+        *parents, last = path
+        for key in parents:
+            doc = doc[key]
+        if value is DELETE:
+            del doc[last]
+        else:
+            doc[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (("loss",), ["mse"], "field 'loss': expected one of 'half_sse', 'mse', "),
+        (("architecture", "sizes"), "3,8", "field 'architecture.sizes': expected a list; received a string"),
+        (("architecture", "sizes", 1), 8.0, "field 'architecture.sizes[1]': expected an integer; received"),
+        (("architecture", "sizes", 1), 2**40, "field 'architecture.sizes[1]': expected at most 16777216"),
+        (("architecture", "train_biases"), 1, "expected true or false; received an integer 1"),
+        (("architecture", "dropout"), True, "field 'architecture.dropout': expected a number; received true"),
+        (("architecture", "dropout"), 1.0, "field 'architecture.dropout': expected less than 1"),
+        (
+            ("feature_names",),
+            {"a": 1},
+            "field 'feature_names': expected a list; received an object {\"a\": 1}",
+        ),
+        (("feature_names", 0), "x" * 10**6, 'expected at most 10000 characters; received a string "xxx'),
+        (("classes", 0), ["no"], "field 'classes[0]': expected a string or a number; received a list"),
+        (("classes", 1), "no", "field 'classes': expected distinct labels; received"),
+        (("format_version",), "1", "field 'format_version': expected an integer; received a string \"1\""),
+        (("training", "settings", "lr"), "fast", "field 'training.settings.lr': expected a number"),
+        (("training", "settings", "seed"), -1, "field 'training.settings.seed': expected at least 0"),
+        (("training", "history", 0, "epoch"), None, "field 'training.history[0].epoch': expected an integer"),
+        (("extra",), 1, "field 'extra' is not part of the format; received an integer 1"),
+        (("task",), DELETE, "field 'task' is missing"),
+    ],
+)
+def test_the_schema_checks_types_before_values_and_names_the_field(classifier, path, value, message):
+    model, _ = classifier
+    with pytest.raises(ModelFileError) as caught:
+        from_bytes(corrupt_metadata(to_bytes(model), set_field(path, value)), "m.safetensors")
+    assert str(caught.value).startswith("'m.safetensors' is not a valid glassnet model: metadata field ")
+    assert message in str(caught.value) and len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize(
+    "path, registry",
+    [
+        (("loss",), LOSSES),
+        (("task",), TASKS),
+        (("architecture", "activations", 0), ACTIVATIONS),
+        (("architecture", "bias"), BIAS_MODES),
+        (("architecture", "dtype"), DTYPES),
+        (("training", "settings", "optimizer"), OPTIMIZER_NAMES),
+        (("training", "settings", "schedule"), SCHEDULES),
+    ],
+)
+def test_the_allowed_names_are_the_core_registries(classifier, path, registry):
+    model, _ = classifier
+    with pytest.raises(ModelFileError) as caught:
+        from_bytes(corrupt_metadata(to_bytes(model), set_field(path, "unheard-of")))
+    expected = ", ".join(repr(name) for name in registry)
+    assert f"expected one of {expected[::-1].replace(' ,', ' ro ', 1)[::-1]}; received" in str(caught.value)
+
+
+def test_labels_keep_their_json_type(tmp_path):
+    """Labels are strings, numbers or true/false, as the data had them (a bool-labelled classifier once
+    saved a file that would not load)."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 2))
+    for y in (X[:, 0] > 0, np.where(X[:, 0] > 0, 7, -3), np.where(X[:, 0] > 0, 0.5, 1.5)):
+        model = train(X, y, layers=[4], epochs=1, seed=0)[0]
+        loaded = from_bytes(to_bytes(model))
+        assert loaded.classes == model.classes and [type(c) for c in loaded.classes] == [
+            type(c) for c in model.classes
+        ]
+        assert (loaded.predict(X) == model.predict(X)).all()
+
+
+def test_huge_numbers_in_the_header_or_the_metadata_are_rejected(classifier):
+    """Python refuses to read integers of over 4300 digits: that was a ValueError traceback."""
+    model, _ = classifier
+    data = to_bytes(model)
+    n = struct.unpack("<Q", data[:8])[0]
+    header = data[8 : 8 + n]
+    for old, new in (
+        (b'"format_version\\": 1', b'"format_version\\": 1' + b"0" * 5000),
+        (b'"F32"', b"1" * 5000),
+    ):
+        assert old in header
+        changed = header.replace(old, new, 1)
+        changed += b" " * (-len(changed) % 8)
+        with pytest.raises(ModelFileError, match="Exceeds the limit"):
+            from_bytes(struct.pack("<Q", len(changed)) + changed + data[8 + n :])

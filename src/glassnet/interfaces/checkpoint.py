@@ -19,14 +19,17 @@ import numpy as np
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Checkpoint
-from glassnet.core.optimizers import OPTIMIZERS, make_optimizer
+from glassnet.core.optimizers import make_optimizer
 from glassnet.core.training import EpochInfo, TrainingState
 
 from .modelfile import (
     MAX_FILE_BYTES,
+    Expected,
     ModelFileError,
     atomic_write,
     build_model,
+    check_format,
+    checked,
     encode,
     model_document,
     parse_json,
@@ -37,7 +40,6 @@ from .modelfile import (
 FILE = "checkpoint.safetensors"
 FORMAT = "glassnet-checkpoint"
 FORMAT_VERSION = 1
-EPOCH_FIELDS = {f for f in EpochInfo.__dataclass_fields__}
 
 
 def checkpoint_path(folder: str | os.PathLike[str]) -> Path:
@@ -98,85 +100,49 @@ def _need(condition: bool, where: str, message: str) -> None:
         raise ModelFileError(f"{where!r} is not a valid glassnet checkpoint: {message}")
 
 
-def _int(value: Any, low: int = 0) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
 def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[str, Any]]:
     """Rebuild (checkpoint, settings), checking everything; raises ModelFileError."""
+    from .schema import CheckpointDocument, TensorInfo
+
     header, meta = read_container(data, where)
     _need(isinstance(meta.get("glassnet_checkpoint"), str), where, "no checkpoint metadata (a model file?)")
-    doc = parse_json(meta["glassnet_checkpoint"], where, "checkpoint")
-    _need(doc.get("format") == FORMAT, where, f"format is {doc.get('format')!r}, expected {FORMAT!r}")
-    version = doc.get("format_version")
-    _need(_int(version), where, f"bad format_version {version!r}")
-    assert isinstance(version, int)
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{where!r} was written by a newer glassnet (checkpoint format {version}): upgrade"
-        )
-    _need(version == FORMAT_VERSION, where, f"unknown format_version {version!r}")
+    raw = parse_json(meta["glassnet_checkpoint"], where, "checkpoint")
+    check_format(raw, where, "checkpoint metadata", "checkpoint", FORMAT, FORMAT_VERSION)
+    doc = checked(CheckpointDocument, raw, where, "checkpoint metadata", "checkpoint")
     model_doc, expected = model_document(meta, where)
-    sizes = model_doc["architecture"]["sizes"]
-    for key in ("epoch", "batch", "updates", "stale"):
-        _need(_int(doc.get(key)), where, f"bad {key} {doc.get(key)!r}")
-    for key in ("total", "correct", "base_lr"):
-        _need(isinstance(doc.get(key), (int, float)) and math.isfinite(doc[key]), where, f"bad {key}")
-    _need(doc["base_lr"] > 0, where, "bad base_lr")
-    best = doc.get("best")
-    _need(best is None or (isinstance(best, (int, float)) and math.isfinite(best)), where, "bad best")
-    _need(doc.get("best_epoch") is None or _int(doc.get("best_epoch"), 1), where, "bad best_epoch")
-    history = doc.get("history")
-    _need(
-        isinstance(history, list) and len(history) == doc["epoch"], where, "history does not match the epoch"
-    )
-    assert isinstance(history, list)
-    for entry in history:
-        ok = isinstance(entry, dict) and set(entry) <= EPOCH_FIELDS and "epoch" in entry and "loss" in entry
-        numbers = ok and all(
-            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in entry.values()
-        )
-        _need(numbers, where, "bad history entry")
-    rng_state = doc.get("rng_state")
-    _need(
-        isinstance(rng_state, dict) and rng_state.get("bit_generator") == "PCG64",
-        where,
-        "bad Generator state",
-    )
-    opt_doc = doc.get("optimizer")
-    _need(
-        isinstance(opt_doc, dict) and opt_doc.get("name") in (*OPTIMIZERS, "nesterov"), where, "bad optimizer"
-    )
-    assert isinstance(opt_doc, dict)
-    n_arrays = opt_doc.get("arrays")
-    _need(_int(n_arrays), where, "bad optimizer state count")
-    assert isinstance(n_arrays, int) and isinstance(rng_state, dict)
-    settings = doc.get("settings")
-    _need(isinstance(settings, dict), where, "bad settings")
-    assert isinstance(settings, dict)
+    sizes = model_doc.architecture.sizes
 
     trainable = []  # the network's trainable arrays, in its order: W1, b1, W2, b2, ...
     for l in range(len(sizes) - 1):
         trainable.append(expected[f"layers.{l}.W"])
-        if f"layers.{l}.b" in expected and model_doc["architecture"]["train_biases"]:
+        if f"layers.{l}.b" in expected and model_doc.architecture.train_biases:
             trainable.append(expected[f"layers.{l}.b"])
-    extra: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
+    extra: Expected = {}
     order_info = header.get("train.order")
-    rows = order_info.get("shape") if isinstance(order_info, dict) else None
+    _need(order_info is not None, where, "no example order (tensor 'train.order')")
+    rows = checked(TensorInfo, order_info, where, "tensor 'train.order'", "checkpoint").shape
     _need(
-        isinstance(rows, list) and len(rows) == 1 and _int(rows[0], 1) and rows[0] <= 10**9,
+        len(rows) == 1 and 1 <= rows[0] <= 10**9,
         where,
-        "bad order",
+        f"the example order has shape {rows}; expected one dimension of 1 to 10**9 rows",
     )
-    assert isinstance(rows, list)
     extra["train.order"] = ((rows[0],), np.dtype(np.int64))
-    opt_specs = (trainable * 2 if opt_doc["name"] == "adam" else trainable) if n_arrays else []
-    _need(len(opt_specs) == n_arrays, where, "the optimizer state does not match the network")
+    opt_doc, n_arrays = doc.optimizer, doc.optimizer.arrays
+    opt_specs = (trainable * 2 if opt_doc.name == "adam" else trainable) if n_arrays else []
+    _need(
+        len(opt_specs) == n_arrays,
+        where,
+        f"the optimizer's {n_arrays} state arrays do not match the network's {len(trainable)} trainable ones",
+    )
     extra.update({f"train.opt.{i}": spec for i, spec in enumerate(opt_specs)})
-    if doc.get("has_best") is True:
+    if doc.has_best:
         extra.update({f"train.best.{k[7:]}": spec for k, spec in expected.items() if k.startswith("layers.")})
-    if doc.get("epoch_start") is not None:
-        _need(doc["epoch_start"] == len(trainable), where, "bad epoch_start")
+    if doc.epoch_start is not None:
+        _need(
+            doc.epoch_start == len(trainable),
+            where,
+            f"epoch_start is {doc.epoch_start}; the network has {len(trainable)} trainable arrays",
+        )
         extra.update({f"train.start.{i}": spec for i, spec in enumerate(trainable)})
     tensors = read_tensors(data, header, meta, {**expected, **extra}, where)
     order = tensors["train.order"]
@@ -185,41 +151,40 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[st
         where,
         "the example order is not a permutation",
     )
-    _need(doc["batch"] <= len(order), where, "bad batch position")
+    _need(doc.batch <= len(order), where, f"batch {doc.batch} is past the {len(order)} examples")
 
     model = build_model(model_doc, tensors, where)
     try:
-        options = {k: v for k, v in opt_doc.items() if k not in ("name", "lr", "state", "arrays")}
-        optimizer = make_optimizer(opt_doc["name"], opt_doc["lr"], **options)
-        optimizer.set_state(opt_doc.get("state") or {}, [tensors[f"train.opt.{i}"] for i in range(n_arrays)])
+        optimizer = make_optimizer(opt_doc.name, opt_doc.lr, **opt_doc.options())
+        optimizer.set_state(dict(opt_doc.state), [tensors[f"train.opt.{i}"] for i in range(n_arrays)])
         generator = np.random.default_rng()
-        generator.bit_generator.state = rng_state
+        generator.bit_generator.state = doc.rng_state.model_dump()
     except (GlassnetError, TypeError, ValueError, KeyError) as exc:
         raise ModelFileError(f"{where!r} is not a valid glassnet checkpoint: {exc}") from None
     best_weights = None
-    if doc.get("has_best") is True:
+    if doc.has_best:
         best_weights = [
             (tensors[f"train.best.{l}.W"], tensors.get(f"train.best.{l}.b")) for l in range(len(sizes) - 1)
         ]
     state = TrainingState(
-        epoch=doc["epoch"],
-        batch=doc["batch"],
+        epoch=doc.epoch,
+        batch=doc.batch,
         order=order,
         rng_state=dict(generator.bit_generator.state),
-        base_lr=float(doc["base_lr"]),
-        updates=doc["updates"],
-        total=float(doc["total"]),
-        correct=float(doc["correct"]),
-        history=[EpochInfo(**entry) for entry in history],
-        best=math.inf if best is None else float(best),
-        best_epoch=doc.get("best_epoch"),
-        stale=doc["stale"],
+        base_lr=doc.base_lr,
+        updates=doc.updates,
+        total=doc.total,
+        correct=doc.correct,
+        history=[EpochInfo(**entry.model_dump()) for entry in doc.history],
+        best=math.inf if doc.best is None else doc.best,
+        best_epoch=doc.best_epoch,
+        stale=doc.stale,
         best_weights=best_weights,
         epoch_start=None
-        if doc.get("epoch_start") is None
-        else [tensors[f"train.start.{i}"] for i in range(doc["epoch_start"])],
+        if doc.epoch_start is None
+        else [tensors[f"train.start.{i}"] for i in range(doc.epoch_start)],
     )
-    return Checkpoint(model, optimizer, state), settings
+    return Checkpoint(model, optimizer, state), doc.settings.model_dump(exclude_unset=True)
 
 
 def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[Checkpoint, dict[str, Any]]:

@@ -6,7 +6,9 @@ JSON document under the key ``glassnet``: format name and version, architecture,
 class labels, and the training settings and history.
 
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over the target, so
-a model file is always either the old complete file or the new complete file.
+a model file is always either the old complete file or the new complete file. Loading trusts nothing: the
+metadata must match its schema (``schema.ModelDocument``: types before values), the tensors must match
+the metadata, and a checksum covers both.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
-from glassnet.core.losses import LOSSES
-from glassnet.core.model import TASKS, Model, Standardizer
-from glassnet.core.network import BIAS_MODES, DTYPES, Network
+from glassnet.core.model import Model, Standardizer
+from glassnet.core.network import Network
+
+if TYPE_CHECKING:  # the schema (pydantic) is imported on first use: commands that read no file start faster
+    from pydantic import BaseModel
+
+    from .schema import ModelDocument
 
 FORMAT = "glassnet-model"
 FORMAT_VERSION = 1
@@ -179,21 +184,30 @@ def _parse_header(data: bytes, where: str) -> tuple[dict[str, Any], int]:
     _need(0 < n <= min(MAX_HEADER_BYTES, len(data) - 8), where, f"the header claims {n} bytes")
     try:
         header = json.loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSON, or a 5000-digit int
         raise ModelFileError(f"{where!r} is not a valid glassnet model: unreadable header ({exc})") from None
     _need(isinstance(header, dict), where, "the header is not a JSON object")
     return header, 8 + n
 
 
 Expected = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
+METADATA_KEYS = ("glassnet", CHECKSUM_KEY, "glassnet_checkpoint")  # the model; a checkpoint adds the last
 
 
 def read_container(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The safetensors header and its metadata, checked before anything else is read."""
+    from .schema import preview
+
     header, _ = _parse_header(data, where)
     meta = header.get("__metadata__")
     _need(isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values()), where, "no metadata")
     assert isinstance(meta, dict)
+    unknown = sorted(set(meta) - set(METADATA_KEYS))
+    _need(
+        not unknown,
+        where,
+        f"unknown metadata entries {preview(unknown)}; expected {', '.join(METADATA_KEYS)}",
+    )
     _need(isinstance(meta.get("glassnet"), str), where, "no glassnet metadata")
     _need(isinstance(meta.get(CHECKSUM_KEY), str), where, "no checksum")
     return header, meta
@@ -203,134 +217,97 @@ def parse_json(text: str, where: str, what: str) -> dict[str, Any]:
     """A JSON object from metadata: depth-limited, NaN-free, or ModelFileError."""
     try:
         doc = json.loads(text, parse_constant=lambda c: None)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, or an int of over 4300 digits
         raise ModelFileError(f"{where!r} is not a valid glassnet model: bad {what} JSON ({exc})") from None
     _need(isinstance(doc, dict), where, f"the {what} is not a JSON object")
     _need(_depth(doc) <= MAX_JSON_DEPTH, where, f"the {what} is nested too deeply")
     return doc
 
 
-def model_document(meta: dict[str, str], where: str) -> tuple[dict[str, Any], Expected]:
-    """The checked model document and the tensors it implies (name -> (shape, dtype))."""
-    doc = parse_json(meta["glassnet"], where, "metadata")
-    _need(doc.get("format") == FORMAT, where, f"format is {doc.get('format')!r}, expected {FORMAT!r}")
-    version = doc.get("format_version")
-    _need(
-        isinstance(version, int) and not isinstance(version, bool), where, f"bad format_version {version!r}"
-    )
-    assert isinstance(version, int)
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{where!r} was written by a newer glassnet (model format {version}); this glassnet reads format "
-            f"{FORMAT_VERSION}: upgrade glassnet"
-        )
-    _need(version == FORMAT_VERSION, where, f"unknown format_version {version!r}")
-    arch = doc.get("architecture")
-    _need(isinstance(arch, dict), where, "no architecture")
-    assert isinstance(arch, dict)
-    sizes = arch.get("sizes")
-    _need(
-        isinstance(sizes, list)
-        and 2 <= len(sizes) <= 64
-        and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 2**24 for s in sizes),
-        where,
-        f"bad layer sizes {sizes!r}",
-    )
-    assert isinstance(sizes, list)
-    acts = arch.get("activations")
-    _need(
-        isinstance(acts, list) and len(acts) == len(sizes) - 1 and all(a in ACTIVATIONS for a in acts),
-        where,
-        f"bad activations {acts!r}",
-    )
-    assert isinstance(acts, list)
-    _need(arch.get("bias") in BIAS_MODES, where, f"bad bias mode {arch.get('bias')!r}")
-    _need(arch.get("dtype") in DTYPES, where, f"bad dtype {arch.get('dtype')!r}")
-    _need(isinstance(arch.get("train_biases"), bool), where, "bad train_biases")
-    dropout = arch.get("dropout", 0.0)
-    _need(isinstance(dropout, (int, float)) and 0 <= dropout < 1, where, f"bad dropout {dropout!r}")
-    _need(doc.get("loss") in LOSSES, where, f"bad loss {doc.get('loss')!r}")
-    task = doc.get("task")
-    _need(task in TASKS, where, f"bad task {task!r}")
-    names = doc.get("feature_names")
-    _need(
-        isinstance(names, list) and len(names) == sizes[0] and all(isinstance(n, str) for n in names),
-        where,
-        "feature_names do not match the input size",
-    )
-    assert isinstance(names, list)
-    classes = doc.get("classes")
-    if task == "classification":
-        _need(
-            isinstance(classes, list)
-            and len(classes) == sizes[-1]
-            and all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in classes),
-            where,
-            "classes do not match the output size",
-        )
-    else:
-        _need(classes is None, where, "a regressor has no classes")
-    std = doc.get("standardization")
-    _need(
-        isinstance(std, dict) and all(isinstance(std.get(k), bool) for k in ("features", "target")),
-        where,
-        "bad standardization",
-    )
-    assert isinstance(std, dict)
-    training = doc.get("training", {})
-    _need(isinstance(training, dict), where, "bad training record")
+D = TypeVar("D", bound="BaseModel")
 
-    dtype = np.dtype(arch["dtype"])
-    expected: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
+
+def checked(schema: type[D], doc: Any, where: str, what: str, kind: str = "model") -> D:
+    """``doc`` checked against ``schema``; else ModelFileError naming the ``kind`` of file, ``what`` part of
+    it, the field and the bad value."""
+    from .schema import SchemaError, check
+
+    try:
+        return check(schema, doc)
+    except SchemaError as exc:
+        raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: {what} {exc}") from None
+
+
+def check_format(doc: dict[str, Any], where: str, what: str, kind: str, name: str, version: int) -> None:
+    """The document's format is ``name`` and its version at most ``version`` (checked before the rest: a
+    newer version may be laid out differently)."""
+    from .schema import Envelope
+
+    envelope = checked(Envelope, doc, where, what, kind)
+    if envelope.format != name:
+        raise ModelFileError(
+            f"{where!r} is not a valid glassnet {kind}: format is {envelope.format[:60]!r}, expected {name!r}"
+        )
+    if envelope.format_version > version:
+        raise ModelFileError(
+            f"{where!r} was written by a newer glassnet ({kind} format {envelope.format_version}); this "
+            f"glassnet reads format {version}: upgrade glassnet"
+        )
+
+
+def model_document(meta: dict[str, str], where: str) -> tuple[ModelDocument, Expected]:
+    """The checked model document and the tensors it implies (name -> (shape, dtype))."""
+    from .schema import ModelDocument
+
+    raw = parse_json(meta["glassnet"], where, "metadata")
+    check_format(raw, where, "metadata", "model", FORMAT, FORMAT_VERSION)
+    doc = checked(ModelDocument, raw, where, "metadata")
+    arch, sizes = doc.architecture, doc.architecture.sizes
+    dtype = np.dtype(arch.dtype)
+    expected: Expected = {}
     for l in range(len(sizes) - 1):
         expected[f"layers.{l}.W"] = ((sizes[l], sizes[l + 1]), dtype)
-        if arch["bias"] != "none":
-            expected[f"layers.{l}.b"] = ((sizes[l + 1] if arch["bias"] == "per_neuron" else 1,), dtype)
-    if std["features"]:
+        if arch.bias != "none":
+            expected[f"layers.{l}.b"] = ((sizes[l + 1] if arch.bias == "per_neuron" else 1,), dtype)
+    if doc.standardization.features:
         expected["standardize.mean"] = expected["standardize.scale"] = ((sizes[0],), np.dtype(np.float64))
-    if std["target"]:
-        _need(task == "regression", where, "target standardization on a classifier")
+    if doc.standardization.target:
         expected["target.mean"] = expected["target.scale"] = ((sizes[-1],), np.dtype(np.float64))
     return doc, expected
 
 
-def build_model(doc: dict[str, Any], tensors: dict[str, np.ndarray], where: str) -> Model:
+def build_model(doc: ModelDocument, tensors: dict[str, np.ndarray], where: str) -> Model:
     """The Model a checked document and its tensors describe."""
-    arch, std, training = doc["architecture"], doc["standardization"], doc.get("training", {})
-    sizes, acts = arch["sizes"], arch["activations"]
-    dtype = np.dtype(arch["dtype"])
-    net = Network(
-        sizes,
-        activation=acts[:-1],
-        output_activation=acts[-1],
-        loss=doc["loss"],
-        bias=arch["bias"],
-        train_biases=arch["train_biases"],
-        dtype=dtype,
-        dropout=float(arch.get("dropout", 0.0)),
-    )
-    net.set_weights([(tensors[f"layers.{l}.W"], tensors.get(f"layers.{l}.b")) for l in range(len(sizes) - 1)])
-    scaler = (
-        Standardizer(tensors["standardize.mean"], tensors["standardize.scale"]) if std["features"] else None
-    )
-    target_scaler = Standardizer(tensors["target.mean"], tensors["target.scale"]) if std["target"] else None
+    arch, std = doc.architecture, doc.standardization
+    layers = range(len(arch.sizes) - 1)
+    try:
+        net = Network(
+            arch.sizes,
+            activation=arch.activations[:-1],
+            output_activation=arch.activations[-1],
+            loss=doc.loss,
+            bias=arch.bias,
+            train_biases=arch.train_biases,
+            dtype=arch.dtype,
+            dropout=arch.dropout,
+        )
+        net.set_weights([(tensors[f"layers.{l}.W"], tensors.get(f"layers.{l}.b")) for l in layers])
+    except GlassnetError as exc:  # e.g. a cross-entropy loss after an output that is not a probability
+        raise ModelFileError(f"{where!r} is not a valid glassnet model: {exc}") from None
+    scaler = Standardizer(tensors["standardize.mean"], tensors["standardize.scale"]) if std.features else None
+    target_scaler = Standardizer(tensors["target.mean"], tensors["target.scale"]) if std.target else None
     for s in (scaler, target_scaler):
         _need(s is None or bool(np.all(s.scale > 0)), where, "a standardization scale is not positive")
-    target_name = doc.get("target_name", "target")
-    _need(isinstance(target_name, str), where, "bad target_name")
-    settings = training.get("settings", {})
-    history = training.get("history", [])
-    _need(isinstance(settings, dict) and isinstance(history, list), where, "bad training record")
     return Model(
         net,
-        doc["task"],
-        doc["feature_names"],
-        target_name,
-        doc["classes"],
+        doc.task,
+        list(doc.feature_names),
+        doc.target_name,
+        None if doc.classes is None else list(doc.classes),
         scaler,
         target_scaler,
-        settings,
-        history,
+        doc.training.settings.model_dump(exclude_unset=True),
+        [entry.model_dump(exclude_unset=True) for entry in doc.training.history],
     )
 
 
@@ -353,24 +330,25 @@ def read_tensors(
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
+    from .schema import TensorInfo, preview
+
     names = set(header) - {"__metadata__"}
     _need(
         names == set(expected),
         where,
-        f"tensors {sorted(names)[:6]} do not match the architecture's {sorted(expected)[:6]}",
+        f"tensors {preview(sorted(names)[:6])} do not match the architecture's {sorted(expected)[:6]}",
     )
     for name, (shape, dtype) in expected.items():
-        info = header[name]
-        _need(isinstance(info, dict), where, f"bad entry for tensor {name!r}")
+        info = checked(TensorInfo, header[name], where, f"tensor {name!r}")
         _need(
-            SAFETENSORS_DTYPES.get(info.get("dtype")) == dtype,
+            SAFETENSORS_DTYPES[info.dtype] == dtype,
             where,
-            f"tensor {name!r} has dtype {info.get('dtype')!r}, expected {dtype.name}",
+            f"tensor {name!r} has dtype {info.dtype!r}, expected {dtype.name}",
         )
         _need(
-            info.get("shape") == list(shape),
+            info.shape == list(shape),
             where,
-            f"tensor {name!r} has shape {info.get('shape')!r}, expected {list(shape)}",
+            f"tensor {name!r} has shape {preview(info.shape)}, expected {list(shape)}",
         )
     try:
         tensors = load(data)
