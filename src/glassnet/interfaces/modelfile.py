@@ -18,12 +18,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Model, Standardizer
+from glassnet.core.model import Model, Standardizer, Task
 from glassnet.core.network import Network
 
 if TYPE_CHECKING:  # the schema (pydantic) is imported on first use: commands that read no file start faster
@@ -300,7 +300,7 @@ def build_model(doc: ModelDocument, tensors: dict[str, np.ndarray], where: str) 
         _need(s is None or bool(np.all(s.scale > 0)), where, "a standardization scale is not positive")
     return Model(
         net,
-        doc.task,
+        cast(Task, doc.task),  # the schema accepted only the names of TASKS
         list(doc.feature_names),
         doc.target_name,
         None if doc.classes is None else list(doc.classes),
