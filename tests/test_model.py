@@ -112,6 +112,7 @@ def test_split_rows_never_holds_out_every_row():
         split_rows(10, 1.0, 0)
 
 
+@pytest.mark.needs("sklearn")
 def test_the_model_the_estimators_and_the_loader_hold_out_the_same_rows():
     from glassnet.interfaces.data import generate, load
     from glassnet.sklearn import GlassClassifier

@@ -7,6 +7,7 @@ later.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
@@ -142,7 +143,10 @@ def _train_and_report(
     def on_checkpoint(checkpoint: Checkpoint) -> None:
         save_checkpoint(folder, checkpoint, settings)
 
-    with progress, warnings.catch_warnings(record=True) as caught:
+    # Off a terminal the bar is disabled and never started: rich before 14.3 printed an empty line on
+    # stopping even a disabled bar, which would stand before the summary or the error line.
+    shown = progress if not progress.disable else contextlib.nullcontext()
+    with shown, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TrainingWarning)
         model, result = train_model(
             train_part.X,
