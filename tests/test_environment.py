@@ -53,7 +53,7 @@ def test_the_locked_versions_are_the_ones_installed(name):
 
 
 @pytest.mark.skipif(MODE != "oldest", reason="only in the oldest environment of scripts/test")
-@pytest.mark.parametrize("name", ["numpy", "rich", "safetensors"])
+@pytest.mark.parametrize("name", ["numpy", "rich", "safetensors", "pydantic"])
 def test_the_oldest_versions_are_the_declared_lower_bounds(name):
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     (bound,) = [re.fullmatch(rf"{name}>=([\d.]+)", d).group(1) for d in declared if d.startswith(name)]
