@@ -24,16 +24,7 @@ def test_resume_refuses_options_that_differ_from_the_checkpoint(tmp_path):
 
 
 def test_a_checkpoint_with_unusable_settings_is_refused(tmp_path):
-    saved = {}
-    rng = np.random.default_rng(0)
-    train(
-        rng.normal(size=(20, 2)),
-        ["a", "b"] * 10,
-        layers=[3],
-        epochs=1,
-        on_checkpoint=lambda c: saved.update(c=c),
-    )
-    save_checkpoint(tmp_path / "ck", saved["c"], {"data": "d.csv", "layers": None})
+    checkpoint_with(tmp_path / "ck", {"data": "d.csv", "layers": None})
     status, _, err = run("train", "--resume", str(tmp_path / "ck"))
     assert status == 2 and "unusable settings" in err and "layers=None" in err
 
