@@ -196,13 +196,13 @@ class Model:
             unseen = [
                 v
                 for v in {(type(v), v) for v in labels}  # a label is its class if equal and of its kind
-                if v[1] not in index or _label_kind(v[1]) != _label_kind(self.classes[index[v[1]]])
+                if v[1] not in index or label_kind(v[1]) != label_kind(self.classes[index[v[1]]])
             ]
             if unseen:
-                kinds = {_label_kind(c) for c in self.classes}
-                other = [v for _, v in unseen if _label_kind(v) not in kinds]
+                kinds = {label_kind(c) for c in self.classes}
+                other = [v for _, v in unseen if label_kind(v) not in kinds]
                 shown = sorted(
-                    f"{v!r} ({_KIND_NAMES.get(str(_label_kind(v)), type(v).__name__)})"
+                    f"{v!r} ({_KIND_NAMES.get(str(label_kind(v)), type(v).__name__)})"
                     if v in other
                     else str(v)
                     for _, v in unseen
@@ -233,7 +233,7 @@ class Checkpoint:
 _KIND_NAMES = {"text": "a string", "bool": "true/false", "number": "a number"}
 
 
-def _label_kind(v: Any) -> str | None:
+def label_kind(v: Any) -> str | None:
     """What kind of class label ``v`` is: text, bool (true/false) or number; None for anything else."""
     if isinstance(v, (str, np.str_)):
         return "text"
@@ -280,9 +280,9 @@ def _labels(y: Sequence[Any] | NDArray[Any]) -> list[Any]:
         raise GlassnetError(
             f"class labels must be strings, numbers or true/false; received {bad!r}"
         ) from None
-    if any(_label_kind(v) is None or _not_finite(v) for _, v in distinct):
+    if any(label_kind(v) is None or _not_finite(v) for _, v in distinct):
         for row, v in enumerate(values.tolist()):  # name the first bad label, in row order
-            if _label_kind(v) is None:
+            if label_kind(v) is None:
                 raise GlassnetError(
                     f"class labels must be strings, numbers or true/false; received {v!r} in row {row}"
                     + (" (a missing label)" if v is None else "")
@@ -294,7 +294,7 @@ def _labels(y: Sequence[Any] | NDArray[Any]) -> list[Any]:
     classes: dict[Any, Any] = {}
     kinds: dict[str, Any] = {}
     for _, v in distinct:
-        kind = str(_label_kind(v))
+        kind = str(label_kind(v))
         v = v.item() if isinstance(v, np.generic) else v
         key = (kind, v)
         if key not in classes or (isinstance(v, int) and not isinstance(classes[key], int)):
