@@ -6,9 +6,10 @@ JSON document under the key ``glassnet``: format name and version, architecture,
 class labels, and the training settings and history.
 
 Format versions: 2 keeps every class label as the data had it (a CSV's integer labels are integers) and
-holds labels of one kind. Format 1 files still load; in those, a model trained by the command line kept
-every label as text, so there classes that are all integers written as text ("0", "1", "2.0") are read
-back as the integers the CSV loader now yields (the order of the outputs is kept).
+holds labels of one kind. Format 1 files still load. In format 1 the command line kept every label as text
+(the Python API already kept integers), so a format-1 file whose classes are all integers written as text
+("0", "1", "2.0") has them read back as the integers the CSV loader now yields, the order of the outputs
+kept: its predictions compare equal to the labels, and ``evaluate`` finds them.
 
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over the target, so
 a model file is always either the old complete file or the new complete file. Loading trusts nothing: the
@@ -318,7 +319,7 @@ def _saved_classes(doc: ModelDocument) -> list[Any] | None:
     if doc.classes is None:
         return None
     classes = list(doc.classes)
-    if doc.format_version == 1 and doc.training.settings.data is not None:  # trained by the command line
+    if doc.format_version == 1:  # digit text classes: the command line's integer labels (module notes)
         numbers = [_integer_text(c) for c in classes]
         if all(v is not None for v in numbers) and len(set(numbers)) == len(numbers):
             return numbers
