@@ -190,6 +190,8 @@ def test_a_dataframe_without_the_features_is_refused_by_name(named_model):
         model.predict(df)
     with pytest.raises(GlassnetError, match="column names"):
         model.predict(pd.DataFrame(X, columns=[1.5, 2.5, 3.5, 4.5]))
+    with pytest.raises(GlassnetError, match="more than one column named 'alpha'"):
+        model.predict(pd.DataFrame(np.c_[X, X[:, :1]], columns=[*names, "alpha"]))
     text = pd.DataFrame(X, columns=names).astype({"gamma": object})
     text.loc[3, "gamma"] = "n/a"
     with pytest.raises(GlassnetError, match="feature column 'gamma' is not numeric"):
@@ -232,6 +234,8 @@ def test_integer_labels_stay_integers():
         model.encode_targets([1.5])
     with pytest.raises(GlassnetError, match=r"never seen in training: True \(true/false\)"):
         model.encode_targets([True])  # True == 1 in Python, but it is not the class 1
+    with pytest.raises(GlassnetError, match=r"labels must be strings, numbers or true/false; received \[1\]"):
+        model.encode_targets(np.array([0, [1]], dtype=object))
 
 
 def test_float_labels_stay_floats_and_equal_integers_are_one_class():

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -145,7 +146,7 @@ class Model:
                         f"{', '.join(missing[:8])}{', ...' if len(missing) > 8 else ''}; expected "
                         f"{self._describe_features()}"
                     )
-                doubled = sorted({c for c in columns if columns.count(c) > 1} & set(self.feature_names))
+                doubled = sorted(c for c, k in Counter(columns).items() if k > 1 and c in self.feature_names)
                 if doubled:
                     raise GlassnetError(f"the data frame has more than one column named {doubled[0]!r}")
                 for name in self.feature_names:  # name the first column that is not numbers
@@ -193,9 +194,16 @@ class Model:
             if values.ndim != 1:
                 raise GlassnetError(f"expected one label per row; received labels of shape {values.shape}")
             labels = values.tolist()
-            unseen = [
+            try:
+                distinct = {(type(v), v) for v in labels}
+            except TypeError:  # a list or another unhashable object: never a class
+                bad = next(v for v in labels if not _hashable(v))
+                raise GlassnetError(
+                    f"labels must be strings, numbers or true/false; received {bad!r}"
+                ) from None
+            unseen = [  # a label is its class if it is equal and of the same kind (True is not 1)
                 v
-                for v in {(type(v), v) for v in labels}  # a label is its class if equal and of its kind
+                for v in distinct
                 if v[1] not in index or label_kind(v[1]) != label_kind(self.classes[index[v[1]]])
             ]
             if unseen:
