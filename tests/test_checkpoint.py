@@ -188,3 +188,17 @@ def test_cli_resume_errors(tmp_path):
     (tmp_path / "ck" / "checkpoint.safetensors").write_bytes(b"junk")
     with pytest.raises(ModelFileError):
         load_checkpoint(tmp_path / "ck")
+
+
+@pytest.mark.parametrize("labels", [np.where(Y == "a", 7, -2), np.where(Y == "a", 0.5, 2.0), Y == "a", Y])
+def test_a_checkpoint_keeps_the_type_of_the_classes(labels):
+    """Integer classes come back as integers (and floats as floats, true/false as true/false), so a
+    resumed run finds the same classes as the data it continues on."""
+    saved = {}
+    train(X, labels, layers=[4], epochs=2, on_checkpoint=lambda c: saved.setdefault("bytes", to_bytes(c, {})))
+    checkpoint, _ = from_bytes(saved["bytes"])
+    classes = checkpoint.model.classes
+    expected = sorted({v.item() if isinstance(v, np.generic) else v for v in labels.tolist()})
+    assert classes == expected and [type(c) for c in classes] == [type(c) for c in expected]
+    resumed, result = train(X, labels, layers=[4], epochs=2, resume=checkpoint)
+    assert result.reason == "max_epochs" and resumed.classes == classes

@@ -154,3 +154,112 @@ def test_a_class_seen_only_in_validation_rows_is_still_a_class():
     y[np.random.default_rng(4).permutation(50)[0]] = "c"
     model, _ = train(X, y, layers=[4], epochs=1, seed=4)
     assert model.classes == ["a", "b", "c"]
+
+
+# ------------------------------------------------------------------ features by name (issue 11, item 2)
+@pytest.fixture(scope="module")
+def named_model():
+    X, y = blobs(120)
+    names = ["alpha", "beta", "gamma", "delta"]
+    model, _ = train(X, y, feature_names=names, layers=[8], epochs=20, batch_size=16, seed=0)
+    return model, X, y, names
+
+
+def test_a_dataframe_is_matched_by_column_name():
+    pd = pytest.importorskip("pandas")
+    X, y = blobs(120)
+    names = ["alpha", "beta", "gamma", "delta"]
+    model, _ = train(X, y, feature_names=names, layers=[8], epochs=20, batch_size=16, seed=0)
+    df = pd.DataFrame(X, columns=names)
+    expected = model.predict(X)
+    reversed_df = df.iloc[:, ::-1]
+    np.testing.assert_array_equal(model.predict(reversed_df), expected)
+    np.testing.assert_array_equal(model.predict_proba(reversed_df), model.predict_proba(X))
+    with_extra = reversed_df.assign(notes=np.arange(len(df)), label=y)  # extra columns are ignored
+    np.testing.assert_array_equal(model.predict(with_extra), expected)
+    before = reversed_df.copy()
+    model.predict(reversed_df)
+    pd.testing.assert_frame_equal(reversed_df, before)  # the caller's frame is left as it was
+
+
+def test_a_dataframe_without_the_features_is_refused_by_name(named_model):
+    pd = pytest.importorskip("pandas")
+    model, X, _, names = named_model
+    df = pd.DataFrame(X, columns=names).drop(columns=["beta", "delta"])
+    with pytest.raises(GlassnetError, match="lacks 2 feature columns the model was trained on: beta, delta"):
+        model.predict(df)
+    with pytest.raises(GlassnetError, match="column names"):
+        model.predict(pd.DataFrame(X, columns=[1.5, 2.5, 3.5, 4.5]))
+    with pytest.raises(GlassnetError, match="more than one column named 'alpha'"):
+        model.predict(pd.DataFrame(np.c_[X, X[:, :1]], columns=[*names, "alpha"]))
+    text = pd.DataFrame(X, columns=names).astype({"gamma": object})
+    text.loc[3, "gamma"] = "n/a"
+    with pytest.raises(GlassnetError, match="feature column 'gamma' is not numeric"):
+        model.predict(text)
+
+
+def test_a_dataframe_with_positional_columns_is_taken_in_order(named_model):
+    pd = pytest.importorskip("pandas")
+    model, X, _, _ = named_model
+    np.testing.assert_array_equal(model.predict(pd.DataFrame(X)), model.predict(X))
+    with pytest.raises(GlassnetError, match="expected 4 feature columns"):
+        model.predict(pd.DataFrame(X[:, :3]))
+
+
+def test_an_array_of_the_wrong_width_names_the_expected_features(named_model):
+    model, X, _, _ = named_model
+    with pytest.raises(GlassnetError, match=r"expected 4 feature columns \(alpha, beta, gamma, delta\)"):
+        model.predict(X[:, :3])
+    with pytest.raises(GlassnetError, match=r"one example.*reshape\(1, -1\)"):
+        model.predict(X[0])
+    np.testing.assert_array_equal(model.predict(X[:5].tolist()), model.predict(X[:5]))  # nested lists
+    with pytest.raises(GlassnetError, match="not numeric"):
+        model.predict([["a", "b", "c", "d"]])
+
+
+# ------------------------------------------------------------------ labels keep their type (item 3)
+def test_integer_labels_stay_integers():
+    X, labels = blobs(120)
+    y = np.unique(labels, return_inverse=True)[1]  # numpy integers 0, 1, 2
+    model, _ = train(X, y, layers=[8], epochs=20, batch_size=16, seed=0)
+    assert model.classes == [0, 1, 2] and all(type(c) is int for c in model.classes)
+    pred = model.predict(X)
+    assert all(type(v) is int for v in pred.tolist())
+    assert float(np.mean(pred == y)) > 0.9
+    # a label written 1.0 or held as a numpy integer is class 1; the text "1" is not
+    np.testing.assert_array_equal(model.encode_targets([1.0, np.int64(2), 0]), np.eye(3)[[1, 2, 0]])
+    with pytest.raises(GlassnetError, match=r"labels never seen in training: '1' \(a string\)"):
+        model.encode_targets(["1"])
+    with pytest.raises(GlassnetError, match=r"labels never seen in training: 1\.5"):
+        model.encode_targets([1.5])
+    with pytest.raises(GlassnetError, match=r"never seen in training: True \(true/false\)"):
+        model.encode_targets([True])  # True == 1 in Python, but it is not the class 1
+    with pytest.raises(GlassnetError, match=r"labels must be strings, numbers or true/false; received \[1\]"):
+        model.encode_targets(np.array([0, [1]], dtype=object))
+
+
+def test_float_labels_stay_floats_and_equal_integers_are_one_class():
+    X, _ = blobs(60)
+    y = np.tile([0.0, 1.0, 2.5], 20)
+    model, _ = train(X, y, layers=[4], epochs=1, seed=0)
+    assert model.classes == [0.0, 1.0, 2.5] and all(type(c) is float for c in model.classes)
+    mixed = np.array([0, 1.0, 1, 0.0] * 15, dtype=object)  # 1.0 and 1 are one class: the int
+    model, _ = train(X, mixed, layers=[4], epochs=1, seed=0)
+    assert model.classes == [0, 1] and all(type(c) is int for c in model.classes)
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (["a", 1] * 30, "mix"),
+        ([True, 1, False, 0] * 15, "mix"),
+        ([0.0, 1.0, float("nan")] * 20, "NaN"),
+        (np.array([0.0, 1.0, np.nan] * 20, dtype=np.float32), "NaN"),
+        (["a", None, "b"] * 20, "None"),
+        ([b"a", b"b"] * 30, "must be strings, numbers or true/false; received b'a'"),
+    ],
+)
+def test_labels_that_cannot_be_classes_are_refused(labels, match):
+    X, _ = blobs(60)
+    with pytest.raises(GlassnetError, match=match):
+        train(X, labels, layers=[4], epochs=1)

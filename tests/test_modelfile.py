@@ -11,7 +11,7 @@ from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
 from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS, train
-from glassnet.core.network import BIAS_MODES, DTYPES
+from glassnet.core.network import BIAS_MODES, DTYPES, Network
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
 from glassnet.interfaces import modelfile
 from glassnet.interfaces.modelfile import ModelFileError, from_bytes, load_model, save_model, to_bytes
@@ -56,7 +56,7 @@ def test_the_file_is_plain_safetensors_with_json_metadata(tmp_path, classifier):
     assert set(tensors) == layers | {"standardize.mean", "standardize.scale"}
     n = struct.unpack("<Q", path.read_bytes()[:8])[0]
     doc = json.loads(json.loads(path.read_bytes()[8 : 8 + n])["__metadata__"]["glassnet"])
-    assert doc["format"] == "glassnet-model" and doc["format_version"] == 1
+    assert doc["format"] == "glassnet-model" and doc["format_version"] == modelfile.FORMAT_VERSION == 2
     assert doc["architecture"]["sizes"] == [3, 8, 4, 2] and doc["classes"] == ["no", "yes"]
     assert doc["training"]["settings"]["dropout"] == 0.1
     assert b"pickle" not in path.read_bytes() and not path.read_bytes().startswith(b"\x80")
@@ -221,7 +221,7 @@ def test_huge_numbers_in_the_header_or_the_metadata_are_rejected(classifier):
     n = struct.unpack("<Q", data[:8])[0]
     header = data[8 : 8 + n]
     for old, new in (
-        (b'"format_version\\": 1', b'"format_version\\": 1' + b"0" * 5000),
+        (b'"format_version\\": 2', b'"format_version\\": 2' + b"0" * 5000),
         (b'"F32"', b"1" * 5000),
     ):
         assert old in header
@@ -229,3 +229,118 @@ def test_huge_numbers_in_the_header_or_the_metadata_are_rejected(classifier):
         changed += b" " * (-len(changed) % 8)
         with pytest.raises(ModelFileError, match="Exceeds the limit"):
             from_bytes(struct.pack("<Q", len(changed)) + changed + data[8 + n :])
+
+
+# ------------------------------------------------------------------ class labels keep their type (issue 11)
+def integer_classifier():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 2))
+    y = np.where(X[:, 0] > 0.5, 2, np.where(X[:, 0] > -0.5, 1, 0))  # numpy integers
+    model = train(X, y, layers=[4], epochs=2, seed=0)[0]
+    return model, X, y
+
+
+def test_integer_classes_come_back_as_integers(tmp_path):
+    model, X, y = integer_classifier()
+    save_model(model, tmp_path / "m.safetensors")
+    loaded = load_model(tmp_path / "m.safetensors")
+    assert loaded.classes == [0, 1, 2] and all(type(c) is int for c in loaded.classes)
+    assert (loaded.predict(X) == y).mean() == (model.predict(X) == y).mean() > 0.3
+    np.testing.assert_array_equal(loaded.encode_targets([0.0, 2.0]), loaded.encode_targets([0, 2]))
+
+
+def as_format_1(data: bytes, classes) -> bytes:
+    """The bytes of a file as glassnet wrote it before format 2: the same layout, classes as given."""
+    from safetensors.numpy import load
+
+    def change(doc):
+        doc.update(format_version=1, classes=classes)
+
+    changed = corrupt_metadata(data, change)
+    n = struct.unpack("<Q", changed[:8])[0]
+    header = json.loads(changed[8 : 8 + n])
+    header["__metadata__"][modelfile.CHECKSUM_KEY] = modelfile.checksum(header["__metadata__"], load(data))
+    new = json.dumps(header).encode()
+    new += b" " * (-len(new) % 8)
+    return struct.pack("<Q", len(new)) + new + changed[8 + n :]
+
+
+def test_a_format_1_file_from_the_command_line_reads_its_digit_classes_as_integers():
+    """Before format 2 the command line kept every label as text: a CSV's 0, 1, 2 were saved as "0", "1",
+    "2" (and 0.0, 1.0 as "0.0", "1.0"). Such files load with the integers the CSV loader now reads, so
+    predictions compare equal to the labels and evaluate finds them."""
+    model, X, _ = integer_classifier()
+    for text in (["0", "1", "2"], ["0.0", "1.0", "2.0"]):
+        loaded = from_bytes(as_format_1(to_bytes(model), text))
+        assert loaded.classes == [0, 1, 2] and all(type(c) is int for c in loaded.classes)
+        assert (loaded.predict(X) == model.predict(X)).all()
+    ten = [str(k) for k in sorted(range(11), key=str)]  # "0", "1", "10", "2", ...: the order is the outputs'
+    wide = integer_classifier()[0]
+    wide.network = Network([2, 4, 11], output_activation="softmax", loss="categorical_crossentropy")
+    wide.classes = list(range(11))
+    assert from_bytes(as_format_1(to_bytes(wide), ten)).classes == [int(c) for c in ten]
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [
+        ["a", "1", "2"],  # not all numbers
+        ["0.5", "1", "2"],  # not all integers
+        ["1", "01", "2"],  # two texts, one integer
+        [0, 1, 2],  # integers already
+    ],
+)
+def test_other_format_1_classes_load_as_they_were(classes):
+    model, _, _ = integer_classifier()
+    loaded = from_bytes(as_format_1(to_bytes(model), classes)).classes
+    assert loaded == classes and [type(c) for c in loaded] == [type(c) for c in classes]
+
+
+def test_format_2_labels_are_of_one_kind():
+    model, _, _ = integer_classifier()
+    with pytest.raises(ModelFileError, match="field 'classes': expected labels of one kind"):
+        from_bytes(corrupt_metadata(to_bytes(model), lambda d: d.update(classes=[0, "1", 2])))
+    assert from_bytes(as_format_1(to_bytes(model), [0, "1", 2])).classes == [0, "1", 2]
+
+
+# ------------------------------------------------------------------ files that are not model files (issue 11)
+def test_files_that_are_not_model_files_say_so(tmp_path, classifier):
+    model, _ = classifier
+    data = to_bytes(model)
+    hint = "expected a model file written by glassnet train --save"
+    cases = {
+        "x.csv": (b"sepal_length,sepal_width,species\n5.1,3.5,setosa\n", "not a valid glassnet model file"),
+        "empty.safetensors": (b"", "is empty"),
+        "note.txt": (b"hello\n", "not a valid glassnet model file"),
+        "x.png": (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not a valid glassnet model file"),
+        "zeros.bin": (b"\0" * 100, "not a valid glassnet model file"),
+        "head.safetensors": (data[:300], "is truncated"),
+        "tail.safetensors": (data[:-10], "is truncated"),
+    }
+    for name, (content, match) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(ModelFileError) as caught:
+            load_model(path)
+        message = str(caught.value)
+        assert message.startswith(f"{str(path)!r} ") and match in message and hint in message, message
+        assert "claims" not in message and len(message) < 300
+    with pytest.raises(ModelFileError, match=r"it starts with the text 'sepal_length,.*8-byte header length"):
+        from_bytes(cases["x.csv"][0])
+
+
+def test_a_checkpoint_given_as_a_model_file_says_so(tmp_path, classifier):
+    from glassnet.interfaces.checkpoint import save_checkpoint
+
+    saved = {}
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    train(X, X[:, 0] > 0, layers=[4], epochs=1, on_checkpoint=lambda c: saved.update(c=c))
+    save_checkpoint(tmp_path / "ck", saved["c"], {})
+    with pytest.raises(ModelFileError, match=r"'.*ck' is a checkpoint folder, not a model file; .*--resume"):
+        load_model(tmp_path / "ck")
+    with pytest.raises(ModelFileError, match=r"checkpoint\.safetensors' is a checkpoint, not a model file"):
+        load_model(tmp_path / "ck" / "checkpoint.safetensors")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(ModelFileError, match="is a folder; expected a model file"):
+        load_model(tmp_path / "folder")

@@ -148,3 +148,16 @@ def test_bad_values_are_quoted_by_their_first_row_not_in_full():
 def test_cross_entropy_needs_outputs_in_zero_one(loss, output):
     with pytest.raises(GlassnetError, match=r"must lie in \(0, 1\)"):
         Network([2, 2], output_activation=output, loss=loss)
+
+
+def test_forward_and_predict_take_one_1d_row_and_nested_lists():
+    """A 1-D row is one example ((1, outputs), not a batch of scalars); lists are converted."""
+    net = Network([3, 4, 2], seed=0)
+    row = np.array([0.5, -1.0, 2.0])
+    expected = net.predict(row.reshape(1, -1))
+    assert net.predict(row).shape == (1, 2)
+    np.testing.assert_allclose(net.forward(row), expected)
+    np.testing.assert_allclose(net.forward([row.tolist()]), expected)
+    np.testing.assert_allclose(net.predict([row.tolist()]), expected)
+    with pytest.raises(GlassnetError, match=r"expected input of shape \(batch, 3\)"):
+        net.forward(np.ones(4))

@@ -91,3 +91,36 @@ def test_estimators_export_onnx(tmp_path):
         None, {"features": X.astype(np.float32)}
     )
     assert np.max(np.abs(pred[:, 0] - reg.predict(X))) <= 1e-4
+
+
+def test_the_onnx_label_is_int64_for_integer_classes_and_text_for_text_classes(tmp_path):
+    """A model trained on integer labels (or a format-1 file whose command-line classes were kept as
+    digit text) exports an int64 ``label``; text classes export a string ``label``."""
+    from glassnet.interfaces.modelfile import from_bytes, to_bytes
+
+    from .test_modelfile import as_format_1
+
+    digits = np.where(X[:, 0] > 0, 1, np.where(X[:, 1] > 5, 2, 0))
+    model, _ = train(X, digits, layers=[8], epochs=2)
+    old = from_bytes(as_format_1(to_bytes(model), ["0", "1", "2"]))
+    for m in (model, old):
+        _, label = session(m).run(None, {"features": X.astype(np.float32)})
+        assert label.dtype == np.int64 and label.tolist() == m.predict(X).tolist()
+    text_model, _ = train(X, LABELS, layers=[8], epochs=2)
+    _, label = session(text_model).run(None, {"features": X.astype(np.float32)})
+    assert label.dtype == object and label.tolist() == text_model.predict(X).tolist()
+    path, out = tmp_path / "m.safetensors", tmp_path / "m.onnx"
+    save_model(model, path)
+    assert main(["export", str(path), "--onnx", str(out)]) == 0
+    s = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    assert s.get_outputs()[1].type == "tensor(int64)"
+
+
+def test_integer_classes_beyond_int64_are_refused_clearly():
+    from glassnet.core.errors import GlassnetError
+    from glassnet.core.model import Model, Standardizer
+
+    net = Network([5, 3, 2], loss="categorical_crossentropy", output_activation="softmax", seed=0)
+    model = Model(net, "classification", [f"x{k}" for k in range(5)], "y", [0, 2**70], Standardizer.fit(X))
+    with pytest.raises(GlassnetError, match=r"class 1180591620717411303424 does not fit ONNX's int64"):
+        to_onnx(model)

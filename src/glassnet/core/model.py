@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -103,16 +104,17 @@ class Model:
     settings: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
 
-    def network_inputs(self, X: NDArray[Any]) -> Array:
+    def network_inputs(self, X: Any) -> Array:
         """The network's inputs (n, features) for raw features X: checked, standardized as the training
         rows were (when the model standardizes) and in the network's dtype; a new array unless X already
-        is that."""
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
-            raise GlassnetError(
-                f"expected {len(self.feature_names)} feature columns ({', '.join(self.feature_names[:5])}"
-                f"{', ...' if len(self.feature_names) > 5 else ''}); received shape {X.shape}"
-            )
+        is that.
+
+        A data frame (anything with ``.columns``: pandas, polars) is matched by column name: its columns
+        are taken in the order of ``feature_names``, extra columns are ignored and a missing one is an
+        error; a frame whose columns are the positions 0, 1, ... is taken in order, like an array. An
+        array (or nested lists) must have one column per feature, in the order of ``feature_names``.
+        """
+        X = self._feature_array(X)
         if not np.isfinite(X).all():
             rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
             raise GlassnetError(f"features contain NaN or inf (first at row {int(rows[0])})")
@@ -120,19 +122,61 @@ class Model:
             return self.scaler.transform(X, self.network.dtype)
         return X.astype(self.network.dtype, copy=False)
 
-    def outputs(self, X: NDArray[Any], batch_size: int = 8192) -> Array:
+    def _describe_features(self) -> str:
+        names = self.feature_names
+        return f"{len(names)} feature columns ({', '.join(names[:8])}{', ...' if len(names) > 8 else ''})"
+
+    def _feature_array(self, X: Any) -> NDArray[Any]:
+        """X as a numeric (rows, features) array in the order of ``feature_names`` (see network_inputs)."""
+        columns = getattr(X, "columns", None)
+        if columns is not None and not isinstance(X, np.ndarray):
+            columns = list(columns)
+            if columns != list(range(len(columns))):  # named columns: pick the features by name
+                bad = [c for c in columns if not isinstance(c, str)]
+                if bad:
+                    raise GlassnetError(
+                        f"the data frame's column names must be text (or the positions 0, 1, ...); "
+                        f"received {bad[0]!r}; expected the names {self._describe_features()}"
+                    )
+                present = set(columns)
+                missing = [n for n in self.feature_names if n not in present]
+                if missing:
+                    raise GlassnetError(
+                        f"the data frame lacks {len(missing)} feature columns the model was trained on: "
+                        f"{', '.join(missing[:8])}{', ...' if len(missing) > 8 else ''}; expected "
+                        f"{self._describe_features()}"
+                    )
+                doubled = sorted(c for c, k in Counter(columns).items() if k > 1 and c in self.feature_names)
+                if doubled:
+                    raise GlassnetError(f"the data frame has more than one column named {doubled[0]!r}")
+                for name in self.feature_names:  # name the first column that is not numbers
+                    _numeric(X[name], f"feature column {name!r}")
+                X = X[list(self.feature_names)]
+        X = _numeric(X, "the feature array")
+        if X.ndim == 1 and X.shape[0] == len(self.feature_names) and X.shape[0] > 1:
+            raise GlassnetError(
+                f"expected rows of {self._describe_features()}; received one 1-D row of shape {X.shape}: "
+                "for one example pass X.reshape(1, -1)"
+            )
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise GlassnetError(
+                f"expected {self._describe_features()}, in that order; received shape {X.shape}"
+            )
+        return X
+
+    def outputs(self, X: Any, batch_size: int = 8192) -> Array:
         """The network's outputs for raw features X (n, features), in batches."""
         Z = self.network_inputs(X)
         parts = [self.network.predict(Z[i : i + batch_size]) for i in range(0, Z.shape[0], batch_size)]
         return np.concatenate(parts) if parts else np.empty((0, self.network.sizes[-1]), self.network.dtype)
 
-    def predict_proba(self, X: NDArray[Any]) -> Array:
+    def predict_proba(self, X: Any) -> Array:
         """Class probabilities (n, classes), one column per entry of ``classes``."""
         if self.task != "classification":
             raise GlassnetError("predict_proba needs a classifier; this model is a regressor")
         return self.outputs(X)
 
-    def predict(self, X: NDArray[Any]) -> NDArray[Any]:
+    def predict(self, X: Any) -> NDArray[Any]:
         """Labels (classification, as in ``classes``) or values (regression), one per row."""
         out = self.outputs(X)
         if self.task == "classification":
@@ -146,13 +190,38 @@ class Model:
         if self.task == "classification":
             assert self.classes is not None
             index = {label: k for k, label in enumerate(self.classes)}
-            unseen = sorted({str(v) for v in y if v not in index})
-            if unseen:
+            values = np.asarray(y, dtype=object)
+            if values.ndim != 1:
+                raise GlassnetError(f"expected one label per row; received labels of shape {values.shape}")
+            labels = values.tolist()
+            try:
+                distinct = {(type(v), v) for v in labels}
+            except TypeError:  # a list or another unhashable object: never a class
+                bad = next(v for v in labels if not _hashable(v))
                 raise GlassnetError(
-                    f"labels never seen in training: {', '.join(unseen[:10])}; the model knows "
-                    f"{', '.join(str(c) for c in self.classes[:20])}"
+                    f"labels must be strings, numbers or true/false; received {bad!r}"
+                ) from None
+            unseen = [  # a label is its class if it is equal and of the same kind (True is not 1)
+                v
+                for v in distinct
+                if v[1] not in index or label_kind(v[1]) != label_kind(self.classes[index[v[1]]])
+            ]
+            if unseen:
+                kinds = {label_kind(c) for c in self.classes}
+                other = [v for _, v in unseen if label_kind(v) not in kinds]
+                shown = sorted(
+                    f"{v!r} ({_KIND_NAMES.get(str(label_kind(v)), type(v).__name__)})"
+                    if v in other
+                    else str(v)
+                    for _, v in unseen
                 )
-            codes = np.fromiter((index[v] for v in y), dtype=np.intp, count=len(y))
+                plural = {"text": "strings", "bool": "true/false", "number": "numbers"}
+                raise GlassnetError(
+                    f"labels never seen in training: {', '.join(shown[:10])}; the model knows "
+                    f"{', '.join(str(c) for c in self.classes[:20])}"
+                    + (f" ({' and '.join(sorted(plural[str(k)] for k in kinds))})" if other else "")
+                )
+            codes = np.fromiter((index[v] for v in labels), dtype=np.intp, count=len(labels))
             return np.eye(len(self.classes), dtype=self.network.dtype)[codes]
         values = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         if self.target_scaler is not None:
@@ -169,10 +238,95 @@ class Checkpoint:
     state: TrainingState
 
 
+_KIND_NAMES = {"text": "a string", "bool": "true/false", "number": "a number"}
+
+
+def label_kind(v: Any) -> str | None:
+    """What kind of class label ``v`` is: text, bool (true/false) or number; None for anything else."""
+    if isinstance(v, (str, np.str_)):
+        return "text"
+    if isinstance(v, (bool, np.bool_)):
+        return "bool"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return "number"
+    return None
+
+
+def _numeric(X: Any, what: str) -> NDArray[Any]:
+    """X as an array of numbers (bools, integers or floats), or GlassnetError naming ``what``."""
+    array = np.asarray(X)
+    if array.dtype.kind in "biuf":
+        return array
+    try:
+        return np.asarray(array, dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    for v in array.ravel().tolist():  # name the first value that is not a number
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            raise GlassnetError(f"{what} is not numeric: {v!r} is not a number") from None
+    raise GlassnetError(f"{what} is not numeric; expected numbers")
+
+
 def _labels(y: Sequence[Any] | NDArray[Any]) -> list[Any]:
+    """The classes of labels ``y``, sorted: as Python values of the labels' own type.
+
+    Labels are all text, all true/false, or all numbers (a mix is refused: the text ``"1"`` and the
+    number ``1`` would be two classes). Numpy scalars become Python ones (``np.int64(1)`` -> ``1``).
+    A float equal to an integer is the same class as that integer; the class is the int when the labels
+    hold one (``[0, 1, 1.0]`` -> ``[0, 1]``), else the float (``[0.0, 1.0]`` -> ``[0.0, 1.0]``). Missing
+    labels (None, NaN) and other objects are refused.
+    """
     values = np.asarray(y, dtype=object)
-    classes = sorted(set(values.tolist()), key=lambda v: (str(type(v)), v))
-    return [c.item() if isinstance(c, np.generic) else c for c in classes]
+    if values.ndim != 1:
+        raise GlassnetError(f"expected one class label per row; received labels of shape {values.shape}")
+    try:
+        distinct = {(type(v), v) for v in values.tolist()}
+    except TypeError:
+        bad = next(v for v in values.tolist() if not _hashable(v))
+        raise GlassnetError(
+            f"class labels must be strings, numbers or true/false; received {bad!r}"
+        ) from None
+    if any(label_kind(v) is None or _not_finite(v) for _, v in distinct):
+        for row, v in enumerate(values.tolist()):  # name the first bad label, in row order
+            if label_kind(v) is None:
+                raise GlassnetError(
+                    f"class labels must be strings, numbers or true/false; received {v!r} in row {row}"
+                    + (" (a missing label)" if v is None else "")
+                )
+            if _not_finite(v):
+                raise GlassnetError(
+                    f"class labels must be finite; received {v!r} in row {row} (NaN marks a missing label)"
+                )
+    classes: dict[Any, Any] = {}
+    kinds: dict[str, Any] = {}
+    for _, v in distinct:
+        kind = str(label_kind(v))
+        v = v.item() if isinstance(v, np.generic) else v
+        key = (kind, v)
+        if key not in classes or (isinstance(v, int) and not isinstance(classes[key], int)):
+            classes[key] = v
+        kinds[kind] = min(kinds.get(kind, v), v)
+    if len(kinds) > 1:
+        examples = ", ".join(f"{v!r} ({_KIND_NAMES[k]})" for k, v in sorted(kinds.items()))
+        raise GlassnetError(
+            f"class labels mix kinds: {examples}; expected all strings, all numbers or all true/false "
+            "(convert the labels to one kind first)"
+        )
+    return sorted(classes.values())
+
+
+def _not_finite(v: Any) -> bool:
+    return isinstance(v, (float, np.floating)) and not math.isfinite(v)
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_resumable(checkpoint: Checkpoint, fresh: Model) -> None:

@@ -182,6 +182,7 @@ class Network:
         ``rng`` and a dropout rate, hidden outputs are dropped out (training). The returned array is the
         network's own buffer, overwritten by the next forward pass: copy it to keep it.
         """
+        x = self.as_inputs(x)  # a 1-D row is one example; lists become arrays; a wrong width is refused
         v = self._values_for(x.shape[0])
         v.use_dropout(rng is not None and self._dropout is not None)
         v.a[0] = x

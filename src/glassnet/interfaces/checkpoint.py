@@ -104,7 +104,7 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[st
     """Rebuild (checkpoint, settings), checking everything; raises ModelFileError."""
     from .schema import CheckpointDocument, TensorInfo
 
-    header, meta = read_container(data, where)
+    header, meta = read_container(data, where, "checkpoint")
     _need(isinstance(meta.get("glassnet_checkpoint"), str), where, "no checkpoint metadata (a model file?)")
     raw = parse_json(meta["glassnet_checkpoint"], where, "checkpoint")
     check_format(raw, where, "checkpoint metadata", "checkpoint", FORMAT, FORMAT_VERSION)

@@ -5,6 +5,12 @@ Tensors: ``layers.{l}.W`` (inputs, units), ``layers.{l}.b``, and the standardiza
 JSON document under the key ``glassnet``: format name and version, architecture, loss, task, names,
 class labels, and the training settings and history.
 
+Format versions: 2 keeps every class label as the data had it (a CSV's integer labels are integers) and
+holds labels of one kind. Format 1 files still load. In format 1 the command line kept every label as text
+(the Python API already kept integers), so a format-1 file whose classes are all integers written as text
+("0", "1", "2.0") has them read back as the integers the CSV loader now yields, the order of the outputs
+kept: its predictions compare equal to the labels, and ``evaluate`` finds them.
+
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over the target, so
 a model file is always either the old complete file or the new complete file. Loading trusts nothing: the
 metadata must match its schema (``schema.ModelDocument``: types before values), the tensors must match
@@ -32,10 +38,11 @@ if TYPE_CHECKING:  # the schema (pydantic) is imported on first use: commands th
     from .schema import ModelDocument
 
 FORMAT = "glassnet-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_FILE_BYTES = 2**31  # 2 GiB: far above any MLP glassnet trains
 MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit
 MAX_JSON_DEPTH = 20
+WRITTEN_BY = {"model": "glassnet train --save", "checkpoint": "glassnet train --checkpoint"}
 
 
 class ModelFileError(GlassnetError):
@@ -177,16 +184,46 @@ def _need(condition: bool, path: str, message: str) -> None:
         raise ModelFileError(f"{path!r} is not a valid glassnet model: {message}")
 
 
-def _parse_header(data: bytes, where: str) -> tuple[dict[str, Any], int]:
+def _not_a_file_of(kind: str, where: str, why: str) -> ModelFileError:
+    return ModelFileError(f"{where!r} {why}; expected a {kind} file written by {WRITTEN_BY[kind]}")
+
+
+def _looks_like(data: bytes) -> str:
+    """What the start of a file that is not safetensors seems to be, for the error message."""
+    start = data[:40]
+    if start.startswith(b"\x89PNG"):
+        return "it is a PNG image"
+    try:
+        text = start.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return f"it starts with the text {text[:30]!r}" if text.isprintable() or "\n" in text else ""
+
+
+def _parse_header(data: bytes, where: str, kind: str = "model") -> tuple[dict[str, Any], int]:
     """Read and check the safetensors header ourselves before any tensor is touched."""
-    _need(len(data) >= 8, where, f"the file is {len(data)} bytes; too short for a safetensors header")
-    n = int.from_bytes(data[:8], "little")
-    _need(0 < n <= min(MAX_HEADER_BYTES, len(data) - 8), where, f"the header claims {n} bytes")
+    if not data:
+        raise _not_a_file_of(kind, where, "is empty (0 bytes)")
+    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
+    if not 0 < n <= MAX_HEADER_BYTES or data[8:9] != b"{":
+        looks = _looks_like(data)
+        raise _not_a_file_of(
+            kind,
+            where,
+            f"is not a valid glassnet {kind} file: "
+            + (f"{looks}, where a" if looks else "a")
+            + " safetensors file starts with an 8-byte header length and a JSON header",
+        )
+    if n > len(data) - 8:
+        raise _not_a_file_of(
+            kind, where, f"is truncated: its header needs {n} bytes, and {len(data) - 8} follow its length"
+        )
     try:
         header = json.loads(data[8 : 8 + n].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSON, or a 5000-digit int
-        raise ModelFileError(f"{where!r} is not a valid glassnet model: unreadable header ({exc})") from None
-    _need(isinstance(header, dict), where, "the header is not a JSON object")
+        raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: unreadable header ({exc})") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: the header is not a JSON object")
     return header, 8 + n
 
 
@@ -194,11 +231,12 @@ Expected = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
 METADATA_KEYS = ("glassnet", CHECKSUM_KEY, "glassnet_checkpoint")  # the model; a checkpoint adds the last
 
 
-def read_container(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """The safetensors header and its metadata, checked before anything else is read."""
+def read_container(data: bytes, where: str, kind: str = "model") -> tuple[dict[str, Any], dict[str, str]]:
+    """The safetensors header and its metadata, checked before anything else is read; ``kind`` (model or
+    checkpoint) is the kind of file expected, for the error messages."""
     from .schema import preview
 
-    header, _ = _parse_header(data, where)
+    header, _ = _parse_header(data, where, kind)
     meta = header.get("__metadata__")
     _need(isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values()), where, "no metadata")
     assert isinstance(meta, dict)
@@ -276,6 +314,33 @@ def model_document(meta: dict[str, str], where: str) -> tuple[ModelDocument, Exp
     return doc, expected
 
 
+def _saved_classes(doc: ModelDocument) -> list[Any] | None:
+    """The classes of a model document, as the model uses them (see the module's notes on format 1)."""
+    if doc.classes is None:
+        return None
+    classes = list(doc.classes)
+    if doc.format_version == 1:  # digit text classes: the command line's integer labels (module notes)
+        numbers = [_integer_text(c) for c in classes]
+        if all(v is not None for v in numbers) and len(set(numbers)) == len(numbers):
+            return numbers
+    return classes
+
+
+def _integer_text(label: Any) -> int | None:
+    """The integer a text label writes ("2", "-1", "2.0"), or None."""
+    if not isinstance(label, str):
+        return None
+    try:
+        return int(label)
+    except ValueError:
+        pass
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
+
+
 def build_model(doc: ModelDocument, tensors: dict[str, np.ndarray], where: str) -> Model:
     """The Model a checked document and its tensors describe."""
     arch, std = doc.architecture, doc.standardization
@@ -303,7 +368,7 @@ def build_model(doc: ModelDocument, tensors: dict[str, np.ndarray], where: str) 
         cast(Task, doc.task),  # the schema accepted only the names of TASKS
         list(doc.feature_names),
         doc.target_name,
-        None if doc.classes is None else list(doc.classes),
+        _saved_classes(doc),
         scaler,
         target_scaler,
         doc.training.settings.model_dump(exclude_unset=True),
@@ -314,6 +379,11 @@ def build_model(doc: ModelDocument, tensors: dict[str, np.ndarray], where: str) 
 def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     """Rebuild a model from .safetensors bytes, checking everything; raises ModelFileError."""
     header, meta = read_container(data, where)
+    if "glassnet_checkpoint" in meta:
+        raise ModelFileError(
+            f"{where!r} is a checkpoint, not a model file; continue its run with glassnet train --resume "
+            "and the folder that holds it, adding --save to write a model file"
+        )
     doc, expected = model_document(meta, where)
     tensors = read_tensors(data, header, meta, expected, where)
     return build_model(doc, tensors, where)
@@ -338,8 +408,14 @@ def read_tensors(
         where,
         f"tensors {preview(sorted(names)[:6])} do not match the architecture's {sorted(expected)[:6]}",
     )
+    body = len(data) - 8 - int.from_bytes(data[:8], "little")  # the bytes after the header
     for name, (shape, dtype) in expected.items():
         info = checked(TensorInfo, header[name], where, f"tensor {name!r}")
+        if info.data_offsets[1] > body:
+            kind = "checkpoint" if "glassnet_checkpoint" in meta else "model"
+            raise _not_a_file_of(
+                kind, where, f"is truncated: its tensors need {info.data_offsets[1]} bytes, and {body} follow"
+            )
         _need(
             SAFETENSORS_DTYPES[info.dtype] == dtype,
             where,
@@ -379,7 +455,16 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {where!r}") from None
     except IsADirectoryError:
-        raise ModelFileError(f"expected a model file; {where!r} is a folder") from None
+        from .checkpoint import checkpoint_path
+
+        if checkpoint_path(path).is_file():
+            raise ModelFileError(
+                f"{where!r} is a checkpoint folder, not a model file; continue its run with glassnet train "
+                f"--resume {where}, adding --save to write a model file"
+            ) from None
+        raise ModelFileError(
+            f"{where!r} is a folder; expected a model file written by {WRITTEN_BY['model']}"
+        ) from None
     except OSError as exc:
         raise ModelFileError(f"cannot read model file {where!r}: {exc.strerror}") from None
     return from_bytes(data, where)

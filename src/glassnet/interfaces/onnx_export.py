@@ -84,6 +84,12 @@ def to_onnx(model: Model) -> Any:
             const("classes", np.asarray(classes, dtype=bool))
         elif all(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) for c in classes):
             label_type = TensorProto.INT64
+            too_big = [c for c in classes if not -(2**63) <= c < 2**63]
+            if too_big:
+                raise GlassnetError(
+                    f"class {too_big[0]} does not fit ONNX's int64 labels; expected integers from -2**63 to "
+                    "2**63 - 1"
+                )
             const("classes", np.asarray(classes, dtype=np.int64))
         elif all(
             isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in classes

@@ -40,7 +40,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
 from glassnet.core.losses import LOSSES
-from glassnet.core.model import TASKS
+from glassnet.core.model import TASKS, label_kind
 from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES, make_optimizer
 
@@ -276,6 +276,12 @@ class ModelDocument(Document):
                 raise field_error("classes", f"expected {sizes[-1]} labels, one per output; received {count}")
             if len(set(self.classes)) != len(self.classes):
                 raise field_error("classes", f"expected distinct labels; received {preview(self.classes)}")
+            if self.format_version >= 2 and len({label_kind(c) for c in self.classes}) > 1:
+                raise field_error(
+                    "classes",
+                    "expected labels of one kind (all strings, all numbers or all true/false); received "
+                    f"{preview(self.classes)}",
+                )
         elif self.classes is not None:
             raise field_error("classes", f"expected null for a regressor; received {preview(self.classes)}")
         if self.standardization.target and self.task != "regression":
