@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib
 import importlib.util
 import io
 import math
@@ -458,7 +459,7 @@ def _parse_floats(
     """The columns of a quote-free chunk as floats: pandas' C parser when it is installed (about five
     times faster), else NumPy's; ValueError for anything that is not a number."""
     if use_pandas:
-        import pandas as pd
+        pd: Any = importlib.import_module("pandas")
 
         try:
             frame = pd.read_csv(
