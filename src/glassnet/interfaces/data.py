@@ -529,9 +529,14 @@ def class_labels(y: NDArray[Any], like: Sequence[Any] | NDArray[Any] | None = No
         convert = bool(values) and all(v is not None for v in integers)
     else:
         reference = like.tolist() if isinstance(like, np.ndarray) else list(like)
-        convert = bool(reference) and all(
+        as_int = bool(reference) and all(
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in reference
         )
+        # a model file from before int classes holds '0', '1', ...: a label 1.0 still means class '1'
+        as_text = bool(reference) and all(isinstance(v, str) and str(_integer(v)) == v for v in reference)
+        if as_text:
+            values = [v if (i := _integer(v)) is None else str(i) for v in values]
+        convert = as_int
         integers = [_integer(v) for v in values] if convert else []
     out = np.empty(len(values), dtype=object)
     out[:] = [v if i is None else i for v, i in zip(values, integers, strict=True)] if convert else values
