@@ -8,7 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.core.errors import GlassnetError
@@ -206,3 +206,53 @@ def test_arbitrary_headers(header, claimed):
     for _, load in loaders():
         with pytest.raises(GlassnetError):
             load(data, "random")
+
+
+# ---------------------------------------------------------------------------------------------- CSV files
+CELLS = ["1", "-2.5", " 3 ", "1e3", "+.5", "1.", "0x10", "1_0", "1d5", "1e", "nan", "inf", "NA", "", " ", "x",
+         '"4"', '"5,5"', '"a\nb"', "1,5", "7;8", "\t9"]  # fmt: skip
+
+
+@st.composite
+def csv_texts(draw):
+    sep = draw(st.sampled_from([",", ";", "\t"]))
+    width = draw(st.integers(2, 4))
+    lines = [sep.join(f"c{k}" for k in range(width))]
+    for _ in range(draw(st.integers(0, 12))):
+        n = width + draw(st.sampled_from([0] * 20 + [-1, 1, 1 - width]))  # now and then a wrong count
+        cells = [draw(st.sampled_from(CELLS[:6])) for _ in range(n)]
+        if cells and draw(st.integers(0, 4)) == 0:  # now and then one odd cell
+            cells[draw(st.integers(0, n - 1))] = draw(st.sampled_from(CELLS))
+        lines.append(sep.join(cells))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return end.join(lines) + draw(st.sampled_from(["", end])), sep
+
+
+def read_or_error(text, sep, **options):
+    from glassnet.interfaces.data import read_csv_text
+
+    try:
+        table = read_csv_text(text, sep=sep, **options)
+    except GlassnetError as exc:
+        return str(exc)
+    return table.X.tolist(), table.y.tolist(), table.notes
+
+
+@settings(max_examples=300)
+@given(csv_texts(), st.sampled_from([0, 10**18]), st.sampled_from([1, 7, 64]), st.sampled_from([None, "."]))
+def test_the_fast_csv_reading_is_the_exact_one(case, pandas_from, chunk, decimal):
+    """Whatever the C parser makes of a file, in chunks of any size, the result is the one Python's csv
+    module and float() give: the same values, or the same error naming the same line."""
+    from unittest import mock
+
+    from glassnet.interfaces import data
+
+    text, sep = case
+    with mock.patch.object(data._Columns, "fast", lambda self, chunk, use_pandas: None):
+        exact = read_or_error(text, sep, decimal=decimal)
+    with (
+        mock.patch.object(data, "CHUNK_BYTES", chunk),
+        mock.patch.object(data, "PANDAS_FROM_BYTES", pandas_from),
+    ):
+        fast = read_or_error(text, sep, decimal=decimal)
+    assert fast == exact
