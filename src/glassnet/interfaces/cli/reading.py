@@ -25,12 +25,12 @@ def separator(text: str) -> str:
 
 
 @contextmanager
-def reading_progress() -> Iterator[Callable[[int, int], None]]:
-    """An ``on_progress`` callback that draws a rich progress bar on stderr for files over 20 MB, only
-    when stderr is a terminal; the bar goes away when reading ends."""
+def reading_progress(console: Any = None) -> Iterator[Callable[[int, int], None]]:
+    """An ``on_progress`` callback that draws a rich progress bar (on stderr, or ``console``) for files over
+    20 MB, only on a terminal; the bar goes away when reading ends."""
     from .common import rich_console
 
-    console = rich_console(stderr=True)
+    console = console or rich_console(stderr=True)
     if not console.is_terminal:
         yield lambda done, total: None
         return
