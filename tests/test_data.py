@@ -324,3 +324,15 @@ def test_a_file_read_in_chunks_equals_the_exact_reading_and_errors_name_the_line
     lines[1999] += ",7"
     with pytest.raises(GlassnetError, match="line 2000: expected 6 fields, found 7"):
         read_csv(write(tmp_path, "\n".join(lines)))
+
+
+@pytest.mark.parametrize("pandas", [False, True])
+def test_a_short_record_is_refused_even_where_only_unused_columns_are_missing(tmp_path, monkeypatch, pandas):
+    if pandas:
+        pytest.importorskip("pandas")
+    monkeypatch.setattr(data, "PANDAS_FROM_BYTES", 0 if pandas else 10**18)
+    path = write(tmp_path, "a,b,note\n1,2,x\n3,4\n5,6,z\n")
+    with pytest.raises(GlassnetError, match="line 3: expected 3 fields, found 2"):
+        read_csv(path, require_target=False, features=["a", "b"])
+    with pytest.raises(GlassnetError, match="line 3: expected 3 fields, found 2"):
+        read_csv(path, require_target=False, features=["a", "b"], id_column="note")
