@@ -336,3 +336,10 @@ def test_a_short_record_is_refused_even_where_only_unused_columns_are_missing(tm
         read_csv(path, require_target=False, features=["a", "b"])
     with pytest.raises(GlassnetError, match="line 3: expected 3 fields, found 2"):
         read_csv(path, require_target=False, features=["a", "b"], id_column="note")
+
+
+def test_a_header_wider_than_the_sample_of_first_lines(tmp_path):
+    names = [f"feature_number_{k}" for k in range(5000)]  # about 100 KB of header
+    path = write(tmp_path, ";".join([*names, "y"]) + "\n" + ";".join(["1"] * 5000 + ["a"]) + "\n")
+    table = read_csv(path)
+    assert table.feature_names == names and table.notes == ["semicolon-separated"]

@@ -254,8 +254,10 @@ def parse_csv_bytes(
         raise GlassnetError(f"the separator must be one character other than a quote or newline; got {sep!r}")
     if decimal not in (None, ".", ","):
         raise GlassnetError(f"the decimal mark must be '.' or ','; got {decimal!r}")
-    head = _decode(raw[: 1 << 16].rsplit(b"\n", 1)[0] if len(raw) > 1 << 16 else raw, source)
-    complete = len(raw) <= 1 << 16
+    # the first lines (64 KiB past the first newline, so that a wide header is whole), cut at a newline
+    limit = max(raw.find(b"\n"), 0) + (1 << 16)
+    complete = len(raw) <= limit
+    head = _decode(raw if complete else raw[:limit].rsplit(b"\n", 1)[0], source)
     notes = []
     if sep is None:
         sep = detect_separator(head, complete)
