@@ -85,7 +85,7 @@ class Dataset:
 
 # ---------------------------------------------------------------------------------------------- CSV
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 16 << 20  # pandas' set-up costs per chunk: fewer, larger chunks are faster
 PANDAS_FROM_BYTES = 2 << 20  # below this, importing pandas costs more than it saves
 _DECIMAL_COMMA = re.compile(r"\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*")
 _DECIMAL_POINT = re.compile(r"\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*")
@@ -317,7 +317,8 @@ def parse_csv_bytes(
     columns = _Columns(
         header, feature_index, target_index if require_target else None, id_index, sep, decimal, source
     )
-    X = np.empty((raw.count(b"\n", start) + 1, len(feature_index)))
+    lines = np.count_nonzero(np.frombuffer(raw, np.uint8)[start:] == 10)
+    X = np.empty((lines + 1, len(feature_index)))
     y: list[str] = []
     ids: list[str] = []
     rows = 0
@@ -488,7 +489,8 @@ class _Columns:
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError, Warning):
             return None  # pandas' EmptyDataError is a ValueError: a chunk of blank lines goes the exact way
         # a record with too few fields reads as one with empty text cells: the separators tell them apart
-        if frame.shape[1] != width or chunk.count(self.sep.encode()) != len(frame) * (width - 1):
+        seps = np.count_nonzero(np.frombuffer(chunk, np.uint8) == ord(self.sep))  # faster than bytes.count
+        if frame.shape[1] != width or seps != len(frame) * (width - 1):
             return None
         X = frame[self.feature_index].to_numpy(dtype=np.float64)
         if not np.isfinite(X).all():
