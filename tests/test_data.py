@@ -343,3 +343,8 @@ def test_a_header_wider_than_the_sample_of_first_lines(tmp_path):
     path = write(tmp_path, ";".join([*names, "y"]) + "\n" + ";".join(["1"] * 5000 + ["a"]) + "\n")
     table = read_csv(path)
     assert table.feature_names == names and table.notes == ["semicolon-separated"]
+
+
+def test_csv_options_on_a_named_dataset_are_refused():
+    with pytest.raises(GlassnetError, match="--id, --sep are for CSV files; 'moons' is a named dataset"):
+        load("moons", id_column="x", sep=";")

@@ -701,6 +701,11 @@ def load(
     in the training file (``1.0`` there matches class ``1``).
     """
     if source in DATASETS:
+        given = [name for name, v in (("id", id_column), ("sep", sep), ("decimal", decimal)) if v is not None]
+        if given:
+            options = ", ".join(f"--{name}" for name in given)
+            verb = "is" if len(given) == 1 else "are"
+            raise GlassnetError(f"{options} {verb} for CSV files; {source!r} is a named dataset")
         if test is not None:
             raise GlassnetError(
                 f"--test is for CSV files; the named dataset {source!r} brings its own test split"
