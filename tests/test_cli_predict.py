@@ -175,3 +175,8 @@ def test_the_reading_progress_bar_shows_only_for_large_files():
         with reading_progress(console) as on_progress:
             on_progress(total // 2, total)
         assert ("reading" in console.file.getvalue()) is shown
+
+
+def test_a_separator_of_more_than_one_character_is_a_usage_error():
+    status, _, err = run("predict", "m.safetensors", "d.csv", "--sep", ";;")
+    assert status == 2 and "expected one character such as ';' or 'tab'; received: ';;'" in err

@@ -21,7 +21,10 @@ def csv_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def separator(text: str) -> str:
     """The ``--sep`` option: one character, or ``tab``/``\\t`` for a tab."""
-    return "\t" if text in ("tab", "\\t") else text
+    sep = "\t" if text in ("tab", "\\t") else text
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise argparse.ArgumentTypeError(f"expected one character such as ';' or 'tab'; received: {text!r}")
+    return sep
 
 
 @contextmanager
