@@ -22,7 +22,7 @@ def csv_options(args: argparse.Namespace) -> dict[str, Any]:
 def separator(text: str) -> str:
     """The ``--sep`` option: one character, or ``tab``/``\\t`` for a tab."""
     sep = "\t" if text in ("tab", "\\t") else text
-    if len(sep) != 1 or sep in "\"\r\n":
+    if len(sep) != 1 or sep in '"\r\n':
         raise argparse.ArgumentTypeError(f"expected one character such as ';' or 'tab'; received: {text!r}")
     return sep
 
