@@ -86,8 +86,8 @@ def test_train_evaluate_predict_round_trip(csv_files, capsys):
 
     assert main(["predict", model, test_csv, "--proba"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["setosa", "virginica"]
-    assert abs(float(rows[1][0]) + float(rows[1][1]) - 1) < 1e-5
+    assert rows[0] == ["species", "p_setosa", "p_virginica"]
+    assert abs(float(rows[1][1]) + float(rows[1][2]) - 1) < 1e-5
 
 
 def test_regression_from_csv(tmp_path, capsys):

@@ -8,7 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glassnet.core.errors import GlassnetError
@@ -206,3 +206,71 @@ def test_arbitrary_headers(header, claimed):
     for _, load in loaders():
         with pytest.raises(GlassnetError):
             load(data, "random")
+
+
+# ---------------------------------------------------------------------------------------------- CSV files
+CELLS = ["1", "-2.5", " 3 ", "1e3", "+.5", "1.", "0x10", "1_0", "1d5", "1e", "nan", "inf", "NA", "", " ", "x",
+         '"4"', '"5,5"', '"a\nb"', "1,5", "7;8", "\t9"]  # fmt: skip
+
+
+@st.composite
+def csv_texts(draw):
+    sep = draw(st.sampled_from([",", ";", "\t"]))
+    width = draw(st.integers(2, 4))
+    lines = [sep.join(f"c{k}" for k in range(width))]
+    for _ in range(draw(st.integers(0, 12))):
+        n = width + draw(st.sampled_from([0] * 8 + [-1, 1, 1 - width]))  # now and then a wrong count
+        cells = [draw(st.sampled_from(CELLS[:6])) for _ in range(n)]
+        if cells and draw(st.integers(0, 4)) == 0:  # now and then one odd cell
+            cells[draw(st.integers(0, n - 1))] = draw(st.sampled_from(CELLS))
+        lines.append(sep.join(cells))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    text = end.join(lines) + draw(st.sampled_from(["", end]))
+    names = [f"c{k}" for k in range(width)]
+    options = {
+        "sep": sep,
+        "target": draw(st.sampled_from(names)),
+        "require_target": draw(st.booleans()),
+        "id_column": draw(st.sampled_from([None, *names])),
+    }
+    if not options["require_target"] and draw(st.booleans()):  # a model's features, in its order
+        options["features"] = draw(st.lists(st.sampled_from(names), min_size=1, max_size=width, unique=True))
+    if options["id_column"] == options["target"]:
+        options["id_column"] = None
+    return text, options
+
+
+def read_or_error(text, options, decimal):
+    from glassnet.interfaces.data import parse_csv_bytes
+
+    try:
+        table = parse_csv_bytes(text.encode(), "fuzzed.csv", decimal=decimal, **options)
+    except GlassnetError as exc:
+        return str(exc)
+    ids = None if table.ids is None else table.ids.tolist()
+    return table.X.tolist(), table.feature_names, table.y.tolist(), ids, table.ignored, table.notes
+
+
+@settings(max_examples=300)
+@given(
+    csv_texts(),
+    st.sampled_from([0, 10**18]),
+    st.sampled_from([1, 7, 64, 10**6]),
+    st.sampled_from([None, "."]),
+)
+def test_the_fast_csv_reading_is_the_exact_one(case, pandas_from, chunk, decimal):
+    """Whatever the C parser makes of a file, in chunks of any size, the result is the one Python's csv
+    module and float() give: the same values, or the same error naming the same line."""
+    from unittest import mock
+
+    from glassnet.interfaces import data
+
+    text, options = case
+    with mock.patch.object(data._Columns, "fast", lambda self, chunk, use_pandas: None):
+        exact = read_or_error(text, options, decimal)
+    with (
+        mock.patch.object(data, "CHUNK_BYTES", chunk),
+        mock.patch.object(data, "PANDAS_FROM_BYTES", pandas_from),
+    ):
+        fast = read_or_error(text, options, decimal)
+    assert fast == exact

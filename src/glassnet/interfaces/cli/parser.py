@@ -19,6 +19,7 @@ from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
 
 from ..data import DATASETS
+from .reading import separator
 
 EXIT_BAD_INPUT = 2
 
@@ -76,6 +77,13 @@ def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
     p.add_argument("--bias", choices=BIAS_MODES, default="per_neuron")
     p.add_argument("--freeze-biases", action="store_true", help="do not update the biases")
     p.add_argument("--seed", type=int, default=0)
+
+
+def _add_csv_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sep", type=separator, default=None, help="field separator, e.g. ';' or tab (default: detected)"
+    )
+    p.add_argument("--decimal", choices=[".", ","], default=None, help="decimal mark (default: detected)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,17 +146,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint", default=None, metavar="DIR", help="save a checkpoint in DIR every epoch and on Ctrl-C"
     )
     train.add_argument("--resume", default=None, metavar="DIR", help="continue the run checkpointed in DIR")
+    _add_csv_options(train)
+    train.add_argument("--id", default=None, metavar="COLUMN", help="a column that is not a feature")
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
     evaluate.add_argument("model")
     evaluate.add_argument("data")
     evaluate.add_argument("--target", default=None, help="the target column (default: the model's)")
     evaluate.add_argument("--json", action="store_true")
+    _add_csv_options(evaluate)
 
     predict = sub.add_parser("predict", help="predictions of a saved model as CSV on stdout")
     predict.add_argument("model")
     predict.add_argument("data")
-    predict.add_argument("--proba", action="store_true", help="class probabilities, one column per class")
+    predict.add_argument(
+        "--proba", action="store_true", help="add the class probabilities, one p_<class> column per class"
+    )
+    _add_csv_options(predict)
+    predict.add_argument("--id", default=None, metavar="COLUMN", help="a column to copy as the first column")
+    predict.add_argument("--output", default=None, metavar="FILE", help="write the CSV to FILE, not stdout")
 
     export = sub.add_parser("export", help="export a saved model to ONNX")
     export.add_argument("model")

@@ -4,31 +4,46 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
+from pathlib import Path
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model
 
-from ..data import DATASETS, Table, read_csv, select_features
+from ..data import DATASETS, Table, read_csv, select_features, target_values
 from ..data import load as load_dataset
 from ..modelfile import load_model
 from .common import check_save_path, escape, rich_console, scores, strict_json
+from .reading import csv_options, reading_progress, tell
 
 
-def _evaluation_table(model: Model, data: str, target: str | None) -> Table:
-    """The labelled rows to score: a CSV file, or a named dataset's test split."""
+def _evaluation_table(model: Model, data: str, target: str | None, args: argparse.Namespace) -> Table:
+    """The labelled rows to score: a CSV file (only the model's columns are read), or a named dataset's
+    test split."""
     if data in DATASETS:  # the test split the model was trained beside (it depends on the seed)
         seed = model.settings.get("seed", 0)
         dataset = load_dataset(data, seed=seed if isinstance(seed, int) else 0)
         assert dataset.test is not None
         return dataset.test
-    return read_csv(data, target or model.target_name)
+    with reading_progress() as on_progress:
+        table = read_csv(
+            data,
+            target or model.target_name,
+            features=model.feature_names,
+            on_progress=on_progress,
+            **csv_options(args),
+        )
+    tell(table, data)
+    if model.task == "classification":
+        table.y = target_values(table.y, "classification", like=model.classes)
+    return table
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Scores of a saved model on labelled data: a table, or ``--json``."""
     model = load_model(args.model)
-    table = _evaluation_table(model, args.data, args.target)
+    table = _evaluation_table(model, args.data, args.target, args)
     report = scores(model, table, args.data)
     report = {"task": model.task, "examples": len(table.y), **report}
     if args.json:
@@ -62,24 +77,62 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cell(value: object) -> str:
+    """A label or number as the predictions CSV holds it: text as it is, a float as Python repeats it."""
+    return value if isinstance(value, str) else repr(value)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Predictions (or ``--proba``) of a saved model as CSV on stdout."""
+    """Predictions of a saved model as CSV: an optional id column, the predicted label or value, and with
+    ``--proba`` one ``p_<class>`` column per class; on stdout or in ``--output FILE``."""
     model = load_model(args.model)
+    if args.proba and model.task != "classification":
+        raise GlassnetError("--proba needs a classifier; this model is a regressor")
+    check_save_path(args.output, [args.model, args.data])
     if args.data in DATASETS:
-        table = _evaluation_table(model, args.data, None)
+        if args.id is not None:
+            raise GlassnetError(f"--id is for CSV files; the named dataset {args.data!r} has no id column")
+        table = _evaluation_table(model, args.data, None, args)
     else:
-        table = read_csv(args.data, model.target_name, require_target=False)
+        with reading_progress() as on_progress:
+            table = read_csv(
+                args.data,
+                model.target_name,
+                require_target=False,
+                features=model.feature_names,
+                id_column=args.id,
+                on_progress=on_progress,
+                **csv_options(args),
+            )
+        tell(table, args.data)
     X = select_features(table, model.feature_names, args.data)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    header = [model.target_name or "prediction"]
+    columns: list[list[str]] = [[_cell(v) for v in model.predict(X).tolist()]]
     if args.proba:
-        if model.task != "classification":
-            raise GlassnetError("--proba needs a classifier; this model is a regressor")
         assert model.classes is not None
-        writer.writerow([str(c) for c in model.classes])
-        writer.writerows([[repr(float(v)) for v in row] for row in model.predict_proba(X)])
-    else:
-        writer.writerow([model.target_name])
-        writer.writerows([[v if isinstance(v, str) else repr(v)] for v in model.predict(X).tolist()])
+        header += [f"p_{c}" for c in model.classes]
+        P = model.predict_proba(X)
+        columns += [[repr(float(v)) for v in P[:, k]] for k in range(P.shape[1])]
+    if table.ids is not None:
+        header.insert(0, args.id)
+        columns.insert(0, [str(v) for v in table.ids])
+    rows = zip(*columns, strict=True)
+    if args.output is None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return 0
+    partial = Path(args.output).with_name(f".{Path(args.output).name}.partial")
+    try:  # a whole file or none: written beside it, then renamed
+        with partial.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(partial, args.output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise GlassnetError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+    print(f"wrote {len(table.X):,} predictions to {args.output}", file=sys.stderr)
     return 0
 
 

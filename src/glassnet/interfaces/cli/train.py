@@ -25,6 +25,7 @@ from ..modelfile import save_model
 from ..plots import plot_training
 from .common import check_save_path, rich_console, scores, strict_json
 from .parser import build_parser
+from .reading import csv_options, reading_progress, tell
 from .settings import TRAINING_SETTINGS, unusable_settings
 from .signals import StopOnSignal
 
@@ -110,7 +111,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is an input of this command; choose a folder")
     if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
-    dataset = load_dataset(args.data, target=args.target, test=args.test, task=args.task, seed=args.seed)
+    with reading_progress() as on_progress:
+        dataset = load_dataset(
+            args.data,
+            target=args.target,
+            test=args.test,
+            task=args.task,
+            seed=args.seed,
+            id_column=args.id,
+            on_progress=on_progress,
+            **csv_options(args),
+        )
+    for table, name in ((dataset.train, args.data), (dataset.test, args.test)):
+        if table is not None and table.notes:
+            tell(table, name)
     train_part = dataset.train
     if dataset.task == "classification" and dataset.test is not None:  # before training, not after it
         unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
