@@ -348,3 +348,30 @@ def test_a_header_wider_than_the_sample_of_first_lines(tmp_path):
 def test_csv_options_on_a_named_dataset_are_refused():
     with pytest.raises(GlassnetError, match="--id, --sep are for CSV files; 'moons' is a named dataset"):
         load("moons", id_column="x", sep=";")
+
+
+def test_pandas_parses_a_plain_file_whole_and_errors_still_name_the_line(tmp_path, monkeypatch):
+    pytest.importorskip("pandas")
+    monkeypatch.setattr(data, "PANDAS_FROM_BYTES", 0)
+    taken = []
+    whole = data._Columns.pandas_file
+
+    def spy(self, path, skip, seps):
+        part = whole(self, path, skip, seps)
+        taken.append(part is not None)
+        return part
+
+    monkeypatch.setattr(data._Columns, "pandas_file", spy)
+    text, X = big_csv()
+    path = write(tmp_path, "\ufeff\n" + text.replace("\n", "\n\n", 5))  # a byte-order mark, blank lines
+    table = read_csv(path)
+    np.testing.assert_array_equal(table.X, X)
+    assert table.y.tolist() == [str(k % 3) for k in range(3000)] and taken == [True]
+    path = write(tmp_path, big_csv(bad_line=2345, bad="x")[0])
+    with pytest.raises(GlassnetError, match="non-numeric value 'x' in feature column 'b' at line 2345"):
+        read_csv(path)
+    assert taken[-1] is False  # pandas gave up; the chunked reading named the line
+    gz = tmp_path / "data.csv.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    np.testing.assert_array_equal(read_csv(gz).X, X)
+    assert len(taken) == 2  # a gzip file is not parsed from the file

@@ -240,11 +240,13 @@ def csv_texts(draw):
     return text, options
 
 
-def read_or_error(text, options, decimal):
+def read_or_error(text, options, decimal, plain_file=None):
     from glassnet.interfaces.data import parse_csv_bytes
 
     try:
-        table = parse_csv_bytes(text.encode(), "fuzzed.csv", decimal=decimal, **options)
+        table = parse_csv_bytes(
+            text.encode(), "fuzzed.csv", decimal=decimal, plain_file=plain_file, **options
+        )
     except GlassnetError as exc:
         return str(exc)
     ids = None if table.ids is None else table.ids.tolist()
@@ -274,3 +276,26 @@ def test_the_fast_csv_reading_is_the_exact_one(case, pandas_from, chunk, decimal
     ):
         fast = read_or_error(text, options, decimal)
     assert fast == exact
+
+
+@settings(max_examples=150)
+@given(csv_texts(), st.sampled_from([None, "."]))
+def test_pandas_reading_the_whole_file_is_the_exact_reading(case, decimal):
+    """The same when pandas parses the file itself in one call (a plain file, not gzip or stdin)."""
+    import tempfile
+    from pathlib import Path
+    from unittest import mock
+
+    from glassnet.interfaces import data
+
+    text, options = case
+    with (
+        mock.patch.object(data._Columns, "fast", lambda self, chunk, use_pandas: None),
+        mock.patch.object(data._Columns, "pandas_file", lambda self, path, skip, seps: None),
+    ):
+        exact = read_or_error(text, options, decimal)
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(data, "PANDAS_FROM_BYTES", 0):
+        path = Path(folder) / "fuzzed.csv"
+        path.write_bytes(text.encode())
+        whole = read_or_error(text, options, decimal, plain_file=path)
+    assert whole == exact
