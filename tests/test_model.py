@@ -128,7 +128,7 @@ def test_the_model_the_estimators_and_the_loader_hold_out_the_same_rows():
     np.testing.assert_array_equal(dataset.test.X, moons.X[test_rows])
 
     clf = GlassClassifier(hidden_layer_sizes=(4,), max_iter=1, validation_fraction=0.25, random_state=0)
-    clf.fit(X, y)
+    clf.set_params(early_stopping=True).fit(X, y)
     seed = int(np.random.RandomState(0).randint(0, 2**31 - 1))  # the seed the estimator draws
     train_rows, held = split_rows(120, 0.25, seed, keep_one=True)
     assert clf.t_ == len(train_rows)

@@ -1,4 +1,7 @@
-"""scikit-learn estimators: the full estimator checks, pipelines, grid search, warm starts, a Dask cluster."""
+"""scikit-learn estimators: the full estimator checks, scikit-learn's MLP parameters, pipelines, grid search,
+warm starts, a Dask cluster."""
+
+import re
 
 import numpy as np
 import pytest
@@ -53,12 +56,116 @@ def test_fitted_network_is_a_normal_glassnet_model(tmp_path):
 def test_curves_and_scores():
     X, y = load_iris(return_X_y=True)
     clf = GlassClassifier(max_iter=30, random_state=0).fit(X, y)
+    assert len(clf.loss_curve_) == clf.n_iter_ == 30 and clf.validation_scores_ is None
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] and clf.best_loss_ == min(clf.loss_curve_)
+    clf = GlassClassifier(max_iter=30, early_stopping=True, n_iter_no_change=np.inf, random_state=0).fit(X, y)
     assert len(clf.loss_curve_) == len(clf.validation_scores_) == clf.n_iter_ == 30
-    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
     assert 0.0 <= clf.validation_scores_[-1] <= 1.0
+    assert clf.best_validation_score_ == max(clf.validation_scores_) and clf.best_loss_ is None
     X, y = make_regression(n_samples=200, n_features=4, noise=1.0, random_state=0)
-    reg = GlassRegressor(max_iter=80, random_state=0).fit(X, y)
+    reg = GlassRegressor(max_iter=80, early_stopping=True, random_state=0).fit(X, y)
     assert reg.validation_scores_[-1] > 0.9 and reg.score(X, y) > 0.9
+
+
+def test_nothing_is_held_out_without_early_stopping():
+    X, y = load_iris(return_X_y=True)
+    clf = GlassClassifier(max_iter=3, validation_fraction=0.5, random_state=0).fit(X, y)
+    assert clf.t_ == 3 * 150
+    clf = GlassClassifier(max_iter=3, validation_fraction=0.5, early_stopping=True, random_state=0).fit(X, y)
+    assert clf.t_ == 3 * 75
+
+
+def test_parameters_are_scikit_learns_mlp_parameters_with_its_defaults():
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    for ours, theirs in ((GlassClassifier(), MLPClassifier()), (GlassRegressor(), MLPRegressor())):
+        mlp = theirs.get_params()
+        del mlp["max_fun"]  # lbfgs only
+        mlp.pop("loss", None)  # MLPRegressor's squared_error is glassnet's loss
+        params = ours.get_params()
+        assert {k: params[k] for k in mlp} == mlp
+        assert set(params) - set(mlp) == {"dropout", "dtype"}
+
+
+def test_code_written_for_mlp_classifier_runs_unchanged():
+    X, y = load_iris(return_X_y=True)
+    settings = dict(
+        hidden_layer_sizes=(20, 10),
+        activation="logistic",
+        solver="sgd",
+        alpha=1e-3,
+        batch_size=16,
+        learning_rate="invscaling",
+        learning_rate_init=0.1,
+        power_t=0.25,
+        max_iter=40,
+        shuffle=True,
+        tol=1e-5,
+        momentum=0.8,
+        nesterovs_momentum=False,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=5,
+        random_state=0,
+    )
+    clf = GlassClassifier(**settings).fit(X, y)
+    assert clf.score(X, y) > 0.7 and clf.out_activation_ == "softmax" and clf.n_layers_ == 4
+    assert [w.shape for w in clf.coefs_] == [(4, 20), (20, 10), (10, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(20,), (10,), (3,)]
+    assert clf.network.activations[0].name == "sigmoid"
+    opt = clf.optimizer_
+    assert (opt.name, opt.momentum, opt.nesterov) == ("momentum", 0.8, False)
+    rows = 150 - 30  # invscaling: eta_init / (samples seen + 1) ** power_t, per epoch
+    assert opt.lr == pytest.approx(0.1 / ((clf.n_iter_ - 1) * rows + 1) ** 0.25)
+    assert opt.weight_decay == pytest.approx(1e-3 / 16)  # alpha / batch rows
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"solver": "lbfgs"}, "solver='lbfgs' is not supported: glassnet trains by mini-batch"),
+        ({"learning_rate": "adaptive"}, "learning_rate='adaptive' is not supported"),
+        ({"learning_rate": 0.01}, "set the rate itself with learning_rate_init=0.01"),
+        ({"activation": "softplus"}, "The 'activation' parameter of GlassClassifier must be a str among"),
+        ({"batch_size": "all"}, "The 'batch_size' parameter of GlassClassifier must be"),
+        ({"dropout": 1.0}, "The 'dropout' parameter of GlassClassifier must be a float in the range"),
+        ({"momentum": 1.0}, "The 'momentum' parameter of GlassClassifier must be a float in the range"),
+    ],
+)
+def test_values_glassnet_cannot_honour_are_refused_by_name(setting, message):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        GlassClassifier(**setting).fit(X, y)
+
+
+def test_batch_size_auto_alpha_and_the_adam_settings():
+    X, y = load_iris(return_X_y=True)
+    clf = GlassClassifier(max_iter=2, beta_1=0.8, beta_2=0.99, epsilon=1e-6, random_state=0).fit(X, y)
+    assert clf.optimizer_.t == 2  # "auto": min(200, 150) rows, one batch an epoch
+    assert (clf.optimizer_.beta1, clf.optimizer_.beta2, clf.optimizer_.eps) == (0.8, 0.99, 1e-6)
+    assert clf.optimizer_.weight_decay == pytest.approx(1e-4 / 150)
+    assert clf.model_.settings["batch_size"] == 150 and clf.model_.settings["activation"] == "relu"
+    small = GlassClassifier(max_iter=50, batch_size=10, alpha=0.0, random_state=0).fit(X, y)
+    large = GlassClassifier(max_iter=50, batch_size=10, alpha=1.0, random_state=0).fit(X, y)
+    assert np.linalg.norm(large.coefs_[0]) < 0.6 * np.linalg.norm(small.coefs_[0])
+
+
+def test_tol_and_n_iter_no_change_stop_training_as_in_scikit_learn():
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    settings = dict(max_iter=200, tol=10.0, n_iter_no_change=3, random_state=0)
+    clf = GlassClassifier(**settings).fit(X, y)
+    assert clf.n_iter_ == MLPClassifier(**settings).fit(X, y).n_iter_ == 5  # the best, then 4 without
+    clf = GlassClassifier(max_iter=20, tol=10.0, n_iter_no_change=np.inf, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 20
+
+
+def test_verbose_prints_the_loss_of_every_epoch(capsys):
+    X, y = load_iris(return_X_y=True)
+    clf = GlassClassifier(max_iter=3, verbose=True, random_state=0).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"Iteration {k + 1}, loss = {loss:.8f}" for k, loss in enumerate(clf.loss_curve_)]
 
 
 def test_warm_start_keeps_the_optimizer_state():
@@ -95,7 +202,7 @@ def test_grid_search_on_a_dask_cluster_finds_the_same_best_parameters():
     from distributed import Client, LocalCluster
 
     X, y = load_iris(return_X_y=True)
-    grid = {"hidden_layer_sizes": [(2,), (16,)], "learning_rate": [1e-3, 1e-2]}
+    grid = {"hidden_layer_sizes": [(2,), (16,)], "learning_rate_init": [1e-3, 1e-2]}
 
     def search():
         return GridSearchCV(GlassClassifier(max_iter=40, random_state=0), grid, cv=3, n_jobs=-1)
