@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -226,3 +227,22 @@ def test_partial_fit_sorts_classes_and_holds_nothing_out():
     y = np.where(X[:, 0] > 0, "b", "a")
     clf = GlassClassifier(random_state=0).partial_fit(X, y, classes=["b", "a", "b"])
     assert clf.classes_.tolist() == ["a", "b"] and clf.t_ == 100
+
+
+@pytest.mark.parametrize(("activation", "factor"), [("relu", 6.0), ("logistic", 2.0)])
+def test_weights_and_biases_start_as_scikit_learns(activation, factor):
+    """Uniform in +-sqrt(factor / (inputs + units)), biases too: zero biases would put every ReLU's kink
+    through the mean of the standardized inputs, and a small data set's few updates barely move them."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    clf = GlassClassifier(hidden_layer_sizes=(300,), activation=activation, max_iter=1, solver="sgd")
+    clf.set_params(learning_rate_init=1e-12, random_state=0).fit(X, y)  # the first weights, all but unmoved
+    mlp = MLPClassifier(hidden_layer_sizes=(300,), activation=activation, max_iter=1, solver="sgd")
+    with pytest.warns(ConvergenceWarning):
+        mlp.set_params(learning_rate_init=1e-12, random_state=0).fit(X, y)
+    for ours, theirs in ((clf.coefs_, mlp.coefs_), (clf.intercepts_, mlp.intercepts_)):
+        for a, b, fans in zip(ours, theirs, [(4, 300), (300, 3)], strict=True):
+            bound = np.sqrt(factor / sum(fans))
+            assert np.abs(a).max() <= bound and np.abs(a).max() > 0.9 * bound
+            assert np.std(a) == pytest.approx(np.std(b), rel=0.25)  # the same spread as scikit-learn's
