@@ -85,7 +85,8 @@ def test_parameters_are_scikit_learns_mlp_parameters_with_its_defaults():
         mlp.pop("loss", None)  # MLPRegressor's squared_error is glassnet's loss
         params = ours.get_params()
         assert {k: params[k] for k in mlp} == mlp
-        assert set(params) - set(mlp) == {"dropout", "dtype"}
+        own = {"dropout", "dtype"} | ({"class_weight"} if isinstance(ours, GlassClassifier) else set())
+        assert set(params) - set(mlp) == own
 
 
 def test_code_written_for_mlp_classifier_runs_unchanged():
@@ -246,3 +247,52 @@ def test_weights_and_biases_start_as_scikit_learns(activation, factor):
             bound = np.sqrt(factor / sum(fans))
             assert np.abs(a).max() <= bound and np.abs(a).max() > 0.9 * bound
             assert np.std(a) == pytest.approx(np.std(b), rel=0.25)  # the same spread as scikit-learn's
+
+
+@pytest.mark.parametrize("estimator", [GlassClassifier, GlassRegressor])
+def test_integer_sample_weights_are_repeated_rows(estimator):
+    """With one batch an epoch, weight k is k copies of the row (0: the row left out), standardization,
+    alpha and stopping included."""
+    X, y = load_iris(return_X_y=True)
+    rng = np.random.default_rng(0)
+    w = rng.integers(0, 4, len(y))
+    target = y if estimator is GlassClassifier else X[:, 0] + y
+    settings = dict(hidden_layer_sizes=(8,), batch_size=1000, max_iter=30, alpha=0.1, random_state=0)
+    weighted = estimator(**settings).fit(X, target, sample_weight=w)
+    repeated = estimator(**settings).fit(X.repeat(w, axis=0), target.repeat(w))
+    assert weighted.n_iter_ == repeated.n_iter_
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
+    predict = "predict_proba" if estimator is GlassClassifier else "predict"
+    np.testing.assert_allclose(getattr(weighted, predict)(X), getattr(repeated, predict)(X), rtol=1e-7)
+
+
+def test_class_weight_balanced_lifts_the_rare_class():
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=400) > 1.6, "rare", "common")  # about 1 in 18
+    settings = dict(hidden_layer_sizes=(8,), batch_size=32, max_iter=30, random_state=0)
+    plain = GlassClassifier(**settings).fit(X, y)
+    balanced = GlassClassifier(class_weight="balanced", **settings).fit(X, y)
+    rare = y == "rare"
+    assert np.mean(balanced.predict(X[rare]) == "rare") > np.mean(plain.predict(X[rare]) == "rare") + 0.2
+    mapping = GlassClassifier(class_weight={"rare": 3.0, "common": 1.0}, **settings).fit(X, y)
+    weights = compute_sample_weight({"rare": 3.0, "common": 1.0}, y)
+    by_rows = GlassClassifier(**settings).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(mapping.predict_proba(X), by_rows.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sample_weight": -np.ones(150)}, "sample_weight must hold finite numbers >= 0"),
+        ({"sample_weight": np.ones(149)}, r"sample_weight.shape == \(149,\), expected \(150,\)"),
+        ({"sample_weight": np.zeros(150)}, "sample weights must contain at least one non-zero number"),
+        ({"sample_weight": (np.arange(150) < 50).astype(float)}, "only class 0 has any"),
+    ],
+)
+def test_bad_sample_weights_are_refused_by_name(kwargs, message):
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=message):
+        GlassClassifier(max_iter=2).fit(X, y, **kwargs)

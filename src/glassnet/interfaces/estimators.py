@@ -33,6 +33,7 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
@@ -55,6 +56,15 @@ _REFUSED = {
     ),
 }
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
+
+
+def _standardizer(X: NDArray[Any], weights: NDArray[np.float64] | None) -> Standardizer:
+    """``Standardizer.fit(X)``, with the mean and standard deviation weighted by ``weights`` if given."""
+    if weights is None:
+        return Standardizer.fit(X)
+    mean = np.average(X, axis=0, weights=weights)
+    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weights))
+    return Standardizer(mean, np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0))
 
 
 class _GlassEstimator(BaseEstimator):
@@ -177,12 +187,22 @@ class _GlassEstimator(BaseEstimator):
     def _targets(self, y: NDArray[Any]) -> NDArray[Any]:
         raise NotImplementedError
 
-    def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
+    def _new_model(
+        self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int, w: NDArray[np.float64] | None
+    ) -> Model:
         raise NotImplementedError
 
-    def _model(self, X: NDArray[Any], layers: list[int], outputs: int, seed: int, **kinds: Any) -> Model:
-        """A fresh Model for X with ``outputs`` outputs; ``kinds`` gives the task, output activation, loss,
-        classes and target scaler."""
+    def _model(
+        self,
+        X: NDArray[Any],
+        layers: list[int],
+        outputs: int,
+        seed: int,
+        w: NDArray[np.float64] | None,
+        **kinds: Any,
+    ) -> Model:
+        """A fresh Model for X (rows weighted by ``w``) with ``outputs`` outputs; ``kinds`` gives the task,
+        output activation, loss, classes and target scaler."""
         net = Network(
             [X.shape[1], *layers, outputs],
             activation=_ACTIVATIONS[self.activation],
@@ -200,7 +220,7 @@ class _GlassEstimator(BaseEstimator):
             names,
             "y",
             kinds.get("classes"),
-            Standardizer.fit(X),
+            _standardizer(X, w),
             kinds.get("target_scaler"),
             self._settings(X.shape[0]),
         )
@@ -222,10 +242,12 @@ class _GlassEstimator(BaseEstimator):
             return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         return Momentum(self.learning_rate_init, self.momentum, nesterov=self.nesterovs_momentum)
 
-    def _initialize(self, X: NDArray[Any], y: NDArray[Any], seed: int, classes: Any = None) -> None:
+    def _initialize(
+        self, X: NDArray[Any], y: NDArray[Any], seed: int, w: NDArray[np.float64] | None, classes: Any = None
+    ) -> None:
         layers = self._layers()
         try:
-            self.model_ = self._new_model(X, y, layers, seed)
+            self.model_ = self._new_model(X, y, layers, seed, w)
             self.optimizer_: Optimizer = self._new_optimizer()
         except GlassnetError as exc:
             raise ValueError(str(exc)) from None
@@ -249,20 +271,30 @@ class _GlassEstimator(BaseEstimator):
         return make_schedule(self.learning_rate, epochs)
 
     def _epochs(
-        self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int, hold_out: bool = True
+        self,
+        X: NDArray[Any],
+        y: NDArray[Any],
+        w: NDArray[np.float64] | None,
+        epochs: int,
+        seed: int,
+        hold_out: bool = True,
     ) -> None:
-        """Train ``epochs`` more epochs on (X, y); ``fit`` with ``early_stopping`` holds out
-        ``validation_fraction`` of the rows to decide when to stop, ``partial_fit`` holds nothing out."""
+        """Train ``epochs`` more epochs on (X, y) with row weights ``w``; ``fit`` with ``early_stopping``
+        holds out ``validation_fraction`` of the rows to decide when to stop, ``partial_fit`` holds nothing
+        out."""
         model = self.model_
         fraction = self.validation_fraction if hold_out and self.early_stopping and X.shape[0] >= 10 else 0.0
         tr, val = split_rows(X.shape[0], fraction, seed, keep_one=True)
         Xt, Tt = model.network_inputs(X[tr]), model.encode_targets(y[tr])
         validation = (model.network_inputs(X[val]), model.encode_targets(y[val])) if len(val) else None
         bs = self._batch(len(tr))
+        weights = None if w is None else w[tr]  # fit scales them to mean 1: a weighted mean loss
         opt = self.optimizer_
         opt.lr = float(self.learning_rate_init)  # each call starts its schedule afresh
-        # scikit-learn adds alpha/2 * sum(W^2) / batch to the mean loss (half the squared error)
-        opt.weight_decay = float(self.alpha) / bs * (2.0 if self._task == "regression" else 1.0)
+        # scikit-learn adds alpha/2 * sum(W^2) / (the batch's weight) to the mean loss (half the squared
+        # error for a regressor)
+        batch_weight = bs * (1.0 if w is None else float(np.mean(w[tr])))
+        opt.weight_decay = float(self.alpha) / batch_weight * (2.0 if self._task == "regression" else 1.0)
         no_change = self.n_iter_no_change
         result = fit(
             model.network,
@@ -279,6 +311,7 @@ class _GlassEstimator(BaseEstimator):
             classification=self._task == "classification",
             schedule=self._schedule(epochs, len(tr)),
             on_epoch=self._report if self.verbose else None,
+            sample_weight=weights,
         )
         if result.reason == "diverged":
             raise ValueError(result.message)
@@ -324,8 +357,29 @@ class _GlassEstimator(BaseEstimator):
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
     # ------------------------------------------------------------------------------------------ API
-    def fit(self, X: Any, y: Any) -> Any:
-        """Train for ``max_iter`` epochs (fewer when the loss stops improving); returns self."""
+    def _weights(self, X: NDArray[Any], y: NDArray[Any], sample_weight: Any) -> NDArray[np.float64] | None:
+        """The weight of each row: ``sample_weight`` (and, for a classifier, ``class_weight``); None for
+        equal weights."""
+        if sample_weight is None:
+            return None
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.ndim == 0:
+            w = np.full(X.shape[0], float(w))
+        if w.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight.shape == {w.shape}, expected {(X.shape[0],)}: one weight a row")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(
+                "sample_weight must hold finite numbers >= 0; it holds negative, NaN or inf values"
+            )
+        return w
+
+    def _check_weights(self, w: NDArray[np.float64] | None) -> None:
+        if w is not None and not w.any():
+            raise ValueError("sample weights must contain at least one non-zero number; all weights are zero")
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Train for ``max_iter`` epochs (fewer when the loss stops improving), each row's loss weighted by
+        ``sample_weight`` (array of shape (n_samples,), default None: equal weights); returns self."""
         if not get_config()["skip_parameter_validation"]:
             self._validate_params()
         X, y = validate_data(
@@ -337,13 +391,15 @@ class _GlassEstimator(BaseEstimator):
             multi_output=self._task == "regression",
         )
         y = self._targets(y)
+        w = self._weights(X, y, sample_weight)
+        self._check_weights(w)
         seed = self._seed()
         if not (self.warm_start and hasattr(self, "model_")):
-            self._initialize(X, y, seed)
-        self._epochs(X, y, self.max_iter, seed + self.n_iter_)  # a warm start shuffles afresh
+            self._initialize(X, y, seed, w)
+        self._epochs(X, y, w, self.max_iter, seed + self.n_iter_)  # a warm start shuffles afresh
         return self
 
-    def _partial_fit(self, X: Any, y: Any, classes: Any = None) -> Any:
+    def _partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> Any:
         first = not hasattr(self, "model_")
         if first and not get_config()["skip_parameter_validation"]:
             self._validate_params()
@@ -359,8 +415,10 @@ class _GlassEstimator(BaseEstimator):
         y = self._targets(y)
         seed = self._seed() + getattr(self, "n_iter_", 0)
         if first:
-            self._initialize(X, y, seed, classes)
-        self._epochs(X, y, 1, seed, hold_out=False)
+            self._initialize(X, y, seed, None, classes)
+        w = self._weights(X, y, sample_weight)
+        self._check_weights(w)
+        self._epochs(X, y, w, 1, seed, hold_out=False)
         return self
 
     def _outputs(self, X: Any) -> NDArray[np.floating]:
@@ -430,6 +488,9 @@ _PARAMETERS = """
         Adam's decay rates and its epsilon.
     n_iter_no_change : int or inf, default=10
         Epochs without an improvement of ``tol`` that are tolerated; inf never stops early.
+    class_weight : dict, "balanced" or None, default=None
+        Classifier only: a weight per class (label -> weight) multiplying each row's loss, with
+        ``sample_weight`` if given; "balanced" weighs each class by n_samples / (n_classes * its count).
     dropout : float, default=0.0
         glassnet's own: the share of hidden units dropped in each training step.
     dtype : {"float64", "float32"}, default="float64"
@@ -471,6 +532,67 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     """
 
     _task: ClassVar[Task] = "classification"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_GlassEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 1e-4,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 1e-3,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        class_weight: dict[Any, float] | str | None = None,
+        dropout: float = 0.0,
+        dtype: str = "float64",
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            dropout=dropout,
+            dtype=dtype,
+        )
+        self.class_weight = class_weight
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -482,21 +604,39 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         check_classification_targets(y)
         return y
 
-    def _initialize(self, X: NDArray[Any], y: NDArray[Any], seed: int, classes: Any = None) -> None:
+    def _initialize(
+        self, X: NDArray[Any], y: NDArray[Any], seed: int, w: NDArray[np.float64] | None, classes: Any = None
+    ) -> None:
         self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
         if len(self.classes_) < 2:
             raise ValueError(
                 f"the classifier needs samples of at least 2 classes in the data; it got one class: "
                 f"{self.classes_[0]!r}"
             )
-        super()._initialize(X, y, seed)
+        super()._initialize(X, y, seed, w)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> GlassClassifier:
+    def _weights(self, X: NDArray[Any], y: NDArray[Any], sample_weight: Any) -> NDArray[np.float64] | None:
+        w = super()._weights(X, y, sample_weight)
+        if self.class_weight is not None:
+            by_class = compute_sample_weight(self.class_weight, y)
+            w = by_class if w is None else w * by_class
+        if w is not None:
+            weighted = np.unique(y[w > 0])
+            if len(weighted) == 1:
+                raise ValueError(
+                    f"the classifier needs samples of at least 2 classes with a weight above 0; only class "
+                    f"{weighted.tolist()[0]!r} has any"
+                )
+        return w
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> GlassClassifier:
         """One epoch over (X, y), continuing from the current state; ``classes`` (all the labels) is
         needed on the first call unless y holds every one. Returns self."""
-        return self._partial_fit(X, y, classes)
+        return self._partial_fit(X, y, sample_weight, classes)
 
-    def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
+    def _new_model(
+        self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int, w: NDArray[np.float64] | None
+    ) -> Model:
         classes = self.classes_.tolist()
         self.n_outputs_ = len(classes)
         return self._model(
@@ -504,6 +644,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
             layers,
             len(classes),
             seed,
+            w,
             task="classification",
             output_activation="softmax",
             loss="categorical_crossentropy",
@@ -511,14 +652,20 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         )
 
     def _epochs(
-        self, X: NDArray[Any], y: NDArray[Any], epochs: int, seed: int, hold_out: bool = True
+        self,
+        X: NDArray[Any],
+        y: NDArray[Any],
+        w: NDArray[np.float64] | None,
+        epochs: int,
+        seed: int,
+        hold_out: bool = True,
     ) -> None:
         unseen = set(np.unique(y).tolist()) - set(self.classes_.tolist())
         if unseen:
             raise ValueError(
                 f"y holds labels {sorted(map(str, unseen))} not in classes_ {self.classes_.tolist()}"
             )
-        super()._epochs(X, y, epochs, seed, hold_out)
+        super()._epochs(X, y, w, epochs, seed, hold_out)
 
     def predict_proba(self, X: Any) -> NDArray[np.floating]:
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
@@ -562,18 +709,21 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
             y = column_or_1d(y, warn=True)
         return y
 
-    def partial_fit(self, X: Any, y: Any) -> GlassRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> GlassRegressor:
         """One epoch over (X, y), continuing from the current state; returns self."""
-        return self._partial_fit(X, y)
+        return self._partial_fit(X, y, sample_weight)
 
-    def _new_model(self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int) -> Model:
+    def _new_model(
+        self, X: NDArray[Any], y: NDArray[Any], layers: list[int], seed: int, w: NDArray[np.float64] | None
+    ) -> Model:
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        target = Standardizer.fit(y.reshape(len(y), -1))
+        target = _standardizer(y.reshape(len(y), -1), w)
         return self._model(
             X,
             layers,
             self.n_outputs_,
             seed,
+            w,
             task="regression",
             output_activation="identity",
             loss="mse",
