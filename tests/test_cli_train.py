@@ -277,3 +277,18 @@ def test_predict_ignores_a_blank_target_column(tmp_path, capsys):
     blank.write_text("a,b,label\n0.5,0.1,\n-1,2,\n")
     assert main(["predict", model, str(blank)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "label"
+
+
+def test_evaluate_and_train_report_balanced_accuracy_roc_auc_and_log_loss(tmp_path):
+    model = str(tmp_path / "iris.safetensors")
+    status, out, _ = run("train", "iris", "--epochs", "5", "--save", model)
+    assert status == 0
+    assert "balanced accuracy" in out and "test ROC-AUC" in out and "log-loss" in out
+    status, out, _ = run("evaluate", model, "iris", "--json")
+    report = json.loads(out)
+    assert status == 0 and 0.0 <= report["roc_auc"] <= 1.0 and report["log_loss"] > 0
+    status, out, _ = run("train", "iris", "--epochs", "5", "--json")
+    summary = json.loads(out)
+    assert {"test_balanced_accuracy", "test_roc_auc", "test_log_loss"} <= set(summary)
+    status, out, _ = run("evaluate", model, "iris")
+    assert f"ROC-AUC {report['roc_auc']:.4f}, log-loss {report['log_loss']:.4f}" in out.splitlines()

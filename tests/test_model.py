@@ -128,7 +128,7 @@ def test_the_model_the_estimators_and_the_loader_hold_out_the_same_rows():
     np.testing.assert_array_equal(dataset.test.X, moons.X[test_rows])
 
     clf = GlassClassifier(hidden_layer_sizes=(4,), max_iter=1, validation_fraction=0.25, random_state=0)
-    clf.fit(X, y)
+    clf.set_params(early_stopping=True).fit(X, y)
     seed = int(np.random.RandomState(0).randint(0, 2**31 - 1))  # the seed the estimator draws
     train_rows, held = split_rows(120, 0.25, seed, keep_one=True)
     assert clf.t_ == len(train_rows)
@@ -263,3 +263,21 @@ def test_labels_that_cannot_be_classes_are_refused(labels, match):
     X, _ = blobs(60)
     with pytest.raises(GlassnetError, match=match):
         train(X, labels, layers=[4], epochs=1)
+
+
+def test_train_class_weight_balanced_and_mapping() -> None:
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    y = np.where(X[:, 0] > 1.0, "rare", "common")
+    _, plain = train(X, y, layers=[4], epochs=2, seed=0)
+    _, ones = train(X, y, layers=[4], epochs=2, seed=0, class_weight={"rare": 1, "common": 1})
+    assert plain.history[0].loss == ones.history[0].loss
+    _, bal = train(X, y, layers=[4], epochs=2, seed=0, class_weight="balanced")
+    assert bal.history[0].loss != plain.history[0].loss
+    with pytest.raises(GlassnetError, match="'unknown'"):
+        train(X, y, layers=[4], epochs=1, class_weight={"unknown": 2})
+    with pytest.raises(GlassnetError, match="balanced"):
+        train(X, y, layers=[4], epochs=1, class_weight="balance")
+    with pytest.raises(GlassnetError, match="one weight per row"):
+        train(X, y, layers=[4], epochs=1, sample_weight=np.ones(3))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.metrics import classification_report, regression_report
+from glassnet.core.metrics import classification_report, log_loss, regression_report, roc_auc
 from glassnet.core.model import Model
 
 from ..data import Table, select_features, target_values
@@ -77,12 +77,34 @@ def check_save_path(path: str | None, inputs: Sequence[str | None] = ()) -> None
 
 
 def scores(model: Model, table: Table, source: str) -> dict[str, Any]:
-    """Scores of ``model`` on a table whose target column is present."""
+    """Scores of ``model`` on a table whose target column is present.
+
+    A classifier's: accuracy, balanced accuracy, per-class precision/recall/F1, the confusion matrix, and
+    ROC-AUC (one-vs-rest macro for more than two classes) and log-loss of its probabilities; ROC-AUC is
+    None when some class is missing from the table (or is all of it). A regressor's: MSE, MAE, R^2.
+    """
     X = select_features(table, model.feature_names, source)
     if model.task == "classification":
         assert model.classes is not None
         true = model.encode_targets(table.y).argmax(axis=1)
-        pred = model.outputs(X).argmax(axis=1)
-        return classification_report(true, pred, list(model.classes))
+        proba = model.outputs(X).astype(np.float64)
+        report = classification_report(true, proba.argmax(axis=1), list(model.classes))
+        try:
+            report["roc_auc"] = roc_auc(true, proba)
+        except GlassnetError:
+            report["roc_auc"] = None
+        report["log_loss"] = log_loss(true, proba)
+        return report
     values = target_values(table.y, "regression")
     return regression_report(values, np.asarray(model.predict(X), dtype=np.float64).reshape(values.shape))
+
+
+def classification_summary(report: dict[str, Any], examples: int, prefix: str = "") -> str:
+    """A classifier's scores from ``scores`` in two short lines: accuracy and balanced accuracy on
+    ``examples`` examples, then ROC-AUC and log-loss; ``prefix`` starts each line (e.g. "test ")."""
+    auc = "n/a (a class is missing)" if report["roc_auc"] is None else f"{report['roc_auc']:.4f}"
+    return (
+        f"{prefix}accuracy {report['accuracy']:.2%} on {examples:,} examples, "
+        f"balanced accuracy {report['balanced_accuracy']:.2%}\n"
+        f"{prefix}ROC-AUC {auc}, log-loss {report['log_loss']:.4f}"
+    )

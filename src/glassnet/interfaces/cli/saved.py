@@ -14,7 +14,7 @@ from glassnet.core.model import Model
 from ..data import DATASETS, Table, read_csv, select_features, target_values
 from ..data import load as load_dataset
 from ..modelfile import load_model
-from .common import check_save_path, escape, rich_console, scores, strict_json
+from .common import check_save_path, classification_summary, escape, rich_console, scores, strict_json
 from .reading import csv_options, reading_progress, tell
 
 
@@ -58,7 +58,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"R^2 {report['r2']:.4f}"
         )
         return 0
-    console.print(f"accuracy {report['accuracy']:.2%} on {len(table.y):,} examples")
+    console.print(classification_summary(report, len(table.y)))
     per_class = RichTable("class", "precision", "recall", "F1", "support")
     for row in report["per_class"]:
         per_class.add_row(

@@ -23,7 +23,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import load as load_dataset
 from ..modelfile import save_model
 from ..plots import plot_training
-from .common import check_save_path, rich_console, scores, strict_json
+from .common import check_save_path, classification_summary, rich_console, scores, strict_json
 from .parser import build_parser
 from .reading import csv_options, reading_progress, tell
 from .settings import TRAINING_SETTINGS, unusable_settings
@@ -213,6 +213,8 @@ def _train_and_report(
         test_report = scores(model, dataset.test, args.test or args.data)
         if dataset.task == "classification":
             summary["test_accuracy"] = test_report["accuracy"]
+            for key in ("balanced_accuracy", "roc_auc", "log_loss"):
+                summary[f"test_{key}"] = test_report[key]
         else:
             summary["test_r2"] = test_report["r2"]
             summary["test_mse"] = test_report["mse"]
@@ -264,7 +266,9 @@ def _print_summary(summary: dict[str, Any], seconds: float, test_examples: int) 
         line += f", validation accuracy {last['val_accuracy']:.2%}"
     out.print(line)
     if "test_accuracy" in summary:
-        out.print(f"test accuracy: {summary['test_accuracy']:.2%} on {test_examples:,} examples")
+        keys = ("accuracy", "balanced_accuracy", "roc_auc", "log_loss")
+        scores = {key: summary[f"test_{key}"] for key in keys}
+        out.print(classification_summary(scores, test_examples, "test "))
     elif "test_r2" in summary:
         out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g}")
     if "model" in summary:
