@@ -154,3 +154,21 @@ def test_a_class_seen_only_in_validation_rows_is_still_a_class():
     y[np.random.default_rng(4).permutation(50)[0]] = "c"
     model, _ = train(X, y, layers=[4], epochs=1, seed=4)
     assert model.classes == ["a", "b", "c"]
+
+
+def test_train_class_weight_balanced_and_mapping() -> None:
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    y = np.where(X[:, 0] > 1.0, "rare", "common")
+    _, plain = train(X, y, layers=[4], epochs=2, seed=0)
+    _, ones = train(X, y, layers=[4], epochs=2, seed=0, class_weight={"rare": 1, "common": 1})
+    assert plain.history[0].loss == ones.history[0].loss
+    _, bal = train(X, y, layers=[4], epochs=2, seed=0, class_weight="balanced")
+    assert bal.history[0].loss != plain.history[0].loss
+    with pytest.raises(GlassnetError, match="'unknown'"):
+        train(X, y, layers=[4], epochs=1, class_weight={"unknown": 2})
+    with pytest.raises(GlassnetError, match="balanced"):
+        train(X, y, layers=[4], epochs=1, class_weight="balance")
+    with pytest.raises(GlassnetError, match="one weight per row"):
+        train(X, y, layers=[4], epochs=1, sample_weight=np.ones(3))

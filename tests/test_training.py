@@ -1,6 +1,6 @@
 """Step 7: training until converged, and why it stopped."""
 
-from typing import get_args
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -202,3 +202,45 @@ def test_fit_never_ends_with_infinite_weights():
     result = fit(net, X, X, 1e300, epochs=5, shuffle=False)
     assert result.reason == "diverged"
     assert all(np.isfinite(v) for v in net.parameters().values())
+
+
+# ------------------------------------------------------------------ example weights
+def _weight_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    T = np.eye(2)[(X[:, 0] > 0.3).astype(int)]
+    return X, T
+
+
+def test_all_ones_sample_weight_gives_the_unweighted_numbers_bit_for_bit() -> None:
+    X, T = _weight_data()
+    runs = []
+    for sw in (None, np.ones(40)):
+        net = Network([3, 4, 2], activation="tanh", loss="categorical_crossentropy", seed=0)
+        fit(net, X, T, 0.1, epochs=3, batch_size=8, seed=1, sample_weight=sw)
+        runs.append(net.get_weights())
+    for (W0, b0), (W1, b1) in zip(*runs, strict=True):
+        assert np.array_equal(W0, W1) and np.array_equal(b0, b1)
+
+
+def test_sample_weight_is_a_weighted_mean_of_loss_and_gradient() -> None:
+    """Full batch: weighting an example by 2 is duplicating it."""
+    X, T = _weight_data()
+    w = np.ones(40)
+    w[:10] = 2.0
+    net_w = Network([3, 4, 2], activation="tanh", loss="categorical_crossentropy", seed=0)
+    res_w = fit(net_w, X, T, 0.1, epochs=2, batch_size=None, shuffle=False, sample_weight=w)
+    net_d = Network([3, 4, 2], activation="tanh", loss="categorical_crossentropy", seed=0)
+    Xd, Td = np.vstack([X, X[:10]]), np.vstack([T, T[:10]])
+    res_d = fit(net_d, Xd, Td, 0.1, epochs=2, batch_size=None, shuffle=False)
+    assert res_w.history[0].loss == pytest.approx(res_d.history[0].loss, rel=1e-12)
+    for (W0, _), (W1, _) in zip(net_w.get_weights(), net_d.get_weights(), strict=True):
+        np.testing.assert_allclose(W0, W1, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("bad", [np.ones(5), [1.0] * 39 + [-1.0], [1.0] * 39 + [np.nan], np.zeros(40)])
+def test_bad_sample_weight_is_refused(bad: Any) -> None:
+    X, T = _weight_data()
+    net = Network([3, 2], loss="categorical_crossentropy", seed=0)
+    with pytest.raises(GlassnetError, match=r"sample.weight"):
+        fit(net, X, T, 0.1, epochs=1, sample_weight=bad)

@@ -17,7 +17,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -175,6 +175,59 @@ def _labels(y: Sequence[Any] | NDArray[Any]) -> list[Any]:
     return [c.item() if isinstance(c, np.generic) else c for c in classes]
 
 
+def _example_weights(
+    kind: Task,
+    y: NDArray[Any],
+    rows: NDArray[np.intp],
+    classes: list[Any] | None,
+    class_weight: str | Mapping[Any, float] | None,
+    sample_weight: Sequence[float] | NDArray[Any] | None,
+    n: int,
+) -> NDArray[np.float64] | None:
+    """The weight of each training row (``rows`` of y): sample_weight times its class's weight; None when
+    neither is given."""
+    if class_weight is None and sample_weight is None:
+        return None
+    w = np.ones(len(rows))
+    if sample_weight is not None:
+        try:
+            sw = np.asarray(sample_weight, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GlassnetError(
+                f"sample_weight must be numbers, one per row; received {sample_weight!r:.80}"
+            ) from None
+        if sw.shape != (n,):
+            raise GlassnetError(f"sample_weight must hold one weight per row ({n}); got shape {sw.shape}")
+        w *= sw[rows]
+    if class_weight is not None:
+        if kind != "classification" or classes is None:
+            raise GlassnetError("class_weight applies to classification; this task is regression")
+        labels = y[rows]
+        if isinstance(class_weight, str):
+            if class_weight != "balanced":
+                raise GlassnetError(
+                    f"class_weight must be 'balanced' or a mapping label -> weight; received {class_weight!r}"
+                )
+            counts = {c: int(np.sum(labels == c)) for c in classes}
+            table = {c: len(rows) / (len(classes) * k) if k else 1.0 for c, k in counts.items()}
+        else:
+            known = {str(c): c for c in classes}
+            table = {}
+            for label, value in class_weight.items():
+                c = label if label in classes else known.get(str(label))
+                if c is None:
+                    raise GlassnetError(
+                        f"class_weight names the label {label!r}, which is not a class; the classes are "
+                        f"{', '.join(str(c) for c in classes[:20])}"
+                    )
+                v = float(value)
+                if not (math.isfinite(v) and v >= 0):
+                    raise GlassnetError(f"class weights must be finite and >= 0; received {label}={value!r}")
+                table[c] = v
+        w *= np.fromiter((table.get(c, 1.0) for c in labels), dtype=np.float64, count=len(labels))
+    return w
+
+
 def _check_resumable(checkpoint: Checkpoint, fresh: Model) -> None:
     """A checkpoint continues only the run it came from: same network shape, classes and features."""
     old = checkpoint.model
@@ -219,6 +272,8 @@ def train(
     resume: Checkpoint | None = None,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    class_weight: str | Mapping[Any, float] | None = None,
+    sample_weight: Sequence[float] | NDArray[Any] | None = None,
 ) -> tuple[Model, FitResult]:
     """Train a model on raw features X (n, features) and labels or values y (n,).
 
@@ -230,6 +285,12 @@ def train(
     ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
     training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
     bit.
+
+    ``sample_weight`` (one number >= 0 per row of X) and ``class_weight`` (classification: "balanced",
+    n / (classes * count of the class) on the training rows as scikit-learn computes it, or a mapping
+    label -> weight, unlisted labels weighing 1) weigh the training examples; an example's weight is the
+    product of the two. The training loss and its gradient become weighted means (see ``fit``); the
+    validation loss stays unweighted.
     """
     if task not in TASKS:
         raise GlassnetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
@@ -267,6 +328,7 @@ def train(
         target_scaler = Standardizer.fit(y_arr[train_rows].reshape(len(train_rows), -1))
         sizes = [X.shape[1], *layers, 1 if y_arr.ndim == 1 else y_arr.shape[1]]
         loss = "mse"
+    weights = _example_weights(kind, y_arr, train_rows, classes, class_weight, sample_weight, n)
     scaler = Standardizer.fit(X[train_rows]) if standardize else None
     net = Network(
         sizes,
@@ -323,6 +385,7 @@ def train(
         resume=None if resume is None else resume.state,
         on_checkpoint=None if on_checkpoint is None else lambda st: on_checkpoint(Checkpoint(model, opt, st)),
         stop_requested=stop_requested,
+        sample_weight=weights,
     )
     if result.reason == "interrupted" and on_checkpoint is not None and result.state is not None:
         on_checkpoint(Checkpoint(model, opt, result.state))

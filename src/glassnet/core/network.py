@@ -264,18 +264,35 @@ class Network:
 
     # ------------------------------------------------------------------ steps 2 to 6 together
     def train_step(
-        self, x: Array, t: Array, optimizer: Optimizer, rng: np.random.Generator | None = None
+        self,
+        x: Array,
+        t: Array,
+        optimizer: Optimizer,
+        rng: np.random.Generator | None = None,
+        w: Array | None = None,
     ) -> float:
         """Steps 2-6 on a batch whose arrays were checked once (the training loop's fast path).
 
-        ``rng`` draws the dropout masks (no dropout without it). Returns E before the update; when E is
-        not finite it makes no update, so the weights stay finite.
+        ``rng`` draws the dropout masks (no dropout without it). ``w`` (batch,) weighs the examples: E
+        becomes the batch mean of w_i E_i and every delta row i is scaled by w_i (its gradient); without
+        it every example weighs 1. Returns E before the update; when E is not finite it makes no update,
+        so the weights stay finite.
         """
         a = self.forward(x, rng)  # step 2
-        E = self.loss(a, t, self.step_values.z[-1])  # step 3
+        z = self.step_values.z[-1]
+        if w is None:
+            E = self.loss(a, t, z)  # step 3
+        else:  # step 3, weighted: mean over the batch of w_i E_i
+            terms = self.loss_fn.terms_from(z, a, t, self.activations[-1])
+            E = float(np.vdot(w, terms.sum(axis=1))) / a.shape[0]
         if not math.isfinite(E):
             return E
-        self.backward(t)  # steps 4, 5, 6a
+        if w is None:
+            self.backward(t)  # steps 4, 5, 6a
+        else:
+            self.output_delta(t)[...] *= w[:, None]  # step 4, weighted: delta_L row i times w_i
+            self.hidden_deltas()  # step 5
+            self.gradients()  # step 6a
         optimizer.update(self.trainable, self.trainable_grads)  # step 6b
         return E
 

@@ -123,6 +123,33 @@ def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
     return np.ascontiguousarray(X), np.ascontiguousarray(T)
 
 
+def _check_sample_weight(sample_weight: Any, n: int, dtype: np.dtype[Any]) -> Array | None:
+    """``sample_weight`` as (n,) weights of mean 1 in ``dtype``, or None when there are none or all are
+    equal (then weighting changes nothing); GlassnetError for a wrong shape or a weight that is negative,
+    NaN or inf, or for weights that are all 0."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GlassnetError(
+            f"sample_weight must be numbers, one per training row; received: {sample_weight!r:.80}"
+        ) from None
+    if w.shape != (n,):
+        raise GlassnetError(f"sample_weight must hold one weight per training row ({n}); got shape {w.shape}")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if len(bad):
+        raise GlassnetError(
+            f"sample weights must be finite and >= 0; row {int(bad[0])} has {float(w[bad[0]])!r}"
+        )
+    total = float(w.sum())
+    if not total > 0:
+        raise GlassnetError("sample weights are all 0: at least one example must have a weight > 0")
+    if np.all(w == w[0]):
+        return None
+    return (w * (n / total)).astype(dtype)
+
+
 def evaluate(net: Network, X: Array, T: Array, batch_size: int = 4096) -> tuple[float, float]:
     """(loss, accuracy) of the network on (X, T), in batches of ``batch_size``."""
     total, correct = 0.0, 0.0
@@ -267,7 +294,10 @@ class _Epochs:
         first_update: int,
         val: tuple[Array, Array] | None,
         rules: _Rules,
+        w: Array | None = None,
     ) -> None:
+        self.w = w
+        self.w_buf = None if w is None else np.empty(bs, net.dtype)
         self.net, self.X, self.T, self.opt, self.rng, self.n = net, X, T, opt, rng, X.shape[0]
         self.bs, self.shuffle, self.classification = bs, shuffle, classification
         self.val, self.rules = val, rules
@@ -278,24 +308,31 @@ class _Epochs:
         self.t_buf = np.empty((bs, T.shape[1]), net.dtype)
         self.last_finite = [np.empty_like(p) for p in net.trainable]
 
-    def batches(self, order: NDArray[np.int64], first: int) -> Iterator[tuple[Array, Array, int]]:
-        """The batches of one epoch in ``order``, from batch number ``first`` on, as (x, t, end): ``end``
-        is the position just past the batch. One example is a view of the data; a shuffled batch is
-        gathered into a reused buffer; an unshuffled one is a view."""
-        X, T, bs, n = self.X, self.T, self.bs, self.n
+    def batches(
+        self, order: NDArray[np.int64], first: int
+    ) -> Iterator[tuple[Array, Array, Array | None, int]]:
+        """The batches of one epoch in ``order``, from batch number ``first`` on, as (x, t, w, end): ``w``
+        holds the examples' weights (None when every example weighs 1) and ``end`` is the position just
+        past the batch. One example is a view of the data; a shuffled batch is gathered into a reused
+        buffer; an unshuffled one is a view."""
+        X, T, W, bs, n = self.X, self.T, self.w, self.bs, self.n
         for start in range(first * bs, n, bs):
             stop = min(start + bs, n)
             if bs == 1:
                 j = int(order[start])
-                yield X[j : j + 1], T[j : j + 1], stop
+                yield X[j : j + 1], T[j : j + 1], None if W is None else W[j : j + 1], stop
             elif not self.shuffle:
-                yield X[start:stop], T[start:stop], stop
+                yield X[start:stop], T[start:stop], None if W is None else W[start:stop], stop
             else:
                 m = stop - start
                 xb, tb = self.x_buf[:m], self.t_buf[:m]
                 np.take(X, order[start:stop], axis=0, out=xb, mode="clip")  # indices are valid
                 np.take(T, order[start:stop], axis=0, out=tb, mode="clip")
-                yield xb, tb, stop
+                wb = None
+                if W is not None and self.w_buf is not None:
+                    wb = self.w_buf[:m]
+                    np.take(W, order[start:stop], out=wb, mode="clip")
+                yield xb, tb, wb, stop
 
     def run_epoch(self, state: TrainingState, epoch: int) -> _EpochEnd:
         """One epoch (or the rest of one): an update per batch, counted in ``state``. It ends complete,
@@ -316,11 +353,11 @@ class _Epochs:
             np.copyto(saved, p)
         end: _EpochEnd = "complete"
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected, reported
-            for xb, tb, stop in self.batches(state.order, state.batch):
+            for xb, tb, wb, stop in self.batches(state.order, state.batch):
                 if trace is not None and trace(state.updates + 1 - self.first_update):
                     E = self._traced_update(xb, tb)
                 else:
-                    E = train_step(xb, tb, opt, rng)
+                    E = train_step(xb, tb, opt, rng, wb)
                 if not math.isfinite(E):
                     end = "diverged"
                     break
@@ -461,6 +498,7 @@ def fit(
     stop_requested: Callable[[], bool] | None = None,
     trace: Callable[[int], bool] | None = None,
     on_trace: Callable[[StepTrace], None] | None = None,
+    sample_weight: Any = None,
 ) -> FitResult:
     """Train ``net`` on inputs X (n, inputs) and targets T (n, outputs) until a stopping rule holds.
 
@@ -476,8 +514,15 @@ def fit(
     Traces: with ``batch_size=1``, ``trace(k)`` is asked before the k-th update of this call (k = 1, 2,
     ...); when it answers True, that update is made by ``Network.traced_step`` (every number recorded, no
     dropout) and its ``StepTrace`` is passed to ``on_trace``.
+
+    Weights: ``sample_weight`` (n,) weighs each training example: the loss and its gradient become
+    weighted means, E = sum_i w_i E_i / sum_i w_i over the training set. The weights are scaled to mean 1
+    once, and each batch's E is the batch mean of w_i E_i, so all-ones weights give exactly the numbers of
+    unweighted training. The validation loss and accuracies stay unweighted (what the model gets right
+    on held-out rows as they come).
     """
     X, T = _check_data(net, X, T, "training data")
+    w = _check_sample_weight(sample_weight, X.shape[0], net.dtype)
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
     rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta)
     n = X.shape[0]
@@ -503,6 +548,7 @@ def fit(
         first_update=state.updates,
         val=val,
         rules=rules,
+        w=w,
     )
     reason: Reason = "max_epochs"
     while state.epoch < epochs:
