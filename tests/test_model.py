@@ -172,3 +172,14 @@ def test_train_class_weight_balanced_and_mapping() -> None:
         train(X, y, layers=[4], epochs=1, class_weight="balance")
     with pytest.raises(GlassnetError, match="one weight per row"):
         train(X, y, layers=[4], epochs=1, sample_weight=np.ones(3))
+
+
+def test_an_exploding_loss_is_divergence_not_success() -> None:
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    _, result = train(X, y, task="regression", optimizer="adam", lr=100.0, epochs=20, seed=0)
+    assert result.reason == "diverged"
+    assert "exploded" in result.message and "100 x max(its starting value" in result.message
+    _, ok = train(X, y, task="regression", optimizer="adam", lr=1e-3, epochs=20, seed=0)
+    assert ok.reason == "max_epochs"

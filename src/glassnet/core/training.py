@@ -10,7 +10,11 @@ Stopping rules, checked after every epoch (the first that holds wins; ``Reason``
   - ``no_improvement``:    the monitored loss did not improve for ``patience`` epochs (the best weights
     are restored when a validation set is monitored);
   - ``max_epochs``:        the maximum number of epochs was reached;
-  - ``diverged``:          the loss became NaN or inf; training stops at once, keeping finite weights;
+  - ``diverged``:          the loss became NaN or inf (training stops at once, keeping finite weights),
+    or an epoch's training or validation loss exploded: it exceeded ``EXPLODES`` (100) times
+    max(its starting value, ``LOSS_FLOOR`` (1)). The starting value is the loss of the initial weights
+    (the first epoch's loss when a resumed state does not hold it); the floor keeps a run that starts
+    near 0 loss from counting a small rise as divergence;
   - ``interrupted``:       ``stop_requested()`` answered True; the run can be resumed from its state.
 
 ``fit`` is the only training loop; the model recipe, the scikit-learn estimators, the CLI and the web
@@ -185,6 +189,34 @@ class TrainingState:
     stale: int = 0
     best_weights: list[tuple[Array, Array | None]] | None = None
     epoch_start: list[Array] | None = None
+    initial_loss: float | None = None
+    initial_val_loss: float | None = None
+
+
+EXPLODES = 100.0
+LOSS_FLOOR = 1.0
+
+
+def _exploded(state: TrainingState, info: EpochInfo) -> str | None:
+    """Words for an epoch whose training or validation loss exploded (above ``EXPLODES`` times
+    max(starting loss, ``LOSS_FLOOR``)), or None."""
+    first = state.history[0]
+    for what, now, start in (
+        ("training", info.loss, state.initial_loss if state.initial_loss is not None else first.loss),
+        (
+            "validation",
+            info.val_loss,
+            state.initial_val_loss if state.initial_val_loss is not None else first.val_loss,
+        ),
+    ):
+        if now is None or start is None or not math.isfinite(start):
+            continue
+        if now > EXPLODES * max(start, LOSS_FLOOR):
+            return (
+                f"the {what} loss {now:.6g} exploded: above {EXPLODES:g} x max(its starting value "
+                f"{start:.6g}, {LOSS_FLOOR:g})"
+            )
+    return None
 
 
 DOMINATES = 0.9
@@ -221,9 +253,12 @@ class TrainingWarning(UserWarning):
     """Something about training a person should know: dead ReLUs, saturated units."""
 
 
-def divergence_message(epoch: int, lr: float, restored: bool) -> str:
+def divergence_message(epoch: int, lr: float, restored: bool, exploded: str | None = None) -> str:
     """The words for a run whose loss became NaN or inf in ``epoch`` at learning rate ``lr``; ``restored``
-    says the weights overflowed too and were put back as they were at the epoch's start."""
+    says the weights overflowed too and were put back as they were at the epoch's start. ``exploded``
+    instead describes a loss that stayed finite but exploded (see ``_exploded``)."""
+    if exploded is not None:
+        return f"training diverged in epoch {epoch}: {exploded}; try a lower learning rate than {lr:g}"
     kept = (
         f"restored the weights from the start of epoch {epoch}, the last known finite ones"
         if restored
@@ -532,6 +567,10 @@ def fit(
     val = _check_data(net, *validation, "validation data") if validation is not None else None
     rng = np.random.default_rng(seed)
     state = _start(resume, n, rng, opt.lr)
+    if resume is None:  # the starting losses, against which an exploding loss is judged
+        with np.errstate(over="ignore", invalid="ignore"):
+            state.initial_loss = evaluate(net, X, T)[0]
+            state.initial_val_loss = evaluate(net, *val)[0] if val is not None else None
     loop = _Epochs(
         net,
         X,
@@ -567,6 +606,12 @@ def fit(
         info = loop.close_epoch(state, epoch, time.perf_counter() - started)
         if on_epoch is not None:
             on_epoch(info)
+        exploded = _exploded(state, info)
+        if exploded is not None:
+            message = divergence_message(epoch, opt.lr, restored=False, exploded=exploded)
+            return FitResult(
+                "diverged", message, epoch, state.updates, info.loss, state.history, state.best_epoch
+            )
         if on_checkpoint is not None:
             state.rng_state = dict(rng.bit_generator.state)
             on_checkpoint(state)
