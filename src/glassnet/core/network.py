@@ -148,6 +148,11 @@ class Network:
                 f"{self.loss_fn.name} takes the log of the outputs, so they must lie in (0, 1): use a "
                 f"sigmoid or softmax output layer; received: output_activation={last!r}"
             )
+        if last == "softmax" and self.sizes[-1] == 1:
+            raise GlassnetError(
+                "a softmax over a single unit always outputs 1.0, so the output layer could learn nothing: "
+                f"give it at least 2 units or use a sigmoid output; received: sizes={self.sizes}"
+            )
         return [*hidden, output]
 
     # ------------------------------------------------------------------ step 1: initialize
