@@ -1,5 +1,7 @@
 """Models on raw data: standardization, labels, validation and early stopping."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -183,3 +185,35 @@ def test_an_exploding_loss_is_divergence_not_success() -> None:
     assert "exploded" in result.message and "100 x max(its starting value" in result.message
     _, ok = train(X, y, task="regression", optimizer="adam", lr=1e-3, epochs=20, seed=0)
     assert ok.reason == "max_epochs"
+
+
+def test_train_init_chooses_the_first_weights() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    first = {}
+    for init in ("auto", "he", "xavier", "uniform"):
+        model, _ = train(X, y, layers=[5], epochs=1, init=init, seed=0)
+        first[init] = model.network.layers[0].W.copy()
+        assert model.settings["init"] == init
+    assert not np.array_equal(first["he"], first["xavier"])
+    with pytest.raises(GlassnetError, match="initializer"):
+        train(X, y, layers=[5], epochs=1, init="lecun")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_no_hidden_layers_trains_saves_loads_and_predicts(task: str, tmp_path: Any) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 2))
+    y: Any = np.where(X[:, 0] + X[:, 1] > 0, "p", "n") if task == "classification" else 3 * X[:, 0] - X[:, 1]
+    model, result = train(X, y, task=task, layers=[], epochs=30, lr=0.05, batch_size=16, seed=0)
+    assert model.network.sizes == [2, 2 if task == "classification" else 1]
+    assert result.reason == "max_epochs"
+    path = tmp_path / "m.safetensors"
+    save_model(model, path)
+    loaded = load_model(path)
+    if task == "classification":
+        assert np.array_equal(loaded.predict(X), model.predict(X))
+        assert float(np.mean(loaded.predict(X) == y)) > 0.9
+    else:
+        np.testing.assert_allclose(loaded.predict(X), model.predict(X))

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import Optimizer, make_optimizer, make_schedule
-from .training import BatchCallback, EpochCallback, FitResult, TrainingState, fit
+from .training import BatchCallback, EpochCallback, FitResult, Monitor, TrainingState, fit
 
 Array = NDArray[np.floating]
 Task = Literal["classification", "regression"]
@@ -255,6 +255,7 @@ def train(
     target_name: str = "target",
     layers: Sequence[int] = (64,),
     activation: str = "relu",
+    init: str = "auto",
     optimizer: str = "adam",
     lr: float | None = None,
     batch_size: int = 128,
@@ -264,6 +265,7 @@ def train(
     schedule: str = "constant",
     validation_split: float = 0.1,
     patience: int | None = None,
+    monitor: Monitor = "val_loss",
     standardize: bool = True,
     dtype: str = "float32",
     seed: int | None = 0,
@@ -280,7 +282,13 @@ def train(
     Classification uses softmax outputs with categorical cross-entropy; regression uses identity
     outputs with mse on standardized targets. ``validation_split`` of the rows (chosen with ``seed``)
     are held out for validation; with ``patience`` they drive early stopping, which restores the best
-    weights. The standardization is fitted on the remaining training rows only.
+    weights: ``monitor`` is "val_loss" (the default) or "val_accuracy" (classification).
+    The standardization is fitted on the remaining training rows only.
+
+    ``layers`` lists the hidden layer sizes; ``[]`` (no hidden layer) is logistic (softmax) regression for
+    classification and linear regression otherwise. ``init`` draws the first weights: ``auto`` (the
+    default) is He for the ReLU family and Xavier (Glorot uniform) for sigmoid/tanh, or ``he``,
+    ``xavier``, ``uniform`` (U(-0.5, 0.5)) for every layer.
 
     ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
     training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
@@ -338,11 +346,13 @@ def train(
         seed=seed,
         dtype=dtype,
         dropout=dropout,
+        init=init,
     )
     lr = lr if lr is not None else (1e-3 if optimizer == "adam" else 0.01)
     settings: dict[str, Any] = {
         "layers": list(layers),
         "activation": activation,
+        "init": init,
         "optimizer": optimizer,
         "lr": lr,
         "batch_size": batch_size,
@@ -352,6 +362,7 @@ def train(
         "schedule": schedule,
         "validation_split": validation_split,
         "patience": patience,
+        "monitor": monitor,
         "standardize": standardize,
         "dtype": dtype,
         "seed": seed,
@@ -377,6 +388,7 @@ def train(
         shuffle=True,
         seed=seed,
         patience=patience,
+        monitor=monitor,
         validation=validation,
         classification=kind == "classification",
         schedule=make_schedule(schedule, epochs),
