@@ -277,3 +277,32 @@ def test_predict_ignores_a_blank_target_column(tmp_path, capsys):
     blank.write_text("a,b,label\n0.5,0.1,\n-1,2,\n")
     assert main(["predict", model, str(blank)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "label"
+
+
+def test_an_exploding_run_is_an_error_and_writes_no_model(tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    path = tmp_path / "diabetes.csv"
+    header = ",".join(f"x{k}" for k in range(10)) + ",y"
+    np.savetxt(path, np.c_[X, y], delimiter=",", header=header, comments="")
+    model = tmp_path / "m.safetensors"
+    status, _, err = run("train", str(path), "--lr", "100", "--epochs", "10", "--save", str(model))
+    assert status == 2
+    assert err.startswith("error:") and "exploded" in err and "no model file was written" in err
+    assert not model.exists()
+
+
+def test_no_hidden_layer_class_weight_monitor_and_init_options(csv_files, capsys):
+    train_csv, test_csv, folder = csv_files
+    model = str(folder / "logistic.safetensors")
+    args = ["train", train_csv, "--target", "species", "--layers", "none", "--epochs", "40", "--lr", "0.05"]
+    args += ["--class-weight", "setosa=2,virginica=1", "--monitor", "val_accuracy", "--patience", "5"]
+    assert main([*args, "--init", "xavier", "--save", model]) == 0
+    capsys.readouterr()
+    assert main(["predict", model, test_csv]) == 0
+    assert "setosa" in capsys.readouterr().out
+    status, _, err = run("train", train_csv, "--target", "species", "--class-weight", "rose=2")
+    assert status == 2 and "'rose'" in err and "setosa" in err
+    status, _, err = run("train", train_csv, "--target", "species", "--class-weight", "heavy")
+    assert status == 2 and "balanced" in err
