@@ -217,3 +217,13 @@ def test_no_hidden_layers_trains_saves_loads_and_predicts(task: str, tmp_path: A
         assert float(np.mean(loaded.predict(X) == y)) > 0.9
     else:
         np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+
+
+def test_train_refuses_layers_that_do_not_fit_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glassnet.core import checks
+
+    monkeypatch.setattr(checks, "physical_memory", lambda: 16 << 30)
+    X = np.zeros((10, 4))
+    y = np.array(["a", "b"] * 5)
+    with pytest.raises(GlassnetError, match=r"layers 4,50000,50000,2 .*GiB.* 16\.0 GiB of memory"):
+        train(X, y, layers=[50000, 50000], epochs=1)

@@ -148,3 +148,24 @@ def test_bad_values_are_quoted_by_their_first_row_not_in_full():
 def test_cross_entropy_needs_outputs_in_zero_one(loss, output):
     with pytest.raises(GlassnetError, match=r"must lie in \(0, 1\)"):
         Network([2, 2], output_activation=output, loss=loss)
+
+
+def test_a_network_too_large_for_memory_is_refused_before_allocating(monkeypatch):
+    from glassnet.core import checks
+
+    monkeypatch.setattr(checks, "physical_memory", lambda: 8 << 30)
+    with pytest.raises(GlassnetError, match=r"layers 4,50000,50000,3 .* 18\.6 GiB in float32.* 8\.0 GiB"):
+        Network([4, 50000, 50000, 3], dtype="float32")
+
+
+def test_float32_weights_are_the_float64_draws_rounded():
+    from glassnet.core.initializers import initialize_weights
+
+    W = initialize_weights("he", 3, 4, np.random.default_rng(0), "relu", dtype=np.float32)
+    assert W.dtype == np.float32  # drawn straight into float32: no float64 matrix as large
+    for init in ("he", "xavier", "uniform"):
+        w64 = Network([3, 700, 2000, 2], activation="relu", init=init, seed=7, dtype="float64")
+        w32 = Network([3, 700, 2000, 2], activation="relu", init=init, seed=7, dtype="float32")
+        for l64, l32 in zip(w64.layers, w32.layers, strict=True):
+            assert l32.W.dtype == np.float32
+            assert np.array_equal(l32.W, l64.W.astype(np.float32))

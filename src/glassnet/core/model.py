@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from .checks import check_dtype, check_memory
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import Optimizer, make_optimizer, make_schedule
@@ -338,6 +339,12 @@ def train(
         loss = "mse"
     weights = _example_weights(kind, y_arr, train_rows, classes, class_weight, sample_weight, n)
     scaler = Standardizer.fit(X[train_rows]) if standardize else None
+    check_memory(  # before a single weight is drawn
+        sizes,
+        check_dtype(dtype),
+        copies=5 if optimizer == "adam" else 4,
+        what="training (weights, gradients, the optimizer's state and a saved copy)",
+    )
     net = Network(
         sizes,
         activation=activation,
