@@ -306,3 +306,19 @@ def test_no_hidden_layer_class_weight_monitor_and_init_options(csv_files, capsys
     assert status == 2 and "'rose'" in err and "setosa" in err
     status, _, err = run("train", train_csv, "--target", "species", "--class-weight", "heavy")
     assert status == 2 and "balanced" in err
+
+
+def test_init_from_continues_a_saved_model(csv_files, capsys):
+    train_csv, test_csv, folder = csv_files
+    first = str(folder / "first.safetensors")
+    assert (
+        main(["train", train_csv, "--target", "species", "--layers", "8", "--epochs", "3", "--save", first])
+        == 0
+    )
+    more = str(folder / "more.safetensors")
+    args = ["train", train_csv, "--target", "species", "--epochs", "3", "--init-from", first, "--save", more]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["evaluate", more, test_csv]) == 0
+    status, _, err = run("train", train_csv, "--target", "species", "--layers", "9", "--init-from", first)
+    assert status == 2 and err.startswith("error:") and "layer sizes" in err

@@ -227,3 +227,26 @@ def test_train_refuses_layers_that_do_not_fit_in_memory(monkeypatch: pytest.Monk
     y = np.array(["a", "b"] * 5)
     with pytest.raises(GlassnetError, match=r"layers 4,50000,50000,2 .*GiB.* 16\.0 GiB of memory"):
         train(X, y, layers=[50000, 50000], epochs=1)
+
+
+def test_train_continues_from_a_saved_model(tmp_path: Any) -> None:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 2)) * 5 + 3
+    y = np.where(X[:, 0] > 3, "hi", "lo")
+    first, r1 = train(X, y, layers=[8], activation="tanh", epochs=5, seed=0)
+    path = tmp_path / "m.safetensors"
+    save_model(first, path)
+    saved = load_model(path)
+    before = saved.network.get_weights()
+    more, r2 = train(X[:60] * 2, y[:60], layers=[8], epochs=5, seed=0, init_from=saved)
+    assert more.scaler is saved.scaler  # the saved model's standardization, not one fitted on this data
+    assert [a.name for a in more.network.activations] == ["tanh", "softmax"]
+    assert r2.history[0].loss < r1.history[0].loss  # it starts where the saved model was
+    for (W0, _), (W1, _) in zip(before, saved.network.get_weights(), strict=True):
+        assert np.array_equal(W0, W1)  # the saved model is left alone
+    with pytest.raises(GlassnetError, match="layer sizes"):
+        train(X, y, layers=[9], epochs=1, init_from=saved)
+    with pytest.raises(GlassnetError, match="feature names"):
+        train(X, y, layers=[8], epochs=1, feature_names=["p", "q"], init_from=saved)
+    with pytest.raises(GlassnetError, match="task"):
+        train(X, X[:, 0], task="regression", layers=[8], epochs=1, init_from=saved)

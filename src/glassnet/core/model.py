@@ -229,6 +229,21 @@ def _example_weights(
     return w
 
 
+def _check_continuable(saved: Model, fresh: Model) -> None:
+    """``init_from``: a saved model continues training only on data and layers shaped as its own."""
+    for what, a, b in (
+        ("task", saved.task, fresh.task),
+        ("feature names", saved.feature_names, fresh.feature_names),
+        ("classes", saved.classes, fresh.classes),
+        ("layer sizes", saved.network.sizes, fresh.network.sizes),
+    ):
+        if a != b:
+            raise GlassnetError(
+                f"the model to continue from has other {what} ({a}) than this run ({b}); continuing needs "
+                "the same"
+            )
+
+
 def _check_resumable(checkpoint: Checkpoint, fresh: Model) -> None:
     """A checkpoint continues only the run it came from: same network shape, classes and features."""
     old = checkpoint.model
@@ -277,6 +292,7 @@ def train(
     stop_requested: Callable[[], bool] | None = None,
     class_weight: str | Mapping[Any, float] | None = None,
     sample_weight: Sequence[float] | NDArray[Any] | None = None,
+    init_from: Model | None = None,
 ) -> tuple[Model, FitResult]:
     """Train a model on raw features X (n, features) and labels or values y (n,).
 
@@ -290,6 +306,11 @@ def train(
     classification and linear regression otherwise. ``init`` draws the first weights: ``auto`` (the
     default) is He for the ReLU family and Xavier (Glorot uniform) for sigmoid/tanh, or ``he``,
     ``xavier``, ``uniform`` (U(-0.5, 0.5)) for every layer.
+
+    ``init_from`` continues training a saved model: its weights are the starting point (in ``dtype``),
+    and its standardization, activations and dropout are kept; it must have the same task, feature names,
+    classes and layer sizes as this run (``layers`` included), else GlassnetError. The optimizer starts
+    afresh. The model given is left as it was.
 
     ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
     training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
@@ -375,6 +396,13 @@ def train(
         "seed": seed,
     }
     model = Model(net, kind, names, target_name, classes, scaler, target_scaler, settings)
+    if init_from is not None:
+        _check_continuable(init_from, model)
+        model.network = init_from.network.astype(model.network.dtype)  # a copy
+        model.scaler, model.target_scaler = init_from.scaler, init_from.target_scaler
+        hidden = {a.name for a in model.network.activations[:-1]}
+        if len(hidden) == 1:
+            settings["activation"] = hidden.pop()
     opt = make_optimizer(optimizer, lr, weight_decay=weight_decay)
     if resume is not None:
         _check_resumable(resume, model)

@@ -197,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint", default=None, metavar="DIR", help="save a checkpoint in DIR every epoch and on Ctrl-C"
     )
     train.add_argument("--resume", default=None, metavar="DIR", help="continue the run checkpointed in DIR")
+    train.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL",
+        help="start from a saved model's weights and standardization (same features, classes and layers; "
+        "--layers defaults to the model's)",
+    )
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
     evaluate.add_argument("model")

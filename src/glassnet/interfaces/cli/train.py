@@ -21,7 +21,7 @@ from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import load as load_dataset
-from ..modelfile import save_model
+from ..modelfile import load_model, save_model
 from ..plots import plot_training
 from .common import check_save_path, rich_console, scores, strict_json
 from .parser import build_parser
@@ -102,6 +102,10 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
 def cmd_train(args: argparse.Namespace) -> int:
     """Check every path and setting, load the data, then train, save and report."""
     resume = _resume_settings(args)
+    init_from = load_model(args.init_from) if args.init_from is not None else None
+    if init_from is not None and args.layers == build_parser().parse_args(["train"]).layers:
+        args.layers = init_from.network.sizes[1:-1]  # --layers not given: the model's
+    args.init_from_model = init_from
     check_save_path(args.save, [args.data, args.test])
     check_save_path(args.plot, [args.data, args.test, args.save])
     if args.checkpoint is not None and any(
@@ -168,6 +172,7 @@ def _train_and_report(
             monitor=args.monitor,
             init=args.init,
             class_weight=args.class_weight,
+            init_from=args.init_from_model,
             dtype=args.dtype,
             seed=args.seed,
             on_batch=on_batch,
