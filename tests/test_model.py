@@ -250,3 +250,17 @@ def test_train_continues_from_a_saved_model(tmp_path: Any) -> None:
         train(X, y, layers=[8], epochs=1, feature_names=["p", "q"], init_from=saved)
     with pytest.raises(GlassnetError, match="task"):
         train(X, X[:, 0], task="regression", layers=[8], epochs=1, init_from=saved)
+
+
+def test_resume_with_more_epochs_than_the_checkpoint_planned() -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    saved = []
+    train(X, y, layers=[4], epochs=3, seed=0, on_checkpoint=saved.append)
+    assert saved[-1].state.epoch == 3
+    resumed, result = train(X, y, layers=[4], epochs=6, seed=0, resume=saved[-1])
+    assert result.epochs == 6 and [h.epoch for h in result.history] == [1, 2, 3, 4, 5, 6]
+    straight, _ = train(X, y, layers=[4], epochs=6, seed=0)
+    for (W0, _), (W1, _) in zip(resumed.network.get_weights(), straight.network.get_weights(), strict=True):
+        assert np.array_equal(W0, W1)  # a constant schedule: as if 6 epochs had been planned from the start

@@ -314,7 +314,9 @@ def train(
 
     ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
     training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
-    bit.
+    bit. ``epochs`` may be larger than the checkpoint's run planned: training goes on to the new total,
+    and a step or cosine schedule is laid over the new total from the next epoch on (the epochs already
+    done keep the rates they had); with a constant schedule the result equals a run planned that long.
 
     ``sample_weight`` (one number >= 0 per row of X) and ``class_weight`` (classification: "balanced",
     n / (classes * count of the class) on the training rows as scikit-learn computes it, or a mapping
