@@ -322,3 +322,31 @@ def test_init_from_continues_a_saved_model(csv_files, capsys):
     assert main(["evaluate", more, test_csv]) == 0
     status, _, err = run("train", train_csv, "--target", "species", "--layers", "9", "--init-from", first)
     assert status == 2 and err.startswith("error:") and "layer sizes" in err
+
+
+def test_sample_weight_column_weighs_rows_and_is_not_a_feature(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 2))
+    w = np.where(X[:, 0] > 0, 3.0, 1.0)
+    label = np.where(X[:, 0] + X[:, 1] > 0, "p", "n")
+    path = tmp_path / "w.csv"
+    rows = ["a,b,w,label"] + [f"{a:.4f},{b:.4f},{c},{d}" for (a, b), c, d in zip(X, w, label, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    args = ["train", str(path), "--epochs", "3", "--sample-weight", "w", "--json", "--save", str(model)]
+    assert main(args) == 0
+    capsys.readouterr()
+    from glassnet.interfaces.modelfile import load_model
+
+    assert load_model(model).feature_names == ["a", "b"]
+    status, _, err = run("train", str(path), "--sample-weight", "weight")
+    assert status == 2 and "'weight'" in err and "a, b, w" in err
+    status, _, err = run("train", str(path), "--sample-weight", "label")
+    assert status == 2 and "the target" in err
+
+
+def test_sample_weight_column_reaches_training(tmp_path):
+    path = tmp_path / "neg.csv"
+    path.write_text("a,w,label\n" + "".join(f"{k},{-1 if k == 3 else 1},{'xy'[k % 2]}\n" for k in range(20)))
+    status, _, err = run("train", str(path), "--sample-weight", "w", "--epochs", "1")
+    assert status == 2 and err.startswith("error:") and "sample weights must be finite and >= 0; row 3 has -1.0" in err

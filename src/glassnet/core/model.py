@@ -199,6 +199,11 @@ def _example_weights(
             ) from None
         if sw.shape != (n,):
             raise GlassnetError(f"sample_weight must hold one weight per row ({n}); got shape {sw.shape}")
+        bad = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
+        if len(bad):
+            raise GlassnetError(
+                f"sample weights must be finite and >= 0; row {int(bad[0])} has {float(sw[bad[0]])!r}"
+            )
         w *= sw[rows]
     if class_weight is not None:
         if kind != "classification" or classes is None:

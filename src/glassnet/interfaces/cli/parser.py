@@ -198,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--resume", default=None, metavar="DIR", help="continue the run checkpointed in DIR")
     train.add_argument(
+        "--sample-weight",
+        default=None,
+        metavar="COLUMN",
+        help="a numeric column holding each row's weight in the training loss (not a feature)",
+    )
+    train.add_argument(
         "--init-from",
         default=None,
         metavar="MODEL",

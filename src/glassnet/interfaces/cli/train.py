@@ -14,12 +14,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Checkpoint, Model
 from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..data import Dataset, Table
 from ..data import load as load_dataset
 from ..modelfile import load_model, save_model
 from ..plots import plot_training
@@ -115,6 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
     dataset = load_dataset(args.data, target=args.target, test=args.test, task=args.task, seed=args.seed)
+    dataset, args.sample_weights = _split_off_weights(dataset, args.sample_weight)
     train_part = dataset.train
     if dataset.task == "classification" and dataset.test is not None:  # before training, not after it
         unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
@@ -128,6 +133,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
         return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
+
+
+def _split_off_weights(dataset: Dataset, column: str | None) -> tuple[Dataset, NDArray[np.float64] | None]:
+    """With --sample-weight COLUMN: the dataset without that column among its features (in the training
+    and the test part), and the training rows' weights from it."""
+    if column is None:
+        return dataset, None
+
+    def strip(table: Table) -> tuple[Table, NDArray[np.float64]]:
+        if column not in table.feature_names:
+            what = "the target" if column == table.target_name else "not a numeric column of the data"
+            raise GlassnetError(
+                f"--sample-weight {column!r} is {what}; expected one of the numeric columns "
+                f"{', '.join(table.feature_names[:20])}"
+            )
+        k = table.feature_names.index(column)
+        names = [name for j, name in enumerate(table.feature_names) if j != k]
+        return Table(np.delete(table.X, k, axis=1), names, table.y, table.target_name), table.X[:, k].copy()
+
+    train, weights = strip(dataset.train)
+    test = strip(dataset.test)[0] if dataset.test is not None else None
+    return Dataset(dataset.name, dataset.task, train, test), weights
 
 
 def _train_and_report(
@@ -173,6 +200,7 @@ def _train_and_report(
             init=args.init,
             class_weight=args.class_weight,
             init_from=args.init_from_model,
+            sample_weight=args.sample_weights,
             dtype=args.dtype,
             seed=args.seed,
             on_batch=on_batch,
