@@ -349,4 +349,5 @@ def test_sample_weight_column_reaches_training(tmp_path):
     path = tmp_path / "neg.csv"
     path.write_text("a,w,label\n" + "".join(f"{k},{-1 if k == 3 else 1},{'xy'[k % 2]}\n" for k in range(20)))
     status, _, err = run("train", str(path), "--sample-weight", "w", "--epochs", "1")
-    assert status == 2 and err.startswith("error:") and "sample weights must be finite and >= 0; row 3 has -1.0" in err
+    assert status == 2 and err.startswith("error:")
+    assert "sample weights must be finite and >= 0; row 3 has -1.0" in err
