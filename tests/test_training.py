@@ -268,3 +268,11 @@ def test_early_stopping_can_watch_validation_accuracy() -> None:
         fit(net, X, T, 0.1, epochs=1, classification=True, monitor="val_accuracy")
     with pytest.raises(GlassnetError, match="monitor"):
         fit(net, X, T, 0.1, epochs=1, monitor="accuracy")  # type: ignore[arg-type]
+
+
+def test_a_trace_refuses_sample_weights() -> None:
+    X, T = _weight_data()
+    net = Network([3, 2], loss="categorical_crossentropy", seed=0)
+    w = np.arange(40.0)
+    with pytest.raises(GlassnetError, match="unweighted"):
+        fit(net, X, T, 0.1, epochs=1, trace=lambda k: True, on_trace=lambda tr: None, sample_weight=w)

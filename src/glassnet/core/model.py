@@ -387,7 +387,6 @@ def train(
     settings: dict[str, Any] = {
         "layers": list(layers),
         "activation": activation,
-        "init": init,
         "optimizer": optimizer,
         "lr": lr,
         "batch_size": batch_size,
@@ -397,7 +396,6 @@ def train(
         "schedule": schedule,
         "validation_split": validation_split,
         "patience": patience,
-        "monitor": monitor,
         "standardize": standardize,
         "dtype": dtype,
         "seed": seed,

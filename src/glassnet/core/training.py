@@ -578,6 +578,8 @@ def fit(
     """
     X, T = _check_data(net, X, T, "training data")
     w = _check_sample_weight(sample_weight, X.shape[0], net.dtype)
+    if trace is not None and w is not None:
+        raise GlassnetError("a step trace shows the seven unweighted steps: trace takes no sample_weight")
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
     rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta, monitor)
     n = X.shape[0]
