@@ -292,3 +292,77 @@ def test_evaluate_and_train_report_balanced_accuracy_roc_auc_and_log_loss(tmp_pa
     assert {"test_balanced_accuracy", "test_roc_auc", "test_log_loss"} <= set(summary)
     status, out, _ = run("evaluate", model, "iris")
     assert f"ROC-AUC {report['roc_auc']:.4f}, log-loss {report['log_loss']:.4f}" in out.splitlines()
+
+
+def test_an_exploding_run_is_an_error_and_writes_no_model(tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    path = tmp_path / "diabetes.csv"
+    header = ",".join(f"x{k}" for k in range(10)) + ",y"
+    np.savetxt(path, np.c_[X, y], delimiter=",", header=header, comments="")
+    model = tmp_path / "m.safetensors"
+    status, _, err = run("train", str(path), "--lr", "100", "--epochs", "10", "--save", str(model))
+    assert status == 2
+    assert err.startswith("error:") and "exploded" in err and "no model file was written" in err
+    assert not model.exists()
+
+
+def test_no_hidden_layer_class_weight_monitor_and_init_options(csv_files, capsys):
+    train_csv, test_csv, folder = csv_files
+    model = str(folder / "logistic.safetensors")
+    args = ["train", train_csv, "--target", "species", "--layers", "none", "--epochs", "40", "--lr", "0.05"]
+    args += ["--class-weight", "setosa=2,virginica=1", "--monitor", "val_accuracy", "--patience", "5"]
+    assert main([*args, "--init", "xavier", "--save", model]) == 0
+    capsys.readouterr()
+    assert main(["predict", model, test_csv]) == 0
+    assert "setosa" in capsys.readouterr().out
+    status, _, err = run("train", train_csv, "--target", "species", "--class-weight", "rose=2")
+    assert status == 2 and "'rose'" in err and "setosa" in err
+    status, _, err = run("train", train_csv, "--target", "species", "--class-weight", "heavy")
+    assert status == 2 and "balanced" in err
+
+
+def test_init_from_continues_a_saved_model(csv_files, capsys):
+    train_csv, test_csv, folder = csv_files
+    first = str(folder / "first.safetensors")
+    assert (
+        main(["train", train_csv, "--target", "species", "--layers", "8", "--epochs", "3", "--save", first])
+        == 0
+    )
+    more = str(folder / "more.safetensors")
+    args = ["train", train_csv, "--target", "species", "--epochs", "3", "--init-from", first, "--save", more]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["evaluate", more, test_csv]) == 0
+    status, _, err = run("train", train_csv, "--target", "species", "--layers", "9", "--init-from", first)
+    assert status == 2 and err.startswith("error:") and "layer sizes" in err
+
+
+def test_sample_weight_column_weighs_rows_and_is_not_a_feature(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(120, 2))
+    w = np.where(X[:, 0] > 0, 3.0, 1.0)
+    label = np.where(X[:, 0] + X[:, 1] > 0, "p", "n")
+    path = tmp_path / "w.csv"
+    rows = ["a,b,w,label"] + [f"{a:.4f},{b:.4f},{c},{d}" for (a, b), c, d in zip(X, w, label, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    args = ["train", str(path), "--epochs", "3", "--sample-weight", "w", "--json", "--save", str(model)]
+    assert main(args) == 0
+    capsys.readouterr()
+    from glassnet.interfaces.modelfile import load_model
+
+    assert load_model(model).feature_names == ["a", "b"]
+    status, _, err = run("train", str(path), "--sample-weight", "weight")
+    assert status == 2 and "'weight'" in err and "a, b, w" in err
+    status, _, err = run("train", str(path), "--sample-weight", "label")
+    assert status == 2 and "the target" in err
+
+
+def test_sample_weight_column_reaches_training(tmp_path):
+    path = tmp_path / "neg.csv"
+    path.write_text("a,w,label\n" + "".join(f"{k},{-1 if k == 3 else 1},{'xy'[k % 2]}\n" for k in range(20)))
+    status, _, err = run("train", str(path), "--sample-weight", "w", "--epochs", "1")
+    assert status == 2 and err.startswith("error:")
+    assert "sample weights must be finite and >= 0; row 3 has -1.0" in err

@@ -6,6 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from glassnet.core.activations import ACTIVATIONS, get_activation
+from glassnet.core.errors import GlassnetError
 from glassnet.core.gradcheck import gradient_check
 from glassnet.core.losses import LOSSES, get_loss
 from glassnet.core.network import BIAS_MODES, Network
@@ -89,6 +90,8 @@ def test_loss_gradient_matches_central_difference(name):
 def test_random_architectures(sizes, hidden, loss, bias, batch, seed):
     rng = np.random.default_rng(seed)
     out = {"categorical_crossentropy": "softmax", "binary_crossentropy": "sigmoid"}.get(loss, "identity")
+    # a softmax over one unit is refused (it always outputs 1.0)
+    assume(not (out == "softmax" and sizes[-1] == 1))
     net = Network(sizes, activation=hidden, output_activation=out, loss=loss, bias=bias, seed=seed)
     report = gradient_check(net, rng.normal(size=(batch, sizes[0])), targets_for(loss, rng, batch, sizes[-1]))
     assume(not any(e.at_kink for e in report.entries))
@@ -123,3 +126,21 @@ def test_float32_networks_pass_the_gradient_check():
     rng = np.random.default_rng(0)
     assert gradient_check(net, rng.normal(size=(4, 3)), rng.normal(size=(4, 2))).max_relative_error < 1e-6
     assert net.dtype == np.float32  # checked on a float64 copy
+
+
+@pytest.mark.parametrize(
+    "t",
+    [
+        np.array([[0.2, 0.3, 0.1], [1.0, 1.0, 0.0]]),  # rows that do not sum to 1
+        np.array([[2.0, -1.0, 0.5], [0.0, 0.0, 0.0]]),  # not probabilities at all
+    ],
+)
+def test_softmax_crossentropy_gradient_with_targets_that_are_not_distributions(t):
+    net = Network([2, 3, 3], activation="tanh", loss="categorical_crossentropy", seed=4)
+    x = np.array([[0.3, -0.7], [1.1, 0.4]])
+    assert gradient_check(net, x, t).max_relative_error < 1e-6
+
+
+def test_a_single_unit_softmax_is_refused():
+    with pytest.raises(GlassnetError, match=r"single unit always outputs 1\.0"):
+        Network([2, 3, 1], output_activation="softmax")

@@ -1,5 +1,7 @@
 """Models on raw data: standardization, labels, validation and early stopping."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,92 @@ def test_train_class_weight_balanced_and_mapping() -> None:
         train(X, y, layers=[4], epochs=1, class_weight="balance")
     with pytest.raises(GlassnetError, match="one weight per row"):
         train(X, y, layers=[4], epochs=1, sample_weight=np.ones(3))
+
+
+def test_an_exploding_loss_is_divergence_not_success() -> None:
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    _, result = train(X, y, task="regression", optimizer="adam", lr=100.0, epochs=20, seed=0)
+    assert result.reason == "diverged"
+    assert "exploded" in result.message and "100 x max(its starting value" in result.message
+    _, ok = train(X, y, task="regression", optimizer="adam", lr=1e-3, epochs=20, seed=0)
+    assert ok.reason == "max_epochs"
+
+
+def test_train_init_chooses_the_first_weights() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    first = {}
+    for init in ("auto", "he", "xavier", "uniform"):
+        model, _ = train(X, y, layers=[5], epochs=1, init=init, seed=0)
+        first[init] = model.network.layers[0].W.copy()
+    assert not np.array_equal(first["he"], first["xavier"])
+    with pytest.raises(GlassnetError, match="initializer"):
+        train(X, y, layers=[5], epochs=1, init="lecun")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_no_hidden_layers_trains_saves_loads_and_predicts(task: str, tmp_path: Any) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 2))
+    y: Any = np.where(X[:, 0] + X[:, 1] > 0, "p", "n") if task == "classification" else 3 * X[:, 0] - X[:, 1]
+    model, result = train(X, y, task=task, layers=[], epochs=30, lr=0.05, batch_size=16, seed=0)
+    assert model.network.sizes == [2, 2 if task == "classification" else 1]
+    assert result.reason == "max_epochs"
+    path = tmp_path / "m.safetensors"
+    save_model(model, path)
+    loaded = load_model(path)
+    if task == "classification":
+        assert np.array_equal(loaded.predict(X), model.predict(X))
+        assert float(np.mean(loaded.predict(X) == y)) > 0.9
+    else:
+        np.testing.assert_allclose(loaded.predict(X), model.predict(X))
+
+
+def test_train_refuses_layers_that_do_not_fit_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glassnet.core import checks
+
+    monkeypatch.setattr(checks, "physical_memory", lambda: 16 << 30)
+    X = np.zeros((10, 4))
+    y = np.array(["a", "b"] * 5)
+    with pytest.raises(GlassnetError, match=r"layers 4,50000,50000,2 .*GiB.* 16\.0 GiB of memory"):
+        train(X, y, layers=[50000, 50000], epochs=1)
+
+
+def test_train_continues_from_a_saved_model(tmp_path: Any) -> None:
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 2)) * 5 + 3
+    y = np.where(X[:, 0] > 3, "hi", "lo")
+    first, r1 = train(X, y, layers=[8], activation="tanh", epochs=5, seed=0)
+    path = tmp_path / "m.safetensors"
+    save_model(first, path)
+    saved = load_model(path)
+    before = saved.network.get_weights()
+    more, r2 = train(X[:60] * 2, y[:60], layers=[8], epochs=5, seed=0, init_from=saved)
+    assert more.scaler is saved.scaler  # the saved model's standardization, not one fitted on this data
+    assert [a.name for a in more.network.activations] == ["tanh", "softmax"]
+    assert r2.history[0].loss < r1.history[0].loss  # it starts where the saved model was
+    for (W0, _), (W1, _) in zip(before, saved.network.get_weights(), strict=True):
+        assert np.array_equal(W0, W1)  # the saved model is left alone
+    with pytest.raises(GlassnetError, match="layer sizes"):
+        train(X, y, layers=[9], epochs=1, init_from=saved)
+    with pytest.raises(GlassnetError, match="feature names"):
+        train(X, y, layers=[8], epochs=1, feature_names=["p", "q"], init_from=saved)
+    with pytest.raises(GlassnetError, match="task"):
+        train(X, X[:, 0], task="regression", layers=[8], epochs=1, init_from=saved)
+
+
+def test_resume_with_more_epochs_than_the_checkpoint_planned() -> None:
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    saved = []
+    train(X, y, layers=[4], epochs=3, seed=0, on_checkpoint=saved.append)
+    assert saved[-1].state.epoch == 3
+    resumed, result = train(X, y, layers=[4], epochs=6, seed=0, resume=saved[-1])
+    assert result.epochs == 6 and [h.epoch for h in result.history] == [1, 2, 3, 4, 5, 6]
+    straight, _ = train(X, y, layers=[4], epochs=6, seed=0)
+    for (W0, _), (W1, _) in zip(resumed.network.get_weights(), straight.network.get_weights(), strict=True):
+        assert np.array_equal(W0, W1)  # a constant schedule: as if 6 epochs had been planned from the start

@@ -161,3 +161,24 @@ def test_forward_and_predict_take_one_1d_row_and_nested_lists():
     np.testing.assert_allclose(net.predict([row.tolist()]), expected)
     with pytest.raises(GlassnetError, match=r"expected input of shape \(batch, 3\)"):
         net.forward(np.ones(4))
+
+
+def test_a_network_too_large_for_memory_is_refused_before_allocating(monkeypatch):
+    from glassnet.core import checks
+
+    monkeypatch.setattr(checks, "physical_memory", lambda: 8 << 30)
+    with pytest.raises(GlassnetError, match=r"layers 4,50000,50000,3 .* 18\.6 GiB in float32.* 8\.0 GiB"):
+        Network([4, 50000, 50000, 3], dtype="float32")
+
+
+def test_float32_weights_are_the_float64_draws_rounded():
+    from glassnet.core.initializers import initialize_weights
+
+    W = initialize_weights("he", 3, 4, np.random.default_rng(0), "relu", dtype=np.float32)
+    assert W.dtype == np.float32  # drawn straight into float32: no float64 matrix as large
+    for init in ("he", "xavier", "uniform"):
+        w64 = Network([3, 700, 2000, 2], activation="relu", init=init, seed=7, dtype="float64")
+        w32 = Network([3, 700, 2000, 2], activation="relu", init=init, seed=7, dtype="float32")
+        for l64, l32 in zip(w64.layers, w32.layers, strict=True):
+            assert l32.W.dtype == np.float32
+            assert np.array_equal(l32.W, l64.W.astype(np.float32))

@@ -244,3 +244,35 @@ def test_bad_sample_weight_is_refused(bad: Any) -> None:
     net = Network([3, 2], loss="categorical_crossentropy", seed=0)
     with pytest.raises(GlassnetError, match=r"sample.weight"):
         fit(net, X, T, 0.1, epochs=1, sample_weight=bad)
+
+
+def test_early_stopping_can_watch_validation_accuracy() -> None:
+    X, T = _weight_data()
+    net = Network([3, 8, 2], activation="tanh", loss="categorical_crossentropy", seed=0)
+    result = fit(
+        net,
+        X[:30],
+        T[:30],
+        0.5,
+        epochs=500,
+        patience=3,
+        classification=True,
+        validation=(X[30:], T[30:]),
+        monitor="val_accuracy",
+    )
+    assert result.reason == "no_improvement"
+    assert "best validation accuracy" in result.message
+    best = max(info.val_accuracy for info in result.history if info.val_accuracy is not None)
+    assert result.history[(result.best_epoch or 0) - 1].val_accuracy == best
+    with pytest.raises(GlassnetError, match="validation set"):
+        fit(net, X, T, 0.1, epochs=1, classification=True, monitor="val_accuracy")
+    with pytest.raises(GlassnetError, match="monitor"):
+        fit(net, X, T, 0.1, epochs=1, monitor="accuracy")  # type: ignore[arg-type]
+
+
+def test_a_trace_refuses_sample_weights() -> None:
+    X, T = _weight_data()
+    net = Network([3, 2], loss="categorical_crossentropy", seed=0)
+    w = np.arange(40.0)
+    with pytest.raises(GlassnetError, match="unweighted"):
+        fit(net, X, T, 0.1, epochs=1, trace=lambda k: True, on_trace=lambda tr: None, sample_weight=w)

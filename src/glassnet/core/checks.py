@@ -9,6 +9,8 @@ glassnet.core.errors.GlassnetError: layer sizes must be integers >= 1; received:
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,4 +92,30 @@ def require_finite(arr: Array, what: str) -> None:
         raise GlassnetError(
             f"{what} contains NaN or inf (first in row {row} of {arr.shape[0]}); "
             f"received: {arr[row].tolist()!r}"
+        )
+
+
+def physical_memory() -> int | None:
+    """The machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(sizes: Sequence[int], dtype: np.dtype[Any], copies: int, what: str) -> None:
+    """Refuse, before allocating, a network whose parameters times ``copies`` (e.g. 2: the weights and
+    their gradients) would not fit in the machine's physical memory; the error names the layers, the GiB
+    needed and the GiB the machine has."""
+    available = physical_memory()
+    if available is None:
+        return
+    params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    needed = params * dtype.itemsize * copies
+    if needed > available:
+        gib = 1 << 30
+        raise GlassnetError(
+            f"layers {','.join(str(s) for s in sizes)} have {params:,} parameters: {what} need about "
+            f"{needed / gib:.1f} GiB in {dtype.name}, and this machine has {available / gib:.1f} GiB of "
+            "memory; use smaller layers"
         )

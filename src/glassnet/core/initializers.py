@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from .errors import GlassnetError
 
@@ -25,8 +26,12 @@ def initialize_weights(
     rng: np.random.Generator,
     activation: str,
     init_range: tuple[float, float] = (-0.5, 0.5),
-) -> NDArray[np.float64]:
-    """Return a weight matrix of shape (inputs, units).
+    dtype: DTypeLike = np.float64,
+) -> NDArray[np.floating]:
+    """Return a weight matrix of shape (inputs, units) and ``dtype``.
+
+    The numbers are drawn in float64 a block of rows at a time and stored in ``dtype``: a float32 matrix
+    holds the float64 draws rounded, and never needs a float64 copy of the whole matrix.
 
     - ``uniform``: U(low, high) with (low, high) = ``init_range``;
     - ``xavier`` (Glorot uniform): U(-r, r), r = sqrt(6 / (inputs + units)), for sigmoid/tanh/softmax;
@@ -39,10 +44,27 @@ def initialize_weights(
         low, high = init_range
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise GlassnetError(f"init_range must be two finite numbers low < high; received: {init_range!r}")
-        return rng.uniform(low, high, size=(inputs, units))
+        return _draw(lambda rows: rng.uniform(low, high, size=(rows, units)), inputs, units, dtype)
     if name == "xavier":
         r = math.sqrt(6.0 / (inputs + units))
-        return rng.uniform(-r, r, size=(inputs, units))
+        return _draw(lambda rows: rng.uniform(-r, r, size=(rows, units)), inputs, units, dtype)
     if name == "he":
-        return rng.normal(0.0, math.sqrt(2.0 / inputs), size=(inputs, units))
+        sd = math.sqrt(2.0 / inputs)
+        return _draw(lambda rows: rng.normal(0.0, sd, size=(rows, units)), inputs, units, dtype)
     raise GlassnetError(f"unknown initializer {name!r}; expected one of {', '.join(INITIALIZERS)}")
+
+
+BLOCK = 1 << 20  # values drawn at a time
+
+
+def _draw(
+    draw: Callable[[int], NDArray[np.float64]], inputs: int, units: int, dtype: DTypeLike
+) -> NDArray[np.floating]:
+    """``draw(rows)`` for blocks of rows, in order (the same numbers as one draw of every row), into an
+    (inputs, units) array of ``dtype``."""
+    out: NDArray[np.floating] = np.empty((inputs, units), dtype)
+    step = max(1, BLOCK // units)
+    for start in range(0, inputs, step):
+        stop = min(start + step, inputs)
+        out[start:stop] = draw(stop - start)
+    return out

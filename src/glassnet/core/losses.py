@@ -5,7 +5,8 @@ loss; for one example that is exactly the classic E_total.
 
 Pairings with a simplified output delta dE/dz (the mathematical assumption behind each):
   - binary_crossentropy after sigmoid:      delta = (a - t) / (outputs * batch)
-  - categorical_crossentropy after softmax: delta = (a - t) / batch   (targets sum to 1 per row)
+  - categorical_crossentropy after softmax: delta = (a - t) / batch   (targets sum to 1 per row;
+    otherwise (a sum(t) - t) / batch, the full product)
 
 >>> import numpy as np
 >>> E = get_loss("half_sse")
@@ -171,8 +172,16 @@ class CategoricalCrossEntropy(Loss):
         return -float(np.vdot(t, Softmax.log_forward(z))) / a.shape[0]
 
     def delta(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
+        """After a softmax, dE/dz_j = a_j * sum_k t_k - t_j per row: a - t when the row of targets sums to
+        1 (one-hot or probabilities, the usual case and the shortcut), the full Jacobian-vector product
+        otherwise (e.g. targets that are not probabilities)."""
         if self.simplified_with(activation):
-            g = np.subtract(a, t)
+            s = t.sum(axis=1, keepdims=True)
+            if np.all(s == 1.0):
+                g = np.subtract(a, t)
+            else:
+                g = a * s
+                g -= t
             if a.shape[0] != 1:
                 g *= 1.0 / a.shape[0]
             return g

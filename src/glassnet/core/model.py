@@ -25,10 +25,11 @@ from typing import Any, Literal, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from .checks import check_dtype, check_memory
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import Optimizer, make_optimizer, make_schedule
-from .training import BatchCallback, EpochCallback, FitResult, TrainingState, fit
+from .training import BatchCallback, EpochCallback, FitResult, Monitor, TrainingState, fit
 
 Array = NDArray[np.floating]
 Task = Literal["classification", "regression"]
@@ -352,6 +353,11 @@ def _example_weights(
             ) from None
         if sw.shape != (n,):
             raise GlassnetError(f"sample_weight must hold one weight per row ({n}); got shape {sw.shape}")
+        bad = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
+        if len(bad):
+            raise GlassnetError(
+                f"sample weights must be finite and >= 0; row {int(bad[0])} has {float(sw[bad[0]])!r}"
+            )
         w *= sw[rows]
     if class_weight is not None:
         if kind != "classification" or classes is None:
@@ -382,6 +388,21 @@ def _example_weights(
     return w
 
 
+def _check_continuable(saved: Model, fresh: Model) -> None:
+    """``init_from``: a saved model continues training only on data and layers shaped as its own."""
+    for what, a, b in (
+        ("task", saved.task, fresh.task),
+        ("feature names", saved.feature_names, fresh.feature_names),
+        ("classes", saved.classes, fresh.classes),
+        ("layer sizes", saved.network.sizes, fresh.network.sizes),
+    ):
+        if a != b:
+            raise GlassnetError(
+                f"the model to continue from has other {what} ({a}) than this run ({b}); continuing needs "
+                "the same"
+            )
+
+
 def _check_resumable(checkpoint: Checkpoint, fresh: Model) -> None:
     """A checkpoint continues only the run it came from: same network shape, classes and features."""
     old = checkpoint.model
@@ -409,6 +430,7 @@ def train(
     target_name: str = "target",
     layers: Sequence[int] = (64,),
     activation: str = "relu",
+    init: str = "auto",
     optimizer: str = "adam",
     lr: float | None = None,
     batch_size: int = 128,
@@ -418,6 +440,7 @@ def train(
     schedule: str = "constant",
     validation_split: float = 0.1,
     patience: int | None = None,
+    monitor: Monitor = "val_loss",
     standardize: bool = True,
     dtype: str = "float32",
     seed: int | None = 0,
@@ -428,17 +451,31 @@ def train(
     stop_requested: Callable[[], bool] | None = None,
     class_weight: str | Mapping[Any, float] | None = None,
     sample_weight: Sequence[float] | NDArray[Any] | None = None,
+    init_from: Model | None = None,
 ) -> tuple[Model, FitResult]:
     """Train a model on raw features X (n, features) and labels or values y (n,).
 
     Classification uses softmax outputs with categorical cross-entropy; regression uses identity
     outputs with mse on standardized targets. ``validation_split`` of the rows (chosen with ``seed``)
     are held out for validation; with ``patience`` they drive early stopping, which restores the best
-    weights. The standardization is fitted on the remaining training rows only.
+    weights: ``monitor`` is "val_loss" (the default) or "val_accuracy" (classification).
+    The standardization is fitted on the remaining training rows only.
+
+    ``layers`` lists the hidden layer sizes; ``[]`` (no hidden layer) is logistic (softmax) regression for
+    classification and linear regression otherwise. ``init`` draws the first weights: ``auto`` (the
+    default) is He for the ReLU family and Xavier (Glorot uniform) for sigmoid/tanh, or ``he``,
+    ``xavier``, ``uniform`` (U(-0.5, 0.5)) for every layer.
+
+    ``init_from`` continues training a saved model: its weights are the starting point (in ``dtype``),
+    and its standardization, activations and dropout are kept; it must have the same task, feature names,
+    classes and layer sizes as this run (``layers`` included), else GlassnetError. The optimizer starts
+    afresh. The model given is left as it was.
 
     ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
     training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
-    bit.
+    bit. ``epochs`` may be larger than the checkpoint's run planned: training goes on to the new total,
+    and a step or cosine schedule is laid over the new total from the next epoch on (the epochs already
+    done keep the rates they had); with a constant schedule the result equals a run planned that long.
 
     ``sample_weight`` (one number >= 0 per row of X) and ``class_weight`` (classification: "balanced",
     n / (classes * count of the class) on the training rows as scikit-learn computes it, or a mapping
@@ -484,6 +521,12 @@ def train(
         loss = "mse"
     weights = _example_weights(kind, y_arr, train_rows, classes, class_weight, sample_weight, n)
     scaler = Standardizer.fit(X[train_rows]) if standardize else None
+    check_memory(  # before a single weight is drawn
+        sizes,
+        check_dtype(dtype),
+        copies=5 if optimizer == "adam" else 4,
+        what="training (weights, gradients, the optimizer's state and a saved copy)",
+    )
     net = Network(
         sizes,
         activation=activation,
@@ -492,6 +535,7 @@ def train(
         seed=seed,
         dtype=dtype,
         dropout=dropout,
+        init=init,
     )
     lr = lr if lr is not None else (1e-3 if optimizer == "adam" else 0.01)
     settings: dict[str, Any] = {
@@ -511,6 +555,13 @@ def train(
         "seed": seed,
     }
     model = Model(net, kind, names, target_name, classes, scaler, target_scaler, settings)
+    if init_from is not None:
+        _check_continuable(init_from, model)
+        model.network = init_from.network.astype(model.network.dtype)  # a copy
+        model.scaler, model.target_scaler = init_from.scaler, init_from.target_scaler
+        hidden = {a.name for a in model.network.activations[:-1]}
+        if len(hidden) == 1:
+            settings["activation"] = hidden.pop()
     opt = make_optimizer(optimizer, lr, weight_decay=weight_decay)
     if resume is not None:
         _check_resumable(resume, model)
@@ -531,6 +582,7 @@ def train(
         shuffle=True,
         seed=seed,
         patience=patience,
+        monitor=monitor,
         validation=validation,
         classification=kind == "classification",
         schedule=make_schedule(schedule, epochs),

@@ -44,6 +44,7 @@ from .checks import (
     check_choice,
     check_dropout,
     check_dtype,
+    check_memory,
     check_sizes,
     require_finite,
 )
@@ -148,6 +149,11 @@ class Network:
                 f"{self.loss_fn.name} takes the log of the outputs, so they must lie in (0, 1): use a "
                 f"sigmoid or softmax output layer; received: output_activation={last!r}"
             )
+        if last == "softmax" and self.sizes[-1] == 1:
+            raise GlassnetError(
+                "a softmax over a single unit always outputs 1.0, so the output layer could learn nothing: "
+                f"give it at least 2 units or use a sigmoid output; received: sizes={self.sizes}"
+            )
         return [*hidden, output]
 
     # ------------------------------------------------------------------ step 1: initialize
@@ -159,10 +165,11 @@ class Network:
         Biases start at 0 for xavier/he (the usual) and uniform in ``init_range`` for ``uniform``.
         Use ``set_parameters`` afterwards to give explicit values.
         """
+        check_memory(self.sizes, self.dtype, copies=2, what="its weights and their gradients")
         rng = np.random.default_rng(seed)
         self.layers = []
         for inputs, units, act in zip(self.sizes[:-1], self.sizes[1:], self.activations, strict=True):
-            W = initialize_weights(init, inputs, units, rng, act.name, init_range).astype(self.dtype)
+            W = initialize_weights(init, inputs, units, rng, act.name, init_range, self.dtype)
             b: Array | None = None
             if self.bias != "none":
                 n = units if self.bias == "per_neuron" else 1

@@ -7,10 +7,16 @@ gathers each batch into a reused buffer: the dataset itself is never copied.
 Stopping rules, checked after every epoch (the first that holds wins; ``Reason`` names them):
   - ``loss_tolerance``:    the epoch's loss (or the validation loss) <= loss_tol;
   - ``weights_converged``: no weight or bias moved more than weight_tol during the epoch;
-  - ``no_improvement``:    the monitored loss did not improve for ``patience`` epochs (the best weights
-    are restored when a validation set is monitored);
+  - ``no_improvement``:    the monitored number did not improve (by more than ``min_delta``) for
+    ``patience`` epochs: ``monitor="val_loss"`` (the default) watches the validation loss (the training
+    loss without a validation set), ``"val_accuracy"`` the validation accuracy (classification with a
+    validation set); the best weights are restored when a validation set is monitored;
   - ``max_epochs``:        the maximum number of epochs was reached;
-  - ``diverged``:          the loss became NaN or inf; training stops at once, keeping finite weights;
+  - ``diverged``:          the loss became NaN or inf (training stops at once, keeping finite weights),
+    or an epoch's training or validation loss exploded: it exceeded ``EXPLODES`` (100) times
+    max(its starting value, ``LOSS_FLOOR`` (1)). The starting value is the loss of the initial weights
+    (the first epoch's loss when a resumed state does not hold it); the floor keeps a run that starts
+    near 0 loss from counting a small rise as divergence;
   - ``interrupted``:       ``stop_requested()`` answered True; the run can be resumed from its state.
 
 ``fit`` is the only training loop; the model recipe, the scikit-learn estimators, the CLI and the web
@@ -45,6 +51,9 @@ if TYPE_CHECKING:
     from .trace import StepTrace
 
 Array = NDArray[np.floating]
+
+Monitor = Literal["val_loss", "val_accuracy"]
+MONITORS: tuple[str, ...] = ("val_loss", "val_accuracy")
 
 Reason = Literal[
     "loss_tolerance", "weights_converged", "no_improvement", "max_epochs", "diverged", "interrupted"
@@ -185,6 +194,34 @@ class TrainingState:
     stale: int = 0
     best_weights: list[tuple[Array, Array | None]] | None = None
     epoch_start: list[Array] | None = None
+    initial_loss: float | None = None
+    initial_val_loss: float | None = None
+
+
+EXPLODES = 100.0
+LOSS_FLOOR = 1.0
+
+
+def _exploded(state: TrainingState, info: EpochInfo) -> str | None:
+    """Words for an epoch whose training or validation loss exploded (above ``EXPLODES`` times
+    max(starting loss, ``LOSS_FLOOR``)), or None."""
+    first = state.history[0]
+    for what, now, start in (
+        ("training", info.loss, state.initial_loss if state.initial_loss is not None else first.loss),
+        (
+            "validation",
+            info.val_loss,
+            state.initial_val_loss if state.initial_val_loss is not None else first.val_loss,
+        ),
+    ):
+        if now is None or start is None or not math.isfinite(start):
+            continue
+        if now > EXPLODES * max(start, LOSS_FLOOR):
+            return (
+                f"the {what} loss {now:.6g} exploded: above {EXPLODES:g} x max(its starting value "
+                f"{start:.6g}, {LOSS_FLOOR:g})"
+            )
+    return None
 
 
 DOMINATES = 0.9
@@ -221,9 +258,12 @@ class TrainingWarning(UserWarning):
     """Something about training a person should know: dead ReLUs, saturated units."""
 
 
-def divergence_message(epoch: int, lr: float, restored: bool) -> str:
+def divergence_message(epoch: int, lr: float, restored: bool, exploded: str | None = None) -> str:
     """The words for a run whose loss became NaN or inf in ``epoch`` at learning rate ``lr``; ``restored``
-    says the weights overflowed too and were put back as they were at the epoch's start."""
+    says the weights overflowed too and were put back as they were at the epoch's start. ``exploded``
+    instead describes a loss that stayed finite but exploded (see ``_exploded``)."""
+    if exploded is not None:
+        return f"training diverged in epoch {epoch}: {exploded}; try a lower learning rate than {lr:g}"
     kept = (
         f"restored the weights from the start of epoch {epoch}, the last known finite ones"
         if restored
@@ -245,8 +285,11 @@ class _Rules:
     weight_tol: float | None
     patience: int | None
     min_delta: float
+    monitor: str = "val_loss"
 
     def __post_init__(self) -> None:
+        if self.monitor not in MONITORS:
+            raise GlassnetError(f"monitor must be one of {', '.join(MONITORS)}; received: {self.monitor!r}")
         epochs, patience = self.epochs, self.patience
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise GlassnetError(f"epochs must be an integer >= 1; received: epochs={epochs!r}")
@@ -406,7 +449,7 @@ class _Epochs:
             )
         state.history.append(info)
         state.epoch, state.batch = epoch, 0
-        monitored = info.val_loss if info.val_loss is not None else info.loss
+        monitored = _monitored(info, self.rules.monitor)
         if monitored < state.best - self.rules.min_delta:
             state.best, state.best_epoch, state.stale = monitored, epoch, 0
             if self.keep_best:
@@ -426,6 +469,14 @@ def _start(resume: TrainingState | None, n: int, rng: np.random.Generator, lr: f
         )
     rng.bit_generator.state = resume.rng_state
     return resume
+
+
+def _monitored(info: EpochInfo, monitor: str) -> float:
+    """The number early stopping watches after epoch ``info``, lower being better: the validation loss
+    (the training loss without a validation set), or minus the validation accuracy."""
+    if monitor == "val_accuracy" and info.val_accuracy is not None:
+        return -info.val_accuracy
+    return info.val_loss if info.val_loss is not None else info.loss
 
 
 def _stop_reason(state: TrainingState, info: EpochInfo, rules: _Rules) -> Reason | None:
@@ -450,7 +501,10 @@ def _stop_message(reason: Reason, state: TrainingState, rules: _Rules, restored:
     if reason == "weights_converged":
         return f"every weight has converged: none moved more than {rules.weight_tol:g} in epoch {last.epoch}"
     if reason == "no_improvement":
-        best = f"best loss {state.best:.6g} in epoch {state.best_epoch}"
+        if rules.monitor == "val_accuracy":
+            best = f"best validation accuracy {-state.best:.2%} in epoch {state.best_epoch}"
+        else:
+            best = f"best loss {state.best:.6g} in epoch {state.best_epoch}"
         message = f"no improvement for {rules.patience} epochs; {best}"
         return message + "; restored its weights" if restored else message
     return f"reached the maximum of {rules.epochs} epochs"
@@ -499,6 +553,7 @@ def fit(
     trace: Callable[[int], bool] | None = None,
     on_trace: Callable[[StepTrace], None] | None = None,
     sample_weight: Any = None,
+    monitor: Monitor = "val_loss",
 ) -> FitResult:
     """Train ``net`` on inputs X (n, inputs) and targets T (n, outputs) until a stopping rule holds.
 
@@ -523,15 +578,26 @@ def fit(
     """
     X, T = _check_data(net, X, T, "training data")
     w = _check_sample_weight(sample_weight, X.shape[0], net.dtype)
+    if trace is not None and w is not None:
+        raise GlassnetError("a step trace shows the seven unweighted steps: trace takes no sample_weight")
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
-    rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta)
+    rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta, monitor)
     n = X.shape[0]
     bs = _batch_size(batch_size, n)
     if trace is not None and (on_trace is None or bs != 1):
         raise GlassnetError("a step trace follows one example: trace needs batch_size=1 and an on_trace")
     val = _check_data(net, *validation, "validation data") if validation is not None else None
+    if monitor == "val_accuracy" and (val is None or not classification):
+        raise GlassnetError(
+            "monitor='val_accuracy' watches the accuracy on a validation set: it needs classification and "
+            "validation data (e.g. a validation split > 0)"
+        )
     rng = np.random.default_rng(seed)
     state = _start(resume, n, rng, opt.lr)
+    if resume is None:  # the starting losses, against which an exploding loss is judged
+        with np.errstate(over="ignore", invalid="ignore"):
+            state.initial_loss = evaluate(net, X, T)[0]
+            state.initial_val_loss = evaluate(net, *val)[0] if val is not None else None
     loop = _Epochs(
         net,
         X,
@@ -567,6 +633,12 @@ def fit(
         info = loop.close_epoch(state, epoch, time.perf_counter() - started)
         if on_epoch is not None:
             on_epoch(info)
+        exploded = _exploded(state, info)
+        if exploded is not None:
+            message = divergence_message(epoch, opt.lr, restored=False, exploded=exploded)
+            return FitResult(
+                "diverged", message, epoch, state.updates, info.loss, state.history, state.best_epoch
+            )
         if on_checkpoint is not None:
             state.rng_state = dict(rng.bit_generator.state)
             on_checkpoint(state)

@@ -59,6 +59,35 @@ _layers = _parsed(
     _ints, lambda v: len(v) >= 2 and min(v) >= 1, "at least two comma-separated integers >= 1, e.g. 3,4,2"
 )
 _hidden_layers = _parsed(_ints, lambda v: min(v) >= 1, "comma-separated integers >= 1, e.g. 256,128")
+
+
+def _hidden_or_none(text: str) -> list[int]:
+    """Hidden layer sizes, or none of them ('none' or '': logistic or linear regression)."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    return _hidden_layers(text)
+
+
+def _class_weight(text: str) -> str | dict[str, float]:
+    """'balanced', or label=weight pairs separated by commas."""
+    if text == "balanced":
+        return text
+    table: dict[str, float] = {}
+    for part in text.split(","):
+        label, sep, value = part.rpartition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not sep or not label or not (math.isfinite(weight) and weight >= 0):
+            raise argparse.ArgumentTypeError(
+                "expected 'balanced' or label=weight pairs with weights >= 0, e.g. 'a=2,b=1'; "
+                f"received: {text!r}"
+            )
+        table[label] = weight
+    return table
+
+
 _numbers = _parsed(_floats, lambda v: all(math.isfinite(x) for x in v), "comma-separated finite numbers")
 _positive = _parsed(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 _non_negative = _parsed(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
@@ -124,7 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--target", default=None, help="the target column (default: the last)")
     train.add_argument("--test", default=None, help="a test CSV with the same columns")
     train.add_argument("--task", choices=["auto", *TASKS], default="auto")  # auto: load_dataset decides
-    train.add_argument("--layers", type=_hidden_layers, default=[64], help="hidden layer sizes, e.g. 256,128")
+    train.add_argument(
+        "--layers",
+        type=_hidden_or_none,
+        default=[64],
+        help="hidden layer sizes, e.g. 256,128; 'none' for no hidden layer (logistic/linear regression)",
+    )
     train.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
     train.add_argument("--optimizer", choices=OPTIMIZER_NAMES, default="adam")
     train.add_argument(
@@ -136,7 +170,32 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 penalty on the weights")
     train.add_argument("--schedule", choices=SCHEDULES, default="constant")
     train.add_argument("--validation-split", type=_rate, default=0.1)
-    train.add_argument("--patience", type=_count, default=None, help="early stopping after N epochs")
+    train.add_argument(
+        "--patience",
+        type=_count,
+        default=None,
+        help="stop after N epochs without improvement of --monitor (the validation loss by default); "
+        "the best weights are kept",
+    )
+    train.add_argument(
+        "--monitor",
+        choices=["val_loss", "val_accuracy"],
+        default="val_loss",
+        help="what --patience watches (default val_loss; val_accuracy for classification)",
+    )
+    train.add_argument(
+        "--init",
+        choices=["auto", "he", "xavier", "uniform"],
+        default="auto",
+        help="first weights (default auto: he for relu/leaky_relu, xavier for sigmoid/tanh)",
+    )
+    train.add_argument(
+        "--class-weight",
+        type=_class_weight,
+        default=None,
+        metavar="WEIGHTS",
+        help="weigh the classes in the loss: 'balanced' (n / (classes * count)) or e.g. 'a=2,b=1'",
+    )
     train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--save", default=None, metavar="MODEL", help="save the model (.safetensors)")
@@ -148,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", default=None, metavar="DIR", help="continue the run checkpointed in DIR")
     _add_csv_options(train)
     train.add_argument("--id", default=None, metavar="COLUMN", help="a column that is not a feature")
+    train.add_argument(
+        "--sample-weight",
+        default=None,
+        metavar="COLUMN",
+        help="a numeric column holding each row's weight in the training loss (not a feature)",
+    )
+    train.add_argument(
+        "--init-from",
+        default=None,
+        metavar="MODEL",
+        help="start from a saved model's weights and standardization (same features, classes and layers; "
+        "--layers defaults to the model's)",
+    )
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
     evaluate.add_argument("model")

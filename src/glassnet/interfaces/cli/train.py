@@ -14,14 +14,18 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Checkpoint, Model
 from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..data import Dataset, Table
 from ..data import load as load_dataset
-from ..modelfile import save_model
+from ..modelfile import load_model, save_model
 from ..plots import plot_training
 from .common import check_save_path, classification_summary, rich_console, scores, strict_json
 from .parser import build_parser
@@ -103,6 +107,10 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
 def cmd_train(args: argparse.Namespace) -> int:
     """Check every path and setting, load the data, then train, save and report."""
     resume = _resume_settings(args)
+    init_from = load_model(args.init_from) if args.init_from is not None else None
+    if init_from is not None and args.layers == build_parser().parse_args(["train"]).layers:
+        args.layers = init_from.network.sizes[1:-1]  # --layers not given: the model's
+    args.init_from_model = init_from
     check_save_path(args.save, [args.data, args.test])
     check_save_path(args.plot, [args.data, args.test, args.save])
     if args.checkpoint is not None and any(
@@ -125,6 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for table, name in ((dataset.train, args.data), (dataset.test, args.test)):
         if table is not None and table.notes:
             tell(table, name)
+    dataset, args.sample_weights = _split_off_weights(dataset, args.sample_weight)
     train_part = dataset.train
     if dataset.task == "classification" and dataset.test is not None:  # before training, not after it
         unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
@@ -138,6 +147,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
         return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
+
+
+def _split_off_weights(dataset: Dataset, column: str | None) -> tuple[Dataset, NDArray[np.float64] | None]:
+    """With --sample-weight COLUMN: the dataset without that column among its features (in the training
+    and the test part), and the training rows' weights from it."""
+    if column is None:
+        return dataset, None
+
+    def strip(table: Table) -> tuple[Table, NDArray[np.float64]]:
+        if column not in table.feature_names:
+            what = "the target" if column == table.target_name else "not a numeric column of the data"
+            raise GlassnetError(
+                f"--sample-weight {column!r} is {what}; expected one of the numeric columns "
+                f"{', '.join(table.feature_names[:20])}"
+            )
+        k = table.feature_names.index(column)
+        names = [name for j, name in enumerate(table.feature_names) if j != k]
+        return Table(np.delete(table.X, k, axis=1), names, table.y, table.target_name), table.X[:, k].copy()
+
+    train, weights = strip(dataset.train)
+    test = strip(dataset.test)[0] if dataset.test is not None else None
+    return Dataset(dataset.name, dataset.task, train, test), weights
 
 
 def _train_and_report(
@@ -179,6 +210,11 @@ def _train_and_report(
             schedule=args.schedule,
             validation_split=args.validation_split,
             patience=args.patience,
+            monitor=args.monitor,
+            init=args.init,
+            class_weight=args.class_weight,
+            init_from=args.init_from_model,
+            sample_weight=args.sample_weights,
             dtype=args.dtype,
             seed=args.seed,
             on_batch=on_batch,
