@@ -16,7 +16,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from .errors import GlassnetError
 
-INITIALIZERS = ("auto", "uniform", "xavier", "he")
+INITIALIZERS = ("auto", "uniform", "xavier", "he", "glorot")
 
 
 def initialize_weights(
@@ -36,7 +36,9 @@ def initialize_weights(
     - ``uniform``: U(low, high) with (low, high) = ``init_range``;
     - ``xavier`` (Glorot uniform): U(-r, r), r = sqrt(6 / (inputs + units)), for sigmoid/tanh/softmax;
     - ``he``: N(0, 2 / inputs), for the ReLU family;
-    - ``auto``: ``he`` before a ReLU-family activation, ``xavier`` otherwise.
+    - ``auto``: ``he`` before a ReLU-family activation, ``xavier`` otherwise;
+    - ``glorot``: scikit-learn MLP's scheme: U(-r, r), r = sqrt(k / (inputs + units)) with k = 2 before a
+      sigmoid and 6 otherwise; ``Network`` draws the biases from the same range (``glorot_bound``).
     """
     if name == "auto":
         name = "he" if activation in ("relu", "leaky_relu") else "xavier"
@@ -48,10 +50,22 @@ def initialize_weights(
     if name == "xavier":
         r = math.sqrt(6.0 / (inputs + units))
         return _draw(lambda rows: rng.uniform(-r, r, size=(rows, units)), inputs, units, dtype)
+    if name == "glorot":
+        r = glorot_bound(inputs, units, activation)
+        return _draw(lambda rows: rng.uniform(-r, r, size=(rows, units)), inputs, units, dtype)
     if name == "he":
         sd = math.sqrt(2.0 / inputs)
         return _draw(lambda rows: rng.normal(0.0, sd, size=(rows, units)), inputs, units, dtype)
     raise GlassnetError(f"unknown initializer {name!r}; expected one of {', '.join(INITIALIZERS)}")
+
+
+def glorot_bound(inputs: int, units: int, activation: str) -> float:
+    """r of the ``glorot`` initializer: sqrt(2 / (inputs + units)) before a sigmoid, else sqrt(6 / ...).
+
+    >>> round(glorot_bound(4, 2, "relu"), 6)
+    1.0
+    """
+    return math.sqrt((2.0 if activation == "sigmoid" else 6.0) / (inputs + units))
 
 
 BLOCK = 1 << 20  # values drawn at a time

@@ -49,7 +49,7 @@ from .checks import (
     require_finite,
 )
 from .errors import GlassnetError
-from .initializers import INITIALIZERS, initialize_weights
+from .initializers import INITIALIZERS, glorot_bound, initialize_weights
 from .layers import Dense, Dropout, StepValues
 from .losses import Loss, get_loss
 from .naming import ParameterRef, neuron_names, parameter_refs
@@ -83,7 +83,7 @@ class Network:
     train_biases : bool
         False freezes the biases, as the classic write-up of the worked example does.
     init : str
-        auto, uniform (in ``init_range``), xavier or he.
+        auto, uniform (in ``init_range``), xavier, he or glorot (see ``initializers``).
     seed : int, optional
         Seeds the numpy Generator that draws the initial weights (``fit`` has its own seed for
         shuffling and dropout).
@@ -160,9 +160,12 @@ class Network:
     def initialize(
         self, init: str = "auto", seed: int | None = None, init_range: tuple[float, float] = (-0.5, 0.5)
     ) -> None:
-        """Step 1: draw every weight (and, for ``uniform``, every bias) from a seeded Generator.
+        """Step 1: draw every weight (and, for ``uniform`` and ``glorot``, every bias) from a seeded
+        Generator.
 
-        Biases start at 0 for xavier/he (the usual) and uniform in ``init_range`` for ``uniform``.
+        Biases start at 0 for xavier/he (the usual), uniform in ``init_range`` for ``uniform``, and uniform
+        in the weights' range for ``glorot`` (scikit-learn MLP's scheme: biases that start apart place the
+        ReLUs' kinks apart, which matters on small data sets).
         Use ``set_parameters`` afterwards to give explicit values.
         """
         check_memory(self.sizes, self.dtype, copies=2, what="its weights and their gradients")
@@ -173,11 +176,13 @@ class Network:
             b: Array | None = None
             if self.bias != "none":
                 n = units if self.bias == "per_neuron" else 1
-                b = (
-                    rng.uniform(*init_range, size=n).astype(self.dtype)
-                    if init == "uniform"
-                    else np.zeros(n, self.dtype)
-                )
+                if init == "uniform":
+                    b = rng.uniform(*init_range, size=n).astype(self.dtype)
+                elif init == "glorot":
+                    r = glorot_bound(inputs, units, act.name)
+                    b = rng.uniform(-r, r, size=n).astype(self.dtype)
+                else:
+                    b = np.zeros(n, self.dtype)
             self.layers.append(Dense(W, b, act))
         self._rebuild()
 

@@ -185,9 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--init",
-        choices=["auto", "he", "xavier", "uniform"],
-        default="auto",
-        help="first weights (default auto: he for relu/leaky_relu, xavier for sigmoid/tanh)",
+        choices=["glorot", "auto", "he", "xavier", "uniform"],
+        default="glorot",
+        help="first weights: glorot (scikit-learn MLP's: weights and biases uniform in "
+        "+-sqrt(6/(inputs+units))), auto (he for relu/leaky_relu, xavier for sigmoid/tanh; biases 0), "
+        "he, xavier or uniform (default: glorot)",
     )
     train.add_argument(
         "--class-weight",
