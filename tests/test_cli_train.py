@@ -277,3 +277,39 @@ def test_predict_ignores_a_blank_target_column(tmp_path, capsys):
     blank.write_text("a,b,label\n0.5,0.1,\n-1,2,\n")
     assert main(["predict", model, str(blank)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "label"
+
+
+def test_missing_test_feature_columns_stop_before_training(csv_files, tmp_path, monkeypatch, capsys):
+    from glassnet.interfaces.cli import train as train_command
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train_command, "train_model", never)
+    train_csv, _, _ = csv_files
+    test = tmp_path / "noash.csv"
+    test.write_text("sepal,species,petal\n1,setosa,2\n1,virginica,2\n")
+    model = tmp_path / "m.safetensors"
+    status = main(["train", train_csv, "--target", "species", "--test", str(test), "--save", str(model)])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert status == 2 and "lacks 1 feature column(s)" in line and "width" in line
+    assert not model.exists()
+
+
+def test_a_failing_plot_keeps_the_trained_model_and_says_so(csv_files, tmp_path, monkeypatch, capsys):
+    from glassnet.core.errors import GlassnetError
+    from glassnet.interfaces.cli import train as train_command
+
+    def broken(*args, **kwargs):
+        raise GlassnetError("the plot went wrong")
+
+    monkeypatch.setattr(train_command, "plot_training", broken)
+    train_csv, test_csv, _ = csv_files
+    model = tmp_path / "m.safetensors"
+    plot = tmp_path / "p.png"
+    args = ["train", train_csv, "--target", "species", "--test", test_csv, "--epochs", "1"]
+    assert main([*args, "--save", str(model), "--plot", str(plot)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error:") and "the plot went wrong" in line
+    assert f"the model was saved to {model}" in line
+    assert model.exists() and not plot.exists()

@@ -21,6 +21,7 @@ from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import load as load_dataset
+from ..data import select_features
 from ..modelfile import save_model
 from ..plots import plot_training
 from .common import check_save_path, rich_console, scores, strict_json
@@ -130,6 +131,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
         if unseen:
             raise GlassnetError(f"the test data has labels never seen in training: {', '.join(unseen[:10])}")
+    if dataset.test is not None:  # the test data must have every feature column, checked before training
+        select_features(dataset.test, train_part.feature_names, args.test or args.data)
     n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
     batches = max(1, -(-n_train // args.batch_size))
     console = rich_console(stderr=True)
@@ -208,6 +211,25 @@ def _train_and_report(
         "parameters": _count_params(model),
         "warnings": result.warnings,
     }
+    if args.save is not None:  # first: nothing after training may discard the trained model
+        save_model(model, args.save)
+        summary["model"] = args.save
+    try:
+        _score_and_plot(args, dataset, model, summary)
+    except Exception as exc:  # the model is kept; the one error line says where it is
+        kept = f"the model was saved to {args.save}" if args.save else "no model was saved (no --save)"
+        message = str(exc) if isinstance(exc, GlassnetError) else f"{type(exc).__name__}: {exc}"
+        raise GlassnetError(f"{message}; {kept}") from None
+    summary["history"] = model.history
+    if args.json:
+        print(strict_json(summary))
+        return 0
+    _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
+    return 0
+
+
+def _score_and_plot(args: argparse.Namespace, dataset: Any, model: Model, summary: dict[str, Any]) -> None:
+    """Score the model on the test data and draw the plots, adding what they give to ``summary``."""
     test_report = None
     if dataset.test is not None:
         test_report = scores(model, dataset.test, args.test or args.data)
@@ -216,11 +238,8 @@ def _train_and_report(
         else:
             summary["test_r2"] = test_report["r2"]
             summary["test_mse"] = test_report["mse"]
-    if args.save is not None:
-        save_model(model, args.save)
-        summary["model"] = args.save
     if args.plot is not None:
-        points = dataset.test or train_part
+        points = dataset.test or dataset.train
         plot_training(
             model,
             args.plot,
@@ -229,12 +248,6 @@ def _train_and_report(
             test_report.get("confusion_matrix") if test_report else None,
         )
         summary["plot"] = args.plot
-    summary["history"] = model.history
-    if args.json:
-        print(strict_json(summary))
-        return 0
-    _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
-    return 0
 
 
 def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None) -> int:
