@@ -1,5 +1,7 @@
 """``glassnet train --resume DIR``: the checkpoint's settings, and the checkpoints it refuses."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,58 @@ def test_a_setting_of_the_wrong_type_is_refused_in_one_line(tmp_path, settings, 
     status, out, err = run("train", "--resume", folder)
     assert status == 2 and err.startswith("error:") and all(words in err for words in shown)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
+
+
+def interrupt_during_the_first_batch(monkeypatch):
+    """Make the next in-process ``glassnet train`` receive SIGINT during its first batch."""
+    import os
+    import signal
+
+    from glassnet.interfaces.cli import train as train_command
+
+    progress_bar = train_command.train_progress
+
+    def signalling(console, epochs, batches):
+        progress, on_batch, on_epoch = progress_bar(console, epochs, batches)
+
+        def on_batch_then_signal(epoch, batch, loss):
+            on_batch(epoch, batch, loss)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        return progress, on_batch_then_signal, on_epoch
+
+    monkeypatch.setattr(train_command, "train_progress", signalling)
+
+
+def test_resume_writes_the_outputs_the_interrupted_run_asked_for(tmp_path, monkeypatch, capsys):
+    from glassnet.interfaces.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "d.csv")
+    interrupt_during_the_first_batch(monkeypatch)
+    status = main(["train", "d.csv", "--epochs", "3", "--checkpoint", "ck", "--save", "big.safetensors"])
+    assert status == 130
+    err = capsys.readouterr().err
+    assert "resume with: glassnet train --resume ck" in err and not (tmp_path / "big.safetensors").exists()
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--resume", "ck", "--json"]) == 0  # --json given now; --save remembered
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "big.safetensors" and (tmp_path / "big.safetensors").exists()
+    assert summary["epochs"] == 3
+
+
+def test_outputs_given_on_resume_replace_the_remembered_ones(tmp_path, monkeypatch, capsys):
+    from glassnet.interfaces.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "d.csv")
+    interrupt_during_the_first_batch(monkeypatch)
+    main(["train", "d.csv", "--epochs", "2", "--checkpoint", "ck", "--save", "a.safetensors", "--json"])
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["train", "--resume", "ck", "--save", "b.safetensors"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["model"] == "b.safetensors"  # --json remembered, --save replaced
+    assert (tmp_path / "b.safetensors").exists() and not (tmp_path / "a.safetensors").exists()

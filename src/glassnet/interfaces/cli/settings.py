@@ -56,7 +56,18 @@ SETTING_CHECKS: dict[str, Check] = {
 }
 TRAINING_SETTINGS = tuple(SETTING_CHECKS)
 
+# What the run writes (--save, --plot, --json): kept beside the settings so that --resume writes it too.
+# Checkpoints from before these were kept have none of them.
+OUTPUT_CHECKS: dict[str, Check] = {
+    "save": lambda v: v is None or (isinstance(v, str) and bool(v)),
+    "plot": lambda v: v is None or (isinstance(v, str) and bool(v)),
+    "json": lambda v: isinstance(v, bool),
+}
+OUTPUT_SETTINGS = tuple(OUTPUT_CHECKS)
+
 
 def unusable_settings(saved: Mapping[str, Any]) -> list[str]:
-    """The names of the settings in ``saved`` that are missing or fail their check, in the order above."""
-    return [key for key, ok in SETTING_CHECKS.items() if not ok(saved.get(key))]
+    """The names of the settings in ``saved`` that are missing or fail their check, in the order above (the
+    outputs may be missing)."""
+    bad = [key for key, ok in SETTING_CHECKS.items() if not ok(saved.get(key))]
+    return bad + [key for key, ok in OUTPUT_CHECKS.items() if key in saved and not ok(saved[key])]

@@ -27,7 +27,7 @@ from ..plots import plot_training
 from .common import check_save_path, rich_console, scores, strict_json
 from .parser import build_parser
 from .reading import csv_options, reading_progress, tell
-from .settings import TRAINING_SETTINGS, unusable_settings
+from .settings import OUTPUT_SETTINGS, TRAINING_SETTINGS, unusable_settings
 from .signals import StopOnSignal
 
 
@@ -96,6 +96,9 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
         )
     for key in TRAINING_SETTINGS:
         setattr(args, key, saved[key])
+    for key in OUTPUT_SETTINGS:  # the outputs the stopped run asked for, unless this command names its own
+        if key in saved and getattr(args, key) in (None, False):
+            setattr(args, key, saved[key])
     if args.checkpoint is None:
         args.checkpoint = args.resume
     return checkpoint
@@ -137,7 +140,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     batches = max(1, -(-n_train // args.batch_size))
     console = rich_console(stderr=True)
     progress, on_batch, on_epoch = train_progress(console, args.epochs, batches)
-    settings = {key: getattr(args, key) for key in TRAINING_SETTINGS}
+    settings = {key: getattr(args, key) for key in (*TRAINING_SETTINGS, *OUTPUT_SETTINGS)}
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
         return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
@@ -197,7 +200,9 @@ def _train_and_report(
             warnings.showwarning(note.message, note.category, note.filename, note.lineno)
     if result.reason == "interrupted":
         assert result.state is not None
-        return _stopped(stop, result.state, folder)
+        if folder is None and args.save is not None:
+            save_model(model, args.save)
+        return _stopped(stop, result.state, folder, None if folder is not None else args.save)
     seconds = time.perf_counter() - started
     if result.reason == "diverged":
         raise GlassnetError(result.message + "; no model file was written")
@@ -250,11 +255,15 @@ def _score_and_plot(args: argparse.Namespace, dataset: Any, model: Model, summar
         summary["plot"] = args.plot
 
 
-def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None) -> int:
-    """Say where a signal stopped training, and whether and how the run can go on; returns the exit status."""
+def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None, saved: str | None) -> int:
+    """Say where a signal stopped training, what was kept (a checkpoint in ``folder``, or the model trained
+    so far in ``saved``) and how the run can go on; returns the exit status."""
     where = f"epoch {state.epoch + (1 if state.batch else 0)}, batch {state.batch}"
-    if folder is None:
-        hint = "train with --checkpoint DIR to be able to resume"
+    hint = "train with --checkpoint DIR to be able to resume"
+    if folder is None and saved is not None:
+        kept = f"the model trained so far was saved to {saved}"
+        print(f"stopped by {stop.name} in {where}; {kept} ({hint})", file=sys.stderr)
+    elif folder is None:
         print(f"error: stopped by {stop.name} in {where}; nothing was saved ({hint})", file=sys.stderr)
     else:
         resume_with = f"glassnet train --resume {folder}"
