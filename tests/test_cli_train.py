@@ -313,3 +313,17 @@ def test_a_failing_plot_keeps_the_trained_model_and_says_so(csv_files, tmp_path,
     assert line.startswith("error:") and "the plot went wrong" in line
     assert f"the model was saved to {model}" in line
     assert model.exists() and not plot.exists()
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (["--task", "regression"], "--task is for CSV files; 'iris' is a named dataset with a fixed task"),
+        (["--target", "foo"], "--target is for CSV files; 'iris' is a named dataset with a fixed task"),
+        (["--task", "classification", "--target", "foo"], "--task and --target are for CSV files"),
+    ],
+)
+def test_task_and_target_on_a_named_dataset_are_an_error(options, words):
+    status, out, err = run("train", "iris", "--epochs", "1", *options)
+    assert status == 2 and err.startswith("error:") and words in err and len(err.splitlines()) == 1
+    assert out == ""

@@ -20,8 +20,8 @@ from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..data import DATASETS, select_features
 from ..data import load as load_dataset
-from ..data import select_features
 from ..modelfile import save_model
 from ..plots import plot_training
 from .common import check_save_path, rich_console, scores, strict_json
@@ -104,6 +104,19 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
     return checkpoint
 
 
+def _check_named_dataset(args: argparse.Namespace) -> None:
+    """A named dataset has a fixed task and target: --task and --target on one are an error, not ignored."""
+    if args.data not in DATASETS:
+        return
+    given = [f"--{name}" for name, v in (("task", args.task != "auto"), ("target", args.target)) if v]
+    if given:
+        verb = "is" if len(given) == 1 else "are"
+        raise GlassnetError(
+            f"{' and '.join(given)} {verb} for CSV files; {args.data!r} is a named dataset with a fixed task "
+            "and target"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Check every path and setting, load the data, then train, save and report."""
     resume = _resume_settings(args)
@@ -115,6 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is an input of this command; choose a folder")
     if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
+    _check_named_dataset(args)
     with reading_progress() as on_progress:
         dataset = load_dataset(
             args.data,
