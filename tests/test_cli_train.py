@@ -327,3 +327,23 @@ def test_task_and_target_on_a_named_dataset_are_an_error(options, words):
     status, out, err = run("train", "iris", "--epochs", "1", *options)
     assert status == 2 and err.startswith("error:") and words in err and len(err.splitlines()) == 1
     assert out == ""
+
+
+@pytest.mark.parametrize(
+    "plot, words", [("p.jpg", "expected a name ending .png, .pdf or .svg"), ("p.png", "")]
+)
+def test_plot_problems_are_found_before_training(tmp_path, monkeypatch, capsys, plot, words):
+    import sys
+
+    from glassnet.interfaces.cli import train as train_command
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train_command, "train_model", never)
+    if not words:  # matplotlib is missing
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        words = "--plot needs matplotlib: pip install 'glassnet[plot]'"
+    status = main(["train", "iris", "--plot", str(tmp_path / plot)])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert status == 2 and line.startswith("error:") and words in line

@@ -23,7 +23,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..data import DATASETS, select_features
 from ..data import load as load_dataset
 from ..modelfile import save_model
-from ..plots import plot_training
+from ..plots import check_plot, plot_training
 from .common import check_save_path, rich_console, scores, strict_json
 from .parser import build_parser
 from .reading import csv_options, reading_progress, tell
@@ -122,6 +122,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     resume = _resume_settings(args)
     check_save_path(args.save, [args.data, args.test])
     check_save_path(args.plot, [args.data, args.test, args.save])
+    if args.plot is not None:
+        check_plot(args.plot)
     if args.checkpoint is not None and any(
         p is not None and Path(p).resolve() == Path(args.checkpoint).resolve() for p in (args.data, args.test)
     ):
