@@ -347,3 +347,19 @@ def test_plot_problems_are_found_before_training(tmp_path, monkeypatch, capsys, 
     status = main(["train", "iris", "--plot", str(tmp_path / plot)])
     (line,) = capsys.readouterr().err.splitlines()
     assert status == 2 and line.startswith("error:") and words in line
+
+
+def test_after_early_stopping_the_restored_epochs_numbers_are_reported():
+    args = ("train", "iris", "--patience", "2", "--epochs", "300")
+    status, out, _ = run(*args, "--json")
+    summary = json.loads(out)
+    assert status == 0 and summary["stopped"] == "no_improvement"
+    history = summary["history"]
+    best = min(history, key=lambda h: h["val_loss"])
+    assert best["epoch"] < summary["epochs"]  # the weights kept are not the last epoch's
+    assert summary["model_epoch"] == best["epoch"]
+    assert summary["model_metrics"] == {k: best[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    status, out, _ = run(*args)
+    assert status == 0 and "final epoch" not in out
+    line = f"model: epoch {best['epoch']} of {summary['epochs']} (the best): loss {best['loss']:.4f}, "
+    assert line + f"validation loss {best['val_loss']:.4f}" in out

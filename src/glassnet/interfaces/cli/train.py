@@ -232,6 +232,7 @@ def _train_and_report(
         "parameters": _count_params(model),
         "warnings": result.warnings,
     }
+    summary.update(_model_epoch(model, result))
     if args.save is not None:  # first: nothing after training may discard the trained model
         save_model(model, args.save)
         summary["model"] = args.save
@@ -247,6 +248,20 @@ def _train_and_report(
         return 0
     _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
     return 0
+
+
+def _model_epoch(model: Model, result: Any) -> dict[str, Any]:
+    """The epoch whose weights the model holds (the best one, when early stopping restored it) and that
+    epoch's losses and accuracies: the numbers of the model that is saved and scored."""
+    restored = (
+        result.reason == "no_improvement"
+        and result.state is not None
+        and result.state.best_weights is not None
+    )
+    epoch = result.best_epoch if restored else result.epochs
+    entry = next((h for h in model.history if h["epoch"] == epoch), model.history[-1])
+    metrics = {k: entry[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy") if k in entry}
+    return {"model_epoch": entry["epoch"], "model_metrics": metrics}
 
 
 def _score_and_plot(args: argparse.Namespace, dataset: Any, model: Model, summary: dict[str, Any]) -> None:
@@ -294,8 +309,11 @@ def _print_summary(summary: dict[str, Any], seconds: float, test_examples: int) 
     """The summary of a finished run, in words."""
     out = rich_console()
     out.print(f"stopped: {summary['message']} ({seconds:.1f} s)")
-    last = summary["history"][-1]
+    last = summary["model_metrics"]
     line = f"final epoch: loss {last['loss']:.4f}"
+    if summary["model_epoch"] != summary["epochs"]:  # early stopping restored the best epoch's weights
+        kept = f"epoch {summary['model_epoch']} of {summary['epochs']} (the best)"
+        line = f"model: {kept}: loss {last['loss']:.4f}"
     if "val_loss" in last:
         line += f", validation loss {last['val_loss']:.4f}"
     if "val_accuracy" in last:
