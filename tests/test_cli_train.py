@@ -235,7 +235,7 @@ def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
         progress.refresh()
         shown = console.file.getvalue()
     assert "epoch 1/2" in shown and "batch 16/16" in shown and "loss 0.6100" in shown
-    assert "val loss 0.5500" in shown and "acc 87.50%" in shown and "0:00:" in shown
+    assert "val 0.5500" in shown and "acc 87.50%" in shown and "0:00:00" in shown
 
 
 def test_save_never_overwrites_an_input_or_another_output(tmp_path):
@@ -363,3 +363,46 @@ def test_after_early_stopping_the_restored_epochs_numbers_are_reported():
     assert status == 0 and "final epoch" not in out
     line = f"model: epoch {best['epoch']} of {summary['epochs']} (the best): loss {best['loss']:.4f}, "
     assert line + f"validation loss {best['val_loss']:.4f}" in out
+
+
+def test_the_progress_bar_fits_an_80_column_terminal():
+    import io
+    import re
+
+    from rich.console import Console
+
+    from glassnet.core.training import EpochInfo
+    from glassnet.interfaces.cli.train import train_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    progress, on_batch, on_epoch = train_progress(console, epochs=300, batches=1024)
+    with progress:
+        on_batch(120, 1024, 0.61)
+        on_epoch(EpochInfo(120, 0.6123, 0.1, 0.01, val_loss=0.5512, val_accuracy=0.875))
+        progress.refresh()
+        out = Console(file=io.StringIO(), width=80, color_system=None)
+        out.print(progress.get_renderable())
+        shown = out.file.getvalue()
+    assert "…" not in shown, shown
+    assert "epoch 120/300" in shown and "batch 1024/1024" in shown and "loss 0.6123" in shown
+    assert "val 0.5512" in shown and "acc 87.50%" in shown
+    assert len(shown.splitlines()) == 1 and re.search(r" -:--:--$", shown.strip()), shown
+
+
+def test_output_off_a_terminal_is_never_wrapped(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / ("a-long-folder-name-" * 4)
+    folder.mkdir()
+    model = folder / "model.safetensors"
+    proc = subprocess.run(
+        [sys.executable, "-m", "glassnet", "train", "iris", "--epochs", "2", "--save", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},  # no COLUMNS
+    )
+    assert proc.returncode == 0
+    assert f"model saved to {model}\n" in proc.stdout
+    assert "final epoch: loss " in proc.stdout and "validation accuracy " in proc.stdout.splitlines()[1]

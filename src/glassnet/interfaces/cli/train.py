@@ -32,18 +32,34 @@ from .signals import StopOnSignal
 
 
 def train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, Any]:
-    """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch).
 
+    It fits the console's width: the bar takes what the numbers leave, and below about 90 columns the
+    elapsed time gives way to the time remaining."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.table import Column
+
+    def text(template: str, width: int) -> TextColumn:
+        return TextColumn(template, table_column=Column(no_wrap=True, min_width=width))
+
+    columns = [
+        text("epoch {task.fields[epoch]}/" + str(epochs), len(f"epoch {epochs}/{epochs}")),
+        text("batch {task.fields[batch]}/" + str(batches), len(f"batch {batches}/{batches}")),
+        text("loss {task.fields[loss]}", len("loss 0.0000")),
+        text("val {task.fields[val_loss]}", len("val 0.0000")),
+        text("acc {task.fields[acc]}", len("acc 100.00%")),
+    ]
+    timers = [TimeElapsedColumn(), TimeRemainingColumn()]
+    taken = sum(c.get_table_column().min_width or 0 for c in columns) + 7 * len(timers) + len(columns) + 2
+    if console.width - taken < 10:
+        timers = timers[1:]
+        taken -= 8
+    bar = BarColumn(bar_width=max(4, min(40, console.width - taken - 1)))
     progress = Progress(
-        TextColumn("epoch {task.fields[epoch]}/" + str(epochs)),
-        TextColumn("batch {task.fields[batch]}/" + str(batches)),
-        BarColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TextColumn("val loss {task.fields[val_loss]}"),
-        TextColumn("acc {task.fields[acc]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
+        *columns[:2],
+        bar,
+        *columns[2:],
+        *timers,
         console=console,
         transient=True,  # on success a summary follows; on failure only the error line stays
         disable=not console.is_terminal,
