@@ -405,4 +405,43 @@ def test_output_off_a_terminal_is_never_wrapped(tmp_path):
     )
     assert proc.returncode == 0
     assert f"model saved to {model}\n" in proc.stdout
-    assert "final epoch: loss " in proc.stdout and "validation accuracy " in proc.stdout.splitlines()[1]
+    assert "final epoch: loss " in proc.stdout and "validation accuracy " in proc.stdout.splitlines()[2]
+
+
+def write_rating_csv(path, continuous=False):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    rating = X[:, 0] * 2 + 5.5 if continuous else np.clip(np.round(X[:, 0] * 2 + 5.5), 1, 10)
+    rating[:10] = np.arange(1, 11)  # every value 1..10 appears
+    lines = ["a,b,rating"] + [f"{a:.4f},{b:.4f},{r:g}" for (a, b), r in zip(X, rating, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_the_task_and_why_are_said(tmp_path):
+    data = write_rating_csv(tmp_path / "r.csv")
+    status, out, err = run("train", data, "--epochs", "1")
+    assert status == 0 and "warning" not in err
+    assert out.splitlines()[0] == (
+        "task: classification (target 'rating' holds 10 integer values; --task regression to predict numbers)"
+    )
+    status, out, _ = run("train", data, "--epochs", "1", "--json")
+    assert json.loads(out)["task_reason"] == (
+        "target 'rating' holds 10 integer values; --task regression to predict numbers"
+    )
+    status, out, _ = run("train", write_csv(tmp_path / "d.csv"), "--epochs", "1")
+    assert out.splitlines()[0] == "task: classification (target 'label' holds text: 2 classes)"
+    status, out, _ = run("train", data, "--epochs", "1", "--task", "regression")
+    assert out.splitlines()[0] == "task: regression (--task regression)"
+    status, out, _ = run("train", "iris", "--epochs", "1")
+    assert out.splitlines()[0] == "task: classification (iris is a classification dataset)"
+
+
+def test_continuous_targets_are_regression_and_forced_classes_are_warned_about(tmp_path):
+    data = write_rating_csv(tmp_path / "r.csv", continuous=True)
+    status, out, err = run("train", data, "--epochs", "1")
+    assert status == 0 and out.splitlines()[0].startswith("task: regression (target 'rating' holds numbers")
+    status, out, err = run("train", data, "--epochs", "1", "--task", "classification")
+    assert status == 0 and out.splitlines()[0].startswith("task: classification (--task classification")
+    (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert "one class per distinct value" in warning and "not integers" in warning

@@ -20,11 +20,11 @@ from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data import DATASETS, select_features
+from ..data import DATASETS, MAX_CLASSES_FOR_NUMBERS, select_features
 from ..data import load as load_dataset
 from ..modelfile import save_model
 from ..plots import check_plot, plot_training
-from .common import check_save_path, rich_console, scores, strict_json
+from .common import check_save_path, escape, rich_console, scores, strict_json
 from .parser import build_parser
 from .reading import csv_options, reading_progress, tell
 from .settings import OUTPUT_SETTINGS, TRAINING_SETTINGS, unusable_settings
@@ -120,6 +120,42 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
     return checkpoint
 
 
+def _task_reason(args: argparse.Namespace, dataset: Any) -> str:
+    """Why the task is what it is, in words; warns on stderr when classes were forced on values that look
+    like numbers to predict (not integers, or very many of them)."""
+    if args.data in DATASETS:
+        return f"{args.data} is a {dataset.task} dataset"
+    y, name = dataset.train.y, dataset.train.target_name
+    distinct = {v if isinstance(v, str) else float(v) for v in y}
+    numbers = []
+    for v in distinct:
+        with contextlib.suppress(TypeError, ValueError):
+            numbers.append(float(v))
+    if dataset.task == "regression":
+        return (
+            "--task regression"
+            if args.task != "auto"
+            else f"target {name!r} holds numbers: {len(distinct)} values"
+        )
+    integers = all(x.is_integer() for x in numbers)
+    if args.task == "auto":
+        if len(numbers) < len(distinct):
+            return f"target {name!r} holds text: {len(distinct)} classes"
+        return f"target {name!r} holds {len(distinct)} integer values; --task regression to predict numbers"
+    if len(numbers) == len(distinct) and (not integers or len(distinct) > MAX_CLASSES_FOR_NUMBERS):
+        what = (
+            "numbers that are not integers"
+            if not integers
+            else f"more than {MAX_CLASSES_FOR_NUMBERS} integers"
+        )
+        print(
+            f"warning: --task classification makes one class per distinct value of target {name!r}: "
+            f"{len(distinct)} classes of {what}; --task regression predicts numbers",
+            file=sys.stderr,
+        )
+    return f"--task classification; {len(distinct)} classes"
+
+
 def _check_named_dataset(args: argparse.Namespace) -> None:
     """A named dataset has a fixed task and target: --task and --target on one are an error, not ignored."""
     if args.data not in DATASETS:
@@ -168,6 +204,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise GlassnetError(f"the test data has labels never seen in training: {', '.join(unseen[:10])}")
     if dataset.test is not None:  # the test data must have every feature column, checked before training
         select_features(dataset.test, train_part.feature_names, args.test or args.data)
+    reason = _task_reason(args, dataset)
+    if not args.json:
+        rich_console().print(escape(f"task: {dataset.task} ({reason})"))
     n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
     batches = max(1, -(-n_train // args.batch_size))
     console = rich_console(stderr=True)
@@ -175,7 +214,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     settings = {key: getattr(args, key) for key in (*TRAINING_SETTINGS, *OUTPUT_SETTINGS)}
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
-        return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
+        return _train_and_report(
+            args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started, reason
+        )
 
 
 def _train_and_report(
@@ -188,6 +229,7 @@ def _train_and_report(
     resume: Checkpoint | None,
     stop: StopOnSignal,
     started: float,
+    reason: str,
 ) -> int:
     train_part = dataset.train
     folder = args.checkpoint
@@ -241,6 +283,7 @@ def _train_and_report(
     summary: dict[str, Any] = {
         "dataset": dataset.name,
         "task": dataset.task,
+        "task_reason": reason,
         "epochs": result.epochs,
         "stopped": result.reason,
         "message": result.message,
