@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -445,3 +446,20 @@ def test_continuous_targets_are_regression_and_forced_classes_are_warned_about(t
     assert status == 0 and out.splitlines()[0].startswith("task: classification (--task classification")
     (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
     assert "one class per distinct value" in warning and "not integers" in warning
+
+
+def test_regression_losses_say_their_units(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    path = tmp_path / "r.csv"
+    np.savetxt(path, np.c_[X, 100 + 30 * X[:, 0]], delimiter=",", header="a,b,price", comments="")
+    status, out, _ = run("train", str(path), "--test", str(path), "--epochs", "3")
+    assert status == 0
+    assert "validation loss" in out and "(MSE of the standardized target)" in out
+    assert re.search(r"test R\^2: -?[\d.]+, MSE [\d.e+]+ \(in target units\)", out), out
+    status, out, _ = run("train", str(path), "--epochs", "3", "--json")
+    summary = json.loads(out)
+    assert summary["loss"] == "mse" and summary["loss_units"] == "standardized target"
+    assert summary["target_std"] == pytest.approx(np.std(30 * X[:160, 0]), rel=0.3)  # on the training rows
+    status, out, _ = run("train", "iris", "--epochs", "1", "--json")
+    assert "loss_units" not in json.loads(out) and json.loads(out)["loss"] == "categorical_crossentropy"

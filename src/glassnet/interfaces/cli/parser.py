@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("data", nargs="?", help=f"a CSV file or one of: {', '.join(DATASETS)}")
     train.add_argument("--target", default=None, help="the target column of a CSV file (default: the last)")
     train.add_argument(
-        "--test", default=None, help="a test CSV with the same columns (default: a seeded 20%% of DATA)"
+        "--test", default=None, help="a test CSV with the same columns, scored after training (default: none)"
     )
     train.add_argument(  # auto: load_dataset decides
         "--task",

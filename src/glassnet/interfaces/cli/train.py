@@ -284,6 +284,7 @@ def _train_and_report(
         "dataset": dataset.name,
         "task": dataset.task,
         "task_reason": reason,
+        "loss": model.network.loss_fn.name,
         "epochs": result.epochs,
         "stopped": result.reason,
         "message": result.message,
@@ -292,6 +293,9 @@ def _train_and_report(
         "warnings": result.warnings,
     }
     summary.update(_model_epoch(model, result))
+    if model.target_scaler is not None:  # the losses are of the standardized target; test_mse is not
+        summary["loss_units"] = "standardized target"
+        summary["target_std"] = float(model.target_scaler.scale.ravel()[0])
     if args.save is not None:  # first: nothing after training may discard the trained model
         save_model(model, args.save)
         summary["model"] = args.save
@@ -377,11 +381,13 @@ def _print_summary(summary: dict[str, Any], seconds: float, test_examples: int) 
         line += f", validation loss {last['val_loss']:.4f}"
     if "val_accuracy" in last:
         line += f", validation accuracy {last['val_accuracy']:.2%}"
+    if summary.get("loss_units") == "standardized target":
+        line += f" ({summary['loss'].upper()} of the standardized target)"
     out.print(line)
     if "test_accuracy" in summary:
         out.print(f"test accuracy: {summary['test_accuracy']:.2%} on {test_examples:,} examples")
     elif "test_r2" in summary:
-        out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g}")
+        out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g} (in target units)")
     if "model" in summary:
         out.print(f"model saved to {summary['model']}")
 
