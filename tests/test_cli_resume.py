@@ -144,3 +144,17 @@ def test_outputs_given_on_resume_replace_the_remembered_ones(tmp_path, monkeypat
     out = capsys.readouterr().out
     assert json.loads(out)["model"] == "b.safetensors"  # --json remembered, --save replaced
     assert (tmp_path / "b.safetensors").exists() and not (tmp_path / "a.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    "key, bad",
+    [("seed", -1), ("layers", [4] * 63), ("epochs", 2**60), ("target", "x" * 10_001), ("lr", float("inf"))],
+)
+def test_the_checks_are_the_checkpoint_schemas(key, bad):
+    """One source of truth: what the checkpoint's schema refuses, --resume refuses too."""
+    from glassnet.interfaces.schema import TrainingSettings
+
+    defaults = vars(build_parser().parse_args(["train", "iris"]))
+    settings = {name: defaults[name] for name in TRAINING_SETTINGS}
+    assert set(TRAINING_SETTINGS) <= set(TrainingSettings.model_fields)
+    assert unusable_settings({**settings, key: bad}) == [key]

@@ -1,8 +1,9 @@
 """The training settings a checkpoint holds, and what each may be.
 
 ``glassnet train --resume DIR`` takes its settings from the checkpoint and refuses one whose settings fail
-these checks. Names are checked against the core's registries; types are checked before values, so no stored
-value can raise here. Self-contained: a schema of the checkpoint's metadata can replace this module.
+these checks. Each check is the checkpoint schema's own (``schema.TrainingSettings``: one source of truth),
+except that the command line needs every setting, and only the options whose absence means "not given"
+may be null. Types are checked before values, so no stored value can raise here.
 
 >>> check = SETTING_CHECKS["optimizer"]
 >>> check("adam"), check("rmsprop"), check(["adam"])
@@ -11,48 +12,38 @@ value can raise here. Self-contained: a schema of the checkpoint's metadata can 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from glassnet.core.activations import ACTIVATIONS
-from glassnet.core.model import TASKS
-from glassnet.core.network import DTYPES
-from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
+from pydantic import ValidationError
+
+from ..schema import TrainingSettings
 
 Check = Callable[[Any], bool]
 
-
-def _one_of(names: Collection[str]) -> Check:
-    return lambda v: isinstance(v, str) and v in names
-
-
-def _whole(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+# The options of ``glassnet train`` a checkpoint keeps, in the schema's order (the command line has no
+# ``standardize``: it always standardizes); those that may be null, for "not given".
+_NOT_OPTIONS = ("standardize",)
+NULLABLE = ("target", "test", "lr", "patience")
 
 
-def _real(v: Any) -> bool:
-    return _whole(v) or (isinstance(v, float) and math.isfinite(v))
+def _schema_check(key: str) -> Check:
+    """The schema's check of the field ``key``; null only for the options in ``NULLABLE``."""
+
+    def ok(value: Any) -> bool:
+        if value is None:
+            return key in NULLABLE
+        try:
+            TrainingSettings.model_validate({key: value})
+        except ValidationError:
+            return False
+        return True
+
+    return ok
 
 
 SETTING_CHECKS: dict[str, Check] = {
-    "data": lambda v: isinstance(v, str) and bool(v),
-    "target": lambda v: v is None or isinstance(v, str),
-    "test": lambda v: v is None or isinstance(v, str),
-    "task": _one_of(("auto", *TASKS)),  # auto: the data loader decides
-    "layers": lambda v: isinstance(v, list) and bool(v) and all(_whole(k) and k >= 1 for k in v),
-    "activation": _one_of(ACTIVATIONS),
-    "optimizer": _one_of(OPTIMIZER_NAMES),
-    "lr": lambda v: v is None or (_real(v) and v > 0),
-    "batch_size": lambda v: _whole(v) and v >= 1,
-    "epochs": lambda v: _whole(v) and v >= 1,
-    "dropout": lambda v: _real(v) and 0 <= v < 1,
-    "weight_decay": lambda v: _real(v) and v >= 0,
-    "schedule": _one_of(SCHEDULES),
-    "validation_split": lambda v: _real(v) and 0 <= v < 1,
-    "patience": lambda v: v is None or (_whole(v) and v >= 1),
-    "dtype": _one_of(DTYPES),
-    "seed": _whole,
+    key: _schema_check(key) for key in TrainingSettings.model_fields if key not in _NOT_OPTIONS
 }
 TRAINING_SETTINGS = tuple(SETTING_CHECKS)
 
