@@ -28,8 +28,8 @@ def signal_in_the_first_batch(monkeypatch, sig):
     """The signal arrives during the first batch's progress update of the next in-process run."""
     progress_bar = train_command.train_progress
 
-    def signalling(console, epochs, batches):
-        progress, on_batch, on_epoch = progress_bar(console, epochs, batches)
+    def signalling(console, epochs, batches, **options):
+        progress, on_batch, on_epoch = progress_bar(console, epochs, batches, **options)
 
         def on_batch_then_signal(epoch, batch, loss):
             on_batch(epoch, batch, loss)

@@ -463,3 +463,20 @@ def test_regression_losses_say_their_units(tmp_path):
     assert summary["target_std"] == pytest.approx(np.std(30 * X[:160, 0]), rel=0.3)  # on the training rows
     status, out, _ = run("train", "iris", "--epochs", "1", "--json")
     assert "loss_units" not in json.loads(out) and json.loads(out)["loss"] == "categorical_crossentropy"
+
+
+def test_a_regression_progress_bar_names_the_standardized_mse():
+    import io
+
+    from rich.console import Console
+
+    from glassnet.core.training import EpochInfo
+    from glassnet.interfaces.cli.train import train_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    progress, _, on_epoch = train_progress(console, epochs=300, batches=1024, regression=True)
+    on_epoch(EpochInfo(120, 0.6123, 0.1, 0.01, val_loss=0.5512))
+    out = Console(file=io.StringIO(), width=80, color_system=None)
+    out.print(progress.get_renderable())
+    shown = out.file.getvalue()
+    assert "std mse 0.6123 val 0.5512" in shown and "acc" not in shown and "…" not in shown

@@ -31,8 +31,10 @@ from .settings import OUTPUT_SETTINGS, TRAINING_SETTINGS, unusable_settings
 from .signals import StopOnSignal
 
 
-def train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, Any]:
+def train_progress(console: Any, epochs: int, batches: int, regression: bool = False) -> tuple[Any, Any, Any]:
     """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch).
+
+    A regression's loss is the MSE of the standardized target ("std mse"), and it has no accuracy.
 
     It fits the console's width: the bar takes what the numbers leave, and below about 90 columns the
     elapsed time gives way to the time remaining."""
@@ -45,10 +47,11 @@ def train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, A
     columns = [
         text("epoch {task.fields[epoch]}/" + str(epochs), len(f"epoch {epochs}/{epochs}")),
         text("batch {task.fields[batch]}/" + str(batches), len(f"batch {batches}/{batches}")),
-        text("loss {task.fields[loss]}", len("loss 0.0000")),
+        text(("std mse" if regression else "loss") + " {task.fields[loss]}", len("std mse 0.0000")),
         text("val {task.fields[val_loss]}", len("val 0.0000")),
-        text("acc {task.fields[acc]}", len("acc 100.00%")),
     ]
+    if not regression:
+        columns.append(text("acc {task.fields[acc]}", len("acc 100.00%")))
     timers = [TimeElapsedColumn(), TimeRemainingColumn()]
     taken = sum(c.get_table_column().min_width or 0 for c in columns) + 7 * len(timers) + len(columns) + 2
     if console.width - taken < 10:
@@ -210,7 +213,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
     batches = max(1, -(-n_train // args.batch_size))
     console = rich_console(stderr=True)
-    progress, on_batch, on_epoch = train_progress(console, args.epochs, batches)
+    progress, on_batch, on_epoch = train_progress(
+        console, args.epochs, batches, regression=dataset.task == "regression"
+    )
     settings = {key: getattr(args, key) for key in (*TRAINING_SETTINGS, *OUTPUT_SETTINGS)}
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
