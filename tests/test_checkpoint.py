@@ -180,9 +180,9 @@ def test_cli_resume_errors(tmp_path):
         check=True,
         capture_output=True,
     )
-    command = [sys.executable, "-m", "glassnet", "train", str(data), "--epochs", "2", "--resume"]
+    command = [sys.executable, "-m", "glassnet", "train", str(data), "--batch-size", "7", "--resume"]
     status = subprocess.run([*command, str(tmp_path / "ck")], capture_output=True, text=True)
-    assert status.returncode == 2 and "epochs=2 (checkpoint: 1)" in status.stderr
+    assert status.returncode == 2 and "batch_size=7 (checkpoint: 32)" in status.stderr
     checkpoint, settings = load_checkpoint(tmp_path / "ck")
     assert settings["epochs"] == 1 and checkpoint.state.epoch == 1
     (tmp_path / "ck" / "checkpoint.safetensors").write_bytes(b"junk")

@@ -1,5 +1,6 @@
 """The command line, through its entry point."""
 
+import argparse
 import json
 import re
 import subprocess
@@ -125,6 +126,9 @@ def test_gradcheck_fails_on_a_broken_backward(capsys, monkeypatch):
         (["explain", "--target", "inf,1"], "'inf,1'"),
         (["demo", "--iterations", "-5"], "'-5'"),
         (["gradcheck", "--batch", "0"], "'0'"),
+        (["explain", "--seed", "-1"], "expected an integer >= 0; received: '-1'"),
+        (["gradcheck", "--seed", "-1"], "expected an integer >= 0; received: '-1'"),
+        (["train", "iris", "--seed", "-1"], "expected an integer >= 0; received: '-1'"),
         (["nonsense"], "nonsense"),
         ([], "required"),
     ],
@@ -181,3 +185,27 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(args):
         stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) in (0, 141)  # 0 where the output fitted in the pipe before it closed
     assert stderr == ""
+
+
+def _commands():
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return [parser, *sub.choices.values()]
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda p: p.prog)
+def test_every_option_and_argument_has_a_help_text_with_its_default(command):
+    for action in command._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help and action.help != argparse.SUPPRESS, f"{command.prog} {name} has no help"
+        if action.default not in (None, False, argparse.SUPPRESS):
+            assert "default" in action.help, f"{command.prog} {name} does not say its default"
+
+
+def test_version_is_the_packages():
+    from importlib.metadata import version
+
+    status, out, err = run("--version")
+    assert status == 0 and out.strip() == f"glassnet {version('glassnet')}" and err == ""

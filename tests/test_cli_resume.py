@@ -1,5 +1,7 @@
 """``glassnet train --resume DIR``: the checkpoint's settings, and the checkpoints it refuses."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.model import TASKS, train
 from glassnet.core.network import DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
-from glassnet.interfaces.checkpoint import save_checkpoint
+from glassnet.interfaces.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.interfaces.cli import build_parser
 from glassnet.interfaces.cli.settings import TRAINING_SETTINGS, unusable_settings
 
@@ -18,9 +20,26 @@ from .test_cli_train import write_csv
 def test_resume_refuses_options_that_differ_from_the_checkpoint(tmp_path):
     data = write_csv(tmp_path / "d.csv")
     folder = str(tmp_path / "ck")
-    assert run("train", data, "--epochs", "1", "--checkpoint", folder)[0] == 0
-    status, _, err = run("train", "--resume", folder, "--epochs", "10")
-    assert status == 2 and "epochs=10 (checkpoint: 1)" in err
+    assert run("train", data, "--epochs", "2", "--checkpoint", folder)[0] == 0
+    status, _, err = run("train", "--resume", folder, "--batch-size", "7")
+    assert status == 2 and "batch_size=7 (checkpoint: 32)" in err
+    status, _, err = run("train", "--resume", folder, "--epochs", "1")  # only more epochs are allowed
+    assert status == 2 and "epochs=1 (checkpoint: 2)" in err and "only --epochs may be raised" in err
+    status, _, err = run("train", "--resume", folder, "--init-from", data)
+    assert status == 2 and "--init-from starts a new run" in err
+
+
+def test_resume_may_go_on_for_more_epochs_than_planned(tmp_path):
+    data = write_csv(tmp_path / "d.csv")
+    folder = str(tmp_path / "ck")
+    assert run("train", data, "--epochs", "1", "--checkpoint", folder, "--init", "he")[0] == 0
+    status, out, err = run("train", "--resume", folder, "--epochs", "3", "--json")
+    assert status == 0, err
+    summary = json.loads(out)
+    assert summary["epochs"] == 3 and [h["epoch"] for h in summary["history"]] == [1, 2, 3]
+    checkpoint, settings = load_checkpoint(folder)
+    assert checkpoint.state.epoch == 3
+    assert settings["epochs"] == 3 and settings["init"] == "he"  # the new plan, and the options kept
 
 
 def test_a_checkpoint_with_unusable_settings_is_refused(tmp_path):
@@ -87,3 +106,72 @@ def test_a_setting_of_the_wrong_type_is_refused_in_one_line(tmp_path, settings, 
     status, out, err = run("train", "--resume", folder)
     assert status == 2 and err.startswith("error:") and all(words in err for words in shown)
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
+
+
+def interrupt_during_the_first_batch(monkeypatch):
+    """Make the next in-process ``glassnet train`` receive SIGINT during its first batch."""
+    import os
+    import signal
+
+    from glassnet.interfaces.cli import train as train_command
+
+    progress_bar = train_command.train_progress
+
+    def signalling(console, epochs, batches, **options):
+        progress, on_batch, on_epoch = progress_bar(console, epochs, batches, **options)
+
+        def on_batch_then_signal(epoch, batch, loss):
+            on_batch(epoch, batch, loss)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        return progress, on_batch_then_signal, on_epoch
+
+    monkeypatch.setattr(train_command, "train_progress", signalling)
+
+
+def test_resume_writes_the_outputs_the_interrupted_run_asked_for(tmp_path, monkeypatch, capsys):
+    from glassnet.interfaces.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "d.csv")
+    interrupt_during_the_first_batch(monkeypatch)
+    status = main(["train", "d.csv", "--epochs", "3", "--checkpoint", "ck", "--save", "big.safetensors"])
+    assert status == 130
+    err = capsys.readouterr().err
+    assert "resume with: glassnet train --resume ck" in err and not (tmp_path / "big.safetensors").exists()
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--resume", "ck", "--json"]) == 0  # --json given now; --save remembered
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "big.safetensors" and (tmp_path / "big.safetensors").exists()
+    assert summary["epochs"] == 3
+
+
+def test_outputs_given_on_resume_replace_the_remembered_ones(tmp_path, monkeypatch, capsys):
+    from glassnet.interfaces.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "d.csv")
+    interrupt_during_the_first_batch(monkeypatch)
+    main(["train", "d.csv", "--epochs", "2", "--checkpoint", "ck", "--save", "a.safetensors", "--json"])
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["train", "--resume", "ck", "--save", "b.safetensors"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["model"] == "b.safetensors"  # --json remembered, --save replaced
+    assert (tmp_path / "b.safetensors").exists() and not (tmp_path / "a.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    "key, bad",
+    [("seed", -1), ("layers", [4] * 63), ("epochs", 2**60), ("target", "x" * 10_001), ("lr", float("inf"))],
+)
+def test_the_checks_are_the_checkpoint_schemas(key, bad):
+    """One source of truth: what the checkpoint's schema refuses, --resume refuses too."""
+    from glassnet.interfaces.schema import TrainingSettings
+
+    defaults = vars(build_parser().parse_args(["train", "iris"]))
+    settings = {name: defaults[name] for name in TRAINING_SETTINGS}
+    assert set(TRAINING_SETTINGS) <= set(TrainingSettings.model_fields)
+    assert unusable_settings({**settings, key: bad}) == [key]

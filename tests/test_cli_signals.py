@@ -24,12 +24,12 @@ def test_the_first_signal_asks_to_stop_and_the_second_stops_at_once():
     assert signal.getsignal(signal.SIGTERM) is before
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_without_checkpoint_says_nothing_was_saved(tmp_path, monkeypatch, capsys, sig):
+def signal_in_the_first_batch(monkeypatch, sig):
+    """The signal arrives during the first batch's progress update of the next in-process run."""
     progress_bar = train_command.train_progress
 
-    def signalling(console, epochs, batches):  # the signal arrives during the first batch's progress update
-        progress, on_batch, on_epoch = progress_bar(console, epochs, batches)
+    def signalling(console, epochs, batches, **options):
+        progress, on_batch, on_epoch = progress_bar(console, epochs, batches, **options)
 
         def on_batch_then_signal(epoch, batch, loss):
             on_batch(epoch, batch, loss)
@@ -38,8 +38,12 @@ def test_a_signal_without_checkpoint_says_nothing_was_saved(tmp_path, monkeypatc
         return progress, on_batch_then_signal, on_epoch
 
     monkeypatch.setattr(train_command, "train_progress", signalling)
-    model = tmp_path / "m.safetensors"
-    status = main(["train", write_csv(tmp_path / "d.csv"), "--epochs", "5", "--save", str(model)])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_without_checkpoint_or_save_says_nothing_was_saved(tmp_path, monkeypatch, capsys, sig):
+    signal_in_the_first_batch(monkeypatch, sig)
+    status = main(["train", write_csv(tmp_path / "d.csv"), "--epochs", "5"])
     assert status == 128 + sig
     (line,) = capsys.readouterr().err.splitlines()
     name = signal.Signals(sig).name
@@ -47,4 +51,21 @@ def test_a_signal_without_checkpoint_says_nothing_was_saved(tmp_path, monkeypatc
     assert re.fullmatch(
         rf"error: stopped by {name} in epoch 1, batch \d+; nothing was saved {re.escape(hint)}", line
     )
-    assert not model.exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_without_checkpoint_keeps_the_model_trained_so_far(tmp_path, monkeypatch, capsys, sig):
+    from glassnet.interfaces.modelfile import load_model
+
+    signal_in_the_first_batch(monkeypatch, sig)
+    model = tmp_path / "m.safetensors"
+    status = main(["train", write_csv(tmp_path / "d.csv"), "--epochs", "5", "--save", str(model)])
+    assert status == 128 + sig
+    (line,) = capsys.readouterr().err.splitlines()
+    name = signal.Signals(sig).name
+    assert re.fullmatch(
+        rf"stopped by {name} in epoch 1, batch \d+; the model trained so far was saved to "
+        rf"{re.escape(str(model))} \(train with --checkpoint DIR to be able to resume\)",
+        line,
+    )
+    assert load_model(model).feature_names == ["a", "b"]

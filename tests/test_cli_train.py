@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -235,7 +236,7 @@ def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
         progress.refresh()
         shown = console.file.getvalue()
     assert "epoch 1/2" in shown and "batch 16/16" in shown and "loss 0.6100" in shown
-    assert "val loss 0.5500" in shown and "acc 87.50%" in shown and "0:00:" in shown
+    assert "val 0.5500" in shown and "acc 87.50%" in shown and "0:00:00" in shown
 
 
 def test_save_never_overwrites_an_input_or_another_output(tmp_path):
@@ -366,3 +367,205 @@ def test_sample_weight_column_reaches_training(tmp_path):
     status, _, err = run("train", str(path), "--sample-weight", "w", "--epochs", "1")
     assert status == 2 and err.startswith("error:")
     assert "sample weights must be finite and >= 0; row 3 has -1.0" in err
+
+
+def test_missing_test_feature_columns_stop_before_training(csv_files, tmp_path, monkeypatch, capsys):
+    from glassnet.interfaces.cli import train as train_command
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train_command, "train_model", never)
+    train_csv, _, _ = csv_files
+    test = tmp_path / "noash.csv"
+    test.write_text("sepal,species,petal\n1,setosa,2\n1,virginica,2\n")
+    model = tmp_path / "m.safetensors"
+    status = main(["train", train_csv, "--target", "species", "--test", str(test), "--save", str(model)])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert status == 2 and "lacks 1 feature column(s)" in line and "width" in line
+    assert not model.exists()
+
+
+def test_a_failing_plot_keeps_the_trained_model_and_says_so(csv_files, tmp_path, monkeypatch, capsys):
+    from glassnet.core.errors import GlassnetError
+    from glassnet.interfaces.cli import train as train_command
+
+    def broken(*args, **kwargs):
+        raise GlassnetError("the plot went wrong")
+
+    monkeypatch.setattr(train_command, "plot_training", broken)
+    train_csv, test_csv, _ = csv_files
+    model = tmp_path / "m.safetensors"
+    plot = tmp_path / "p.png"
+    args = ["train", train_csv, "--target", "species", "--test", test_csv, "--epochs", "1"]
+    assert main([*args, "--save", str(model), "--plot", str(plot)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error:") and "the plot went wrong" in line
+    assert f"the model was saved to {model}" in line
+    assert model.exists() and not plot.exists()
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        (["--task", "regression"], "--task is for CSV files; 'iris' is a named dataset with a fixed task"),
+        (["--target", "foo"], "--target is for CSV files; 'iris' is a named dataset with a fixed task"),
+        (["--task", "classification", "--target", "foo"], "--task and --target are for CSV files"),
+    ],
+)
+def test_task_and_target_on_a_named_dataset_are_an_error(options, words):
+    status, out, err = run("train", "iris", "--epochs", "1", *options)
+    assert status == 2 and err.startswith("error:") and words in err and len(err.splitlines()) == 1
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    "plot, words", [("p.jpg", "expected a name ending .png, .pdf or .svg"), ("p.png", "")]
+)
+def test_plot_problems_are_found_before_training(tmp_path, monkeypatch, capsys, plot, words):
+    import sys
+
+    from glassnet.interfaces.cli import train as train_command
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(train_command, "train_model", never)
+    if not words:  # matplotlib is missing
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        words = "--plot needs matplotlib: pip install 'glassnet[plot]'"
+    status = main(["train", "iris", "--plot", str(tmp_path / plot)])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert status == 2 and line.startswith("error:") and words in line
+
+
+def test_after_early_stopping_the_restored_epochs_numbers_are_reported():
+    args = ("train", "iris", "--patience", "2", "--epochs", "300")
+    status, out, _ = run(*args, "--json")
+    summary = json.loads(out)
+    assert status == 0 and summary["stopped"] == "no_improvement"
+    history = summary["history"]
+    best = min(history, key=lambda h: h["val_loss"])
+    assert best["epoch"] < summary["epochs"]  # the weights kept are not the last epoch's
+    assert summary["model_epoch"] == best["epoch"]
+    assert summary["model_metrics"] == {k: best[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    status, out, _ = run(*args)
+    assert status == 0 and "final epoch" not in out
+    line = f"model: epoch {best['epoch']} of {summary['epochs']} (the best): loss {best['loss']:.4f}, "
+    assert line + f"validation loss {best['val_loss']:.4f}" in out
+
+
+def test_the_progress_bar_fits_an_80_column_terminal():
+    import io
+    import re
+
+    from rich.console import Console
+
+    from glassnet.core.training import EpochInfo
+    from glassnet.interfaces.cli.train import train_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    progress, on_batch, on_epoch = train_progress(console, epochs=300, batches=1024)
+    with progress:
+        on_batch(120, 1024, 0.61)
+        on_epoch(EpochInfo(120, 0.6123, 0.1, 0.01, val_loss=0.5512, val_accuracy=0.875))
+        progress.refresh()
+        out = Console(file=io.StringIO(), width=80, color_system=None)
+        out.print(progress.get_renderable())
+        shown = out.file.getvalue()
+    assert "…" not in shown, shown
+    assert "epoch 120/300" in shown and "batch 1024/1024" in shown and "loss 0.6123" in shown
+    assert "val 0.5512" in shown and "acc 87.50%" in shown
+    assert len(shown.splitlines()) == 1 and re.search(r" -:--:--$", shown.strip()), shown
+
+
+def test_output_off_a_terminal_is_never_wrapped(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / ("a-long-folder-name-" * 4)
+    folder.mkdir()
+    model = folder / "model.safetensors"
+    proc = subprocess.run(
+        [sys.executable, "-m", "glassnet", "train", "iris", "--epochs", "2", "--save", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},  # no COLUMNS
+    )
+    assert proc.returncode == 0
+    assert f"model saved to {model}\n" in proc.stdout
+    assert "final epoch: loss " in proc.stdout and "validation accuracy " in proc.stdout.splitlines()[2]
+
+
+def write_rating_csv(path, continuous=False):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    rating = X[:, 0] * 2 + 5.5 if continuous else np.clip(np.round(X[:, 0] * 2 + 5.5), 1, 10)
+    rating[:10] = np.arange(1, 11)  # every value 1..10 appears
+    lines = ["a,b,rating"] + [f"{a:.4f},{b:.4f},{r:g}" for (a, b), r in zip(X, rating, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_the_task_and_why_are_said(tmp_path):
+    data = write_rating_csv(tmp_path / "r.csv")
+    status, out, err = run("train", data, "--epochs", "1")
+    assert status == 0 and "warning" not in err
+    assert out.splitlines()[0] == (
+        "task: classification (target 'rating' holds 10 integer values; --task regression to predict numbers)"
+    )
+    status, out, _ = run("train", data, "--epochs", "1", "--json")
+    assert json.loads(out)["task_reason"] == (
+        "target 'rating' holds 10 integer values; --task regression to predict numbers"
+    )
+    status, out, _ = run("train", write_csv(tmp_path / "d.csv"), "--epochs", "1")
+    assert out.splitlines()[0] == "task: classification (target 'label' holds text: 2 classes)"
+    status, out, _ = run("train", data, "--epochs", "1", "--task", "regression")
+    assert out.splitlines()[0] == "task: regression (--task regression)"
+    status, out, _ = run("train", "iris", "--epochs", "1")
+    assert out.splitlines()[0] == "task: classification (iris is a classification dataset)"
+
+
+def test_continuous_targets_are_regression_and_forced_classes_are_warned_about(tmp_path):
+    data = write_rating_csv(tmp_path / "r.csv", continuous=True)
+    status, out, err = run("train", data, "--epochs", "1")
+    assert status == 0 and out.splitlines()[0].startswith("task: regression (target 'rating' holds numbers")
+    status, out, err = run("train", data, "--epochs", "1", "--task", "classification")
+    assert status == 0 and out.splitlines()[0].startswith("task: classification (--task classification")
+    (warning,) = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert "one class per distinct value" in warning and "not integers" in warning
+
+
+def test_regression_losses_say_their_units(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    path = tmp_path / "r.csv"
+    np.savetxt(path, np.c_[X, 100 + 30 * X[:, 0]], delimiter=",", header="a,b,price", comments="")
+    status, out, _ = run("train", str(path), "--test", str(path), "--epochs", "3")
+    assert status == 0
+    assert "validation loss" in out and "(MSE of the standardized target)" in out
+    assert re.search(r"test R\^2: -?[\d.]+, MSE [\d.e+]+ \(in target units\)", out), out
+    status, out, _ = run("train", str(path), "--epochs", "3", "--json")
+    summary = json.loads(out)
+    assert summary["loss"] == "mse" and summary["loss_units"] == "standardized target"
+    assert summary["target_std"] == pytest.approx(np.std(30 * X[:160, 0]), rel=0.3)  # on the training rows
+    status, out, _ = run("train", "iris", "--epochs", "1", "--json")
+    assert "loss_units" not in json.loads(out) and json.loads(out)["loss"] == "categorical_crossentropy"
+
+
+def test_a_regression_progress_bar_names_the_standardized_mse():
+    import io
+
+    from rich.console import Console
+
+    from glassnet.core.training import EpochInfo
+    from glassnet.interfaces.cli.train import train_progress
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    progress, _, on_epoch = train_progress(console, epochs=300, batches=1024, regression=True)
+    on_epoch(EpochInfo(120, 0.6123, 0.1, 0.01, val_loss=0.5512))
+    out = Console(file=io.StringIO(), width=80, color_system=None)
+    out.print(progress.get_renderable())
+    shown = out.file.getvalue()
+    assert "std mse 0.6123 val 0.5512" in shown and "acc" not in shown and "…" not in shown

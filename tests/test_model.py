@@ -346,7 +346,7 @@ def test_train_continues_from_a_saved_model(tmp_path: Any) -> None:
     save_model(first, path)
     saved = load_model(path)
     before = saved.network.get_weights()
-    more, r2 = train(X[:60] * 2, y[:60], layers=[8], epochs=5, seed=0, init_from=saved)
+    more, _ = train(X[:60] * 2, y[:60], layers=[8], epochs=5, seed=0, init_from=saved)
     assert more.scaler is saved.scaler  # the saved model's standardization, not one fitted on this data
     assert [a.name for a in more.network.activations] == ["tanh", "softmax"]
     _, r3 = train(X, y, layers=[8], epochs=5, seed=0, init_from=saved)

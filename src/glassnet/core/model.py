@@ -555,6 +555,8 @@ def train(
         "standardize": standardize,
         "dtype": dtype,
         "seed": seed,
+        "init": init,
+        "monitor": monitor,
     }
     model = Model(net, kind, names, target_name, classes, scaler, target_scaler, settings)
     if init_from is not None:

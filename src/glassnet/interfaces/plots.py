@@ -15,6 +15,25 @@ from glassnet.core.model import Model
 
 from .modelfile import atomic_write
 
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def check_plot(path: str | os.PathLike[str]) -> str:
+    """The format a plot file's name asks for (png, pdf or svg); raises GlassnetError for any other name,
+    or when matplotlib is not installed, so that a command can refuse before any work."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        raise GlassnetError(
+            f"cannot plot to {str(path)!r}: expected a name ending "
+            + ", ".join(f".{f}" for f in PLOT_FORMATS[:-1])
+            + f" or .{PLOT_FORMATS[-1]}"
+        )
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise GlassnetError("--plot needs matplotlib: pip install 'glassnet[plot]'") from None
+    return suffix
+
 
 def plot_training(
     model: Model,
@@ -23,15 +42,16 @@ def plot_training(
     y: NDArray[Any] | None = None,
     confusion: list[list[int]] | None = None,
 ) -> None:
-    """Save a PNG with the loss curves, accuracy curves (classifiers), confusion matrix (if given) and,
-    for 2-D features, the decision boundary over the points (X, y)."""
+    """Save the loss curves, accuracy curves (classifiers), confusion matrix (if given) and, for 2-D
+    features, the decision boundary over the points (X, y), as PNG, PDF or SVG as the name's suffix says."""
     import io
 
+    form = check_plot(path)
+    fig = training_figure(model, X, y, confusion)
     import matplotlib.pyplot as plt
 
-    fig = training_figure(model, X, y, confusion)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    fig.savefig(buffer, format=form, dpi=100)
     plt.close(fig)
     atomic_write(Path(path), buffer.getvalue())
 

@@ -39,10 +39,12 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
+from glassnet.core.initializers import INITIALIZERS
 from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS, label_kind
 from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES, make_optimizer
+from glassnet.core.training import MONITORS
 
 from . import checkpoint, modelfile
 
@@ -185,6 +187,19 @@ class TrainingSettings(Document):
     standardize: bool | None = None
     dtype: DType | None = None
     seed: Annotated[int, Field(ge=0, lt=2**128)] | None = None
+    init: Annotated[str, one_of(INITIALIZERS)] | None = None
+    monitor: Annotated[str, one_of(MONITORS)] | None = None
+    # "balanced", or label -> weight (labels as text: JSON keys are text)
+    class_weight: (
+        Annotated[str, one_of(("balanced",))]
+        | Annotated[dict[Text, NonNegative], Field(min_length=1, max_length=MAX_UNITS)]
+        | None
+    ) = None
+    # the command line's data options: the column of row weights, the id column, the separator, the decimal
+    sample_weight: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
+    id: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
+    sep: Annotated[str, Field(min_length=1, max_length=1)] | None = None
+    decimal: Annotated[str, one_of((".", ","))] | None = None
 
     @model_validator(mode="after")
     def _others_are_plain_values(self) -> TrainingSettings:

@@ -27,7 +27,8 @@ def escape(text: str) -> str:
 
 
 def rich_console(stderr: bool = False) -> Any:
-    """A rich console on stdout (or stderr), without highlighting; rich is imported only when needed."""
+    """A rich console on stdout (or stderr), without highlighting, that wraps lines on a terminal only; rich
+    is imported only when needed."""
     from rich.console import Console
 
     class _Console(Console):
@@ -35,7 +36,9 @@ def rich_console(stderr: bool = False) -> Any:
             """A reader that went away ends the command as main() ends it for plain prints."""
             raise BrokenPipeError
 
-    return _Console(highlight=False, stderr=stderr)
+    console = _Console(highlight=False, stderr=stderr)
+    console.soft_wrap = not console.is_terminal  # a log or a pipe gets whole lines, for grep, never wrapped
+    return console
 
 
 def _finite(value: Any) -> Any:

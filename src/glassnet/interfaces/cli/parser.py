@@ -94,18 +94,46 @@ _non_negative = _parsed(float, lambda v: math.isfinite(v) and v >= 0, "a finite 
 _rate = _parsed(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 _count = _parsed(int, lambda v: v >= 1, "an integer >= 1")
 _port = _parsed(int, lambda v: 1 <= v <= 65535, "a port number 1-65535")
+_seed = _parsed(int, lambda v: v >= 0, "an integer >= 0")
+
+
+def _version() -> str:
+    """The installed package's version (the source tree's when run from a checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("glassnet")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that is not installed
+        from glassnet import __version__
+
+        return __version__
 
 
 def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
     p.add_argument(
         "--layers", type=_layers, default=_layers(layers), help=f"sizes, inputs first (default {layers})"
     )
-    p.add_argument("--activation", choices=list(ACTIVATIONS), default="sigmoid", help="hidden activation")
-    p.add_argument("--output-activation", choices=list(ACTIVATIONS), default=None)
-    p.add_argument("--loss", choices=list(LOSSES), default="half_sse")
-    p.add_argument("--bias", choices=BIAS_MODES, default="per_neuron")
+    p.add_argument(
+        "--activation",
+        choices=list(ACTIVATIONS),
+        default="sigmoid",
+        help="hidden layers' activation (default sigmoid)",
+    )
+    p.add_argument(
+        "--output-activation",
+        choices=list(ACTIVATIONS),
+        default=None,
+        help="output activation (default: softmax or sigmoid to suit --loss, else the hidden one)",
+    )
+    p.add_argument("--loss", choices=list(LOSSES), default="half_sse", help="the loss (default half_sse)")
+    p.add_argument(
+        "--bias",
+        choices=BIAS_MODES,
+        default="per_neuron",
+        help="one bias per neuron, one shared per layer, or none (default per_neuron)",
+    )
     p.add_argument("--freeze-biases", action="store_true", help="do not update the biases")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
 
 
 def _add_csv_options(p: argparse.ArgumentParser) -> None:
@@ -120,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="glassnet", description="A glass-box neural network: see every number of every step."
     )
+    parser.add_argument("--version", action="version", version=f"glassnet {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="the worked example, step by step, then trained to convergence")
@@ -133,16 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=1e-9,
         help="stop when no weight moves more than this in an update (default 1e-9)",
     )
-    demo.add_argument("--max-updates", type=_count, default=1_000_000)
+    demo.add_argument(
+        "--max-updates", type=_count, default=1_000_000, help="give up after N updates (default 1000000)"
+    )
 
     explain = sub.add_parser("explain", help="one training step of any small network, explained")
     _add_network_options(explain, "2,2,2")
-    explain.add_argument("--input", type=_numbers, default=None, help="comma-separated input values")
-    explain.add_argument("--target", type=_numbers, default=None, help="comma-separated target values")
+    explain.add_argument(
+        "--input", type=_numbers, default=None, help="comma-separated input values (default: random)"
+    )
+    explain.add_argument(
+        "--target", type=_numbers, default=None, help="comma-separated target values (default: random)"
+    )
     explain.add_argument("--lr", type=_positive, default=0.5, help="learning rate (default 0.5)")
     form = explain.add_mutually_exclusive_group()
-    form.add_argument("--markdown", action="store_true")
-    form.add_argument("--json", action="store_true")
+    form.add_argument("--markdown", action="store_true", help="print the step as Markdown")
+    form.add_argument("--json", action="store_true", help="print the step as JSON, every number in full")
 
     grad = sub.add_parser("gradcheck", help="backpropagation against central differences, every parameter")
     _add_network_options(grad, "3,4,2")
@@ -150,38 +185,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model on a CSV file or a named dataset")
     train.add_argument("data", nargs="?", help=f"a CSV file or one of: {', '.join(DATASETS)}")
-    train.add_argument("--target", default=None, help="the target column (default: the last)")
-    train.add_argument("--test", default=None, help="a test CSV with the same columns")
-    train.add_argument("--task", choices=["auto", *TASKS], default="auto")  # auto: load_dataset decides
+    train.add_argument("--target", default=None, help="the target column of a CSV file (default: the last)")
+    train.add_argument(
+        "--test", default=None, help="a test CSV with the same columns, scored after training (default: none)"
+    )
+    train.add_argument(  # auto: load_dataset decides
+        "--task",
+        choices=["auto", *TASKS],
+        default="auto",
+        help="what to predict; auto: classes for text or few integer values, else numbers (default auto)",
+    )
     train.add_argument(
         "--layers",
         type=_hidden_or_none,
         default=[64],
-        help="hidden layer sizes, e.g. 256,128; 'none' for no hidden layer (logistic/linear regression)",
+        help="hidden layer sizes, e.g. 256,128; 'none' for no hidden layer (logistic/linear regression) "
+        "(default 64)",
     )
-    train.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
-    train.add_argument("--optimizer", choices=OPTIMIZER_NAMES, default="adam")
+    train.add_argument(
+        "--activation", choices=list(ACTIVATIONS), default="relu", help="hidden activation (default relu)"
+    )
+    train.add_argument(
+        "--optimizer", choices=OPTIMIZER_NAMES, default="adam", help="the optimizer (default adam)"
+    )
     train.add_argument(
         "--lr", type=_positive, default=None, help="learning rate (default 1e-3 for adam, else 0.01)"
     )
-    train.add_argument("--batch-size", type=_count, default=32)
-    train.add_argument("--epochs", type=_count, default=50)
-    train.add_argument("--dropout", type=_rate, default=0.0)
-    train.add_argument("--weight-decay", type=_non_negative, default=0.0, help="L2 penalty on the weights")
-    train.add_argument("--schedule", choices=SCHEDULES, default="constant")
-    train.add_argument("--validation-split", type=_rate, default=0.1)
+    train.add_argument("--batch-size", type=_count, default=32, help="examples per update (default 32)")
+    train.add_argument("--epochs", type=_count, default=50, help="passes over the training data (default 50)")
+    train.add_argument(
+        "--dropout", type=_rate, default=0.0, help="share of hidden units dropped in training (default 0)"
+    )
+    train.add_argument(
+        "--weight-decay", type=_non_negative, default=0.0, help="L2 penalty on the weights (default 0)"
+    )
+    train.add_argument(
+        "--schedule", choices=SCHEDULES, default="constant", help="learning rate by epoch (default constant)"
+    )
+    train.add_argument(
+        "--validation-split",
+        type=_rate,
+        default=0.1,
+        help="share of the training data held out to validate each epoch; 0 for none (default 0.1)",
+    )
     train.add_argument(
         "--patience",
         type=_count,
         default=None,
-        help="stop after N epochs without improvement of --monitor (the validation loss by default); "
-        "the best weights are kept",
+        help="stop when --monitor (the validation loss by default; the training loss with --validation-split "
+        "0) has not improved for N epochs; with validation, the best epoch's weights are kept "
+        "(default: never stop early)",
     )
     train.add_argument(
         "--monitor",
         choices=["val_loss", "val_accuracy"],
         default="val_loss",
-        help="what --patience watches (default val_loss; val_accuracy for classification)",
+        help="what --patience watches: val_loss, or val_accuracy for classification (default val_loss)",
     )
     train.add_argument(
         "--init",
@@ -189,19 +248,26 @@ def build_parser() -> argparse.ArgumentParser:
         default="glorot",
         help="first weights: glorot (scikit-learn MLP's: weights and biases uniform in "
         "+-sqrt(6/(inputs+units))), auto (he for relu/leaky_relu, xavier for sigmoid/tanh; biases 0), "
-        "he, xavier or uniform (default: glorot)",
+        "he, xavier or uniform (default glorot)",
     )
     train.add_argument(
         "--class-weight",
         type=_class_weight,
         default=None,
         metavar="WEIGHTS",
-        help="weigh the classes in the loss: 'balanced' (n / (classes * count)) or e.g. 'a=2,b=1'",
+        help="weigh the classes in the loss: 'balanced' (n / (classes * count)) or e.g. 'a=2,b=1' "
+        "(default: every class weighs 1)",
     )
-    train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--save", default=None, metavar="MODEL", help="save the model (.safetensors)")
-    train.add_argument("--plot", default=None, metavar="PNG", help="save training plots")
+    train.add_argument(
+        "--dtype", choices=sorted(DTYPES), default="float32", help="floating-point type (default float32)"
+    )
+    train.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
+    train.add_argument(
+        "--save", default=None, metavar="MODEL", help="save the model (.safetensors) (default: not saved)"
+    )
+    train.add_argument(
+        "--plot", default=None, metavar="FILE", help="save training plots: .png, .pdf or .svg (default: none)"
+    )
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
     train.add_argument(
         "--checkpoint", default=None, metavar="DIR", help="save a checkpoint in DIR every epoch and on Ctrl-C"
@@ -213,26 +279,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample-weight",
         default=None,
         metavar="COLUMN",
-        help="a numeric column holding each row's weight in the training loss (not a feature)",
+        help="a numeric column holding each row's weight in the training loss, not a feature "
+        "(default: every row weighs 1)",
     )
     train.add_argument(
         "--init-from",
         default=None,
         metavar="MODEL",
         help="start from a saved model's weights and standardization (same features, classes and layers; "
-        "--layers defaults to the model's)",
+        "--layers defaults to the model's) (default: new random weights)",
     )
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
-    evaluate.add_argument("model")
-    evaluate.add_argument("data")
+    evaluate.add_argument("model", help="a model file saved by 'glassnet train --save'")
+    evaluate.add_argument("data", help="a labelled CSV file, or the named dataset the model was trained on")
     evaluate.add_argument("--target", default=None, help="the target column (default: the model's)")
-    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     _add_csv_options(evaluate)
 
     predict = sub.add_parser("predict", help="predictions of a saved model as CSV on stdout")
-    predict.add_argument("model")
-    predict.add_argument("data")
+    predict.add_argument("model", help="a model file saved by 'glassnet train --save'")
+    predict.add_argument("data", help="a CSV file with the model's feature columns")
     predict.add_argument(
         "--proba", action="store_true", help="add the class probabilities, one p_<class> column per class"
     )
@@ -241,11 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--output", default=None, metavar="FILE", help="write the CSV to FILE, not stdout")
 
     export = sub.add_parser("export", help="export a saved model to ONNX")
-    export.add_argument("model")
+    export.add_argument("model", help="a model file saved by 'glassnet train --save'")
     export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="where to write the ONNX file")
 
     explore = sub.add_parser("explore", help="a local web page to step through training")
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    explore.add_argument("--port", type=_port, default=8000)
+    explore.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     explore.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser

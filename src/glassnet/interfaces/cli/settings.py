@@ -1,8 +1,9 @@
 """The training settings a checkpoint holds, and what each may be.
 
 ``glassnet train --resume DIR`` takes its settings from the checkpoint and refuses one whose settings fail
-these checks. Names are checked against the core's registries; types are checked before values, so no stored
-value can raise here. Self-contained: a schema of the checkpoint's metadata can replace this module.
+these checks. Each check is the checkpoint schema's own (``schema.TrainingSettings``: one source of truth),
+except that the command line needs every setting, and only the options whose absence means "not given"
+may be null. Types are checked before values, so no stored value can raise here.
 
 >>> check = SETTING_CHECKS["optimizer"]
 >>> check("adam"), check("rmsprop"), check(["adam"])
@@ -11,52 +12,68 @@ value can raise here. Self-contained: a schema of the checkpoint's metadata can 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from glassnet.core.activations import ACTIVATIONS
-from glassnet.core.model import TASKS
-from glassnet.core.network import DTYPES
-from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
+from pydantic import ValidationError
+
+from ..schema import TrainingSettings
 
 Check = Callable[[Any], bool]
 
+# The options of ``glassnet train`` a checkpoint keeps, in the schema's order (the command line has no
+# ``standardize``: it always standardizes); those that may be null, for "not given".
+_NOT_OPTIONS = ("standardize",)
+NULLABLE = ("target", "test", "lr", "patience", "class_weight", "sample_weight", "id", "sep", "decimal")
+# Settings that checkpoints written before them lack, and what their absence meant then.
+ADDED_LATER: dict[str, Any] = {
+    "init": "auto",
+    "monitor": "val_loss",
+    "class_weight": None,
+    "sample_weight": None,
+    "id": None,
+    "sep": None,
+    "decimal": None,
+}
 
-def _one_of(names: Collection[str]) -> Check:
-    return lambda v: isinstance(v, str) and v in names
 
+def _schema_check(key: str) -> Check:
+    """The schema's check of the field ``key``; null only for the options in ``NULLABLE``."""
 
-def _whole(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    def ok(value: Any) -> bool:
+        if value is None:
+            return key in NULLABLE
+        try:
+            TrainingSettings.model_validate({key: value})
+        except ValidationError:
+            return False
+        return True
 
-
-def _real(v: Any) -> bool:
-    return _whole(v) or (isinstance(v, float) and math.isfinite(v))
+    return ok
 
 
 SETTING_CHECKS: dict[str, Check] = {
-    "data": lambda v: isinstance(v, str) and bool(v),
-    "target": lambda v: v is None or isinstance(v, str),
-    "test": lambda v: v is None or isinstance(v, str),
-    "task": _one_of(("auto", *TASKS)),  # auto: the data loader decides
-    "layers": lambda v: isinstance(v, list) and bool(v) and all(_whole(k) and k >= 1 for k in v),
-    "activation": _one_of(ACTIVATIONS),
-    "optimizer": _one_of(OPTIMIZER_NAMES),
-    "lr": lambda v: v is None or (_real(v) and v > 0),
-    "batch_size": lambda v: _whole(v) and v >= 1,
-    "epochs": lambda v: _whole(v) and v >= 1,
-    "dropout": lambda v: _real(v) and 0 <= v < 1,
-    "weight_decay": lambda v: _real(v) and v >= 0,
-    "schedule": _one_of(SCHEDULES),
-    "validation_split": lambda v: _real(v) and 0 <= v < 1,
-    "patience": lambda v: v is None or (_whole(v) and v >= 1),
-    "dtype": _one_of(DTYPES),
-    "seed": _whole,
+    key: _schema_check(key) for key in TrainingSettings.model_fields if key not in _NOT_OPTIONS
 }
 TRAINING_SETTINGS = tuple(SETTING_CHECKS)
 
+# What the run writes (--save, --plot, --json): kept beside the settings so that --resume writes it too.
+# Checkpoints from before these were kept have none of them.
+OUTPUT_CHECKS: dict[str, Check] = {
+    "save": lambda v: v is None or (isinstance(v, str) and bool(v)),
+    "plot": lambda v: v is None or (isinstance(v, str) and bool(v)),
+    "json": lambda v: isinstance(v, bool),
+}
+OUTPUT_SETTINGS = tuple(OUTPUT_CHECKS)
+
 
 def unusable_settings(saved: Mapping[str, Any]) -> list[str]:
-    """The names of the settings in ``saved`` that are missing or fail their check, in the order above."""
-    return [key for key, ok in SETTING_CHECKS.items() if not ok(saved.get(key))]
+    """The names of the settings in ``saved`` that are missing or fail their check, in the order above (the
+    outputs may be missing)."""
+    bad = [key for key, ok in SETTING_CHECKS.items() if not ok(saved_setting(saved, key))]
+    return bad + [key for key, ok in OUTPUT_CHECKS.items() if key in saved and not ok(saved[key])]
+
+
+def saved_setting(saved: Mapping[str, Any], key: str) -> Any:
+    """The setting ``key`` of a checkpoint: its value, or what its absence meant for an older checkpoint."""
+    return saved[key] if key in saved else ADDED_LATER.get(key)

@@ -23,30 +23,49 @@ from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data import Dataset, Table
+from ..data import DATASETS, MAX_CLASSES_FOR_NUMBERS, Dataset, Table, select_features
 from ..data import load as load_dataset
 from ..modelfile import load_model, save_model
-from ..plots import plot_training
-from .common import check_save_path, classification_summary, rich_console, scores, strict_json
+from ..plots import check_plot, plot_training
+from .common import check_save_path, classification_summary, escape, rich_console, scores, strict_json
 from .parser import build_parser
 from .reading import csv_options, reading_progress, tell
-from .settings import TRAINING_SETTINGS, unusable_settings
+from .settings import OUTPUT_SETTINGS, TRAINING_SETTINGS, saved_setting, unusable_settings
 from .signals import StopOnSignal
 
 
-def train_progress(console: Any, epochs: int, batches: int) -> tuple[Any, Any, Any]:
-    """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def train_progress(console: Any, epochs: int, batches: int, regression: bool = False) -> tuple[Any, Any, Any]:
+    """A rich progress bar over all batches of all epochs; returns (progress, on_batch, on_epoch).
 
+    A regression's loss is the MSE of the standardized target ("std mse"), and it has no accuracy.
+
+    It fits the console's width: the bar takes what the numbers leave, and below about 90 columns the
+    elapsed time gives way to the time remaining."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.table import Column
+
+    def text(template: str, width: int) -> TextColumn:
+        return TextColumn(template, table_column=Column(no_wrap=True, min_width=width))
+
+    columns = [
+        text("epoch {task.fields[epoch]}/" + str(epochs), len(f"epoch {epochs}/{epochs}")),
+        text("batch {task.fields[batch]}/" + str(batches), len(f"batch {batches}/{batches}")),
+        text(("std mse" if regression else "loss") + " {task.fields[loss]}", len("std mse 0.0000")),
+        text("val {task.fields[val_loss]}", len("val 0.0000")),
+    ]
+    if not regression:
+        columns.append(text("acc {task.fields[acc]}", len("acc 100.00%")))
+    timers = [TimeElapsedColumn(), TimeRemainingColumn()]
+    taken = sum(c.get_table_column().min_width or 0 for c in columns) + 7 * len(timers) + len(columns) + 2
+    if console.width - taken < 10:
+        timers = timers[1:]
+        taken -= 8
+    bar = BarColumn(bar_width=max(4, min(40, console.width - taken - 1)))
     progress = Progress(
-        TextColumn("epoch {task.fields[epoch]}/" + str(epochs)),
-        TextColumn("batch {task.fields[batch]}/" + str(batches)),
-        BarColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TextColumn("val loss {task.fields[val_loss]}"),
-        TextColumn("acc {task.fields[acc]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
+        *columns[:2],
+        bar,
+        *columns[2:],
+        *timers,
         console=console,
         transient=True,  # on success a summary follows; on failure only the error line stays
         disable=not console.is_terminal,
@@ -88,20 +107,83 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
             f"the checkpoint in {args.resume!r} holds unusable settings: "
             + ", ".join(f"{key}={saved.get(key)!r}" for key in bad)
         )
+    if args.init_from is not None:
+        raise GlassnetError("--init-from starts a new run; --resume continues a checkpointed one: give one")
     defaults = build_parser().parse_args(["train"])
     given = {key for key in TRAINING_SETTINGS if getattr(args, key) != getattr(defaults, key)}
-    differ = [key for key in sorted(given) if getattr(args, key) != saved[key]]
+    longer = "epochs" in given and args.epochs > saved_setting(saved, "epochs")  # may go on for longer
+    differ = [
+        key
+        for key in sorted(given)
+        if getattr(args, key) != saved_setting(saved, key) and not (key == "epochs" and longer)
+    ]
     if differ:
-        said = ", ".join(f"{key}={getattr(args, key)!r} (checkpoint: {saved[key]!r})" for key in differ)
+        said = ", ".join(
+            f"{key}={getattr(args, key)!r} (checkpoint: {saved_setting(saved, key)!r})" for key in differ
+        )
         raise GlassnetError(
             f"this command's settings differ from the checkpoint's: {said}; "
-            f"run 'glassnet train --resume {args.resume}' to continue with the checkpoint's settings"
+            f"run 'glassnet train --resume {args.resume}' to continue with the checkpoint's settings "
+            "(only --epochs may be raised)"
         )
     for key in TRAINING_SETTINGS:
-        setattr(args, key, saved[key])
+        if not (key == "epochs" and longer):
+            setattr(args, key, saved_setting(saved, key))
+    for key in OUTPUT_SETTINGS:  # the outputs the stopped run asked for, unless this command names its own
+        if key in saved and getattr(args, key) in (None, False):
+            setattr(args, key, saved[key])
     if args.checkpoint is None:
         args.checkpoint = args.resume
     return checkpoint
+
+
+def _task_reason(args: argparse.Namespace, dataset: Any) -> str:
+    """Why the task is what it is, in words; warns on stderr when classes were forced on values that look
+    like numbers to predict (not integers, or very many of them)."""
+    if args.data in DATASETS:
+        return f"{args.data} is a {dataset.task} dataset"
+    y, name = dataset.train.y, dataset.train.target_name
+    distinct = {v if isinstance(v, str) else float(v) for v in y}
+    numbers = []
+    for v in distinct:
+        with contextlib.suppress(TypeError, ValueError):
+            numbers.append(float(v))
+    if dataset.task == "regression":
+        return (
+            "--task regression"
+            if args.task != "auto"
+            else f"target {name!r} holds numbers: {len(distinct)} values"
+        )
+    integers = all(x.is_integer() for x in numbers)
+    if args.task == "auto":
+        if len(numbers) < len(distinct):
+            return f"target {name!r} holds text: {len(distinct)} classes"
+        return f"target {name!r} holds {len(distinct)} integer values; --task regression to predict numbers"
+    if len(numbers) == len(distinct) and (not integers or len(distinct) > MAX_CLASSES_FOR_NUMBERS):
+        what = (
+            "numbers that are not integers"
+            if not integers
+            else f"more than {MAX_CLASSES_FOR_NUMBERS} integers"
+        )
+        print(
+            f"warning: --task classification makes one class per distinct value of target {name!r}: "
+            f"{len(distinct)} classes of {what}; --task regression predicts numbers",
+            file=sys.stderr,
+        )
+    return f"--task classification; {len(distinct)} classes"
+
+
+def _check_named_dataset(args: argparse.Namespace) -> None:
+    """A named dataset has a fixed task and target: --task and --target on one are an error, not ignored."""
+    if args.data not in DATASETS:
+        return
+    given = [f"--{name}" for name, v in (("task", args.task != "auto"), ("target", args.target)) if v]
+    if given:
+        verb = "is" if len(given) == 1 else "are"
+        raise GlassnetError(
+            f"{' and '.join(given)} {verb} for CSV files; {args.data!r} is a named dataset with a fixed task "
+            "and target"
+        )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -113,12 +195,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     args.init_from_model = init_from
     check_save_path(args.save, [args.data, args.test])
     check_save_path(args.plot, [args.data, args.test, args.save])
+    if args.plot is not None:
+        check_plot(args.plot)
     if args.checkpoint is not None and any(
         p is not None and Path(p).resolve() == Path(args.checkpoint).resolve() for p in (args.data, args.test)
     ):
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is an input of this command; choose a folder")
     if args.checkpoint is not None and Path(args.checkpoint).exists() and not Path(args.checkpoint).is_dir():
         raise GlassnetError(f"--checkpoint {args.checkpoint!r} is a file; expected a folder")
+    _check_named_dataset(args)
     with reading_progress() as on_progress:
         dataset = load_dataset(
             args.data,
@@ -139,14 +224,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         unseen = sorted({str(v) for v in dataset.test.y} - {str(v) for v in train_part.y})
         if unseen:
             raise GlassnetError(f"the test data has labels never seen in training: {', '.join(unseen[:10])}")
+    if dataset.test is not None:  # the test data must have every feature column, checked before training
+        select_features(dataset.test, train_part.feature_names, args.test or args.data)
+    reason = _task_reason(args, dataset)
+    if not args.json:
+        rich_console().print(escape(f"task: {dataset.task} ({reason})"))
     n_train = len(train_part.y) - round(len(train_part.y) * args.validation_split)
     batches = max(1, -(-n_train // args.batch_size))
     console = rich_console(stderr=True)
-    progress, on_batch, on_epoch = train_progress(console, args.epochs, batches)
-    settings = {key: getattr(args, key) for key in TRAINING_SETTINGS}
+    progress, on_batch, on_epoch = train_progress(
+        console, args.epochs, batches, regression=dataset.task == "regression"
+    )
+    settings = {key: getattr(args, key) for key in (*TRAINING_SETTINGS, *OUTPUT_SETTINGS)}
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
-        return _train_and_report(args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started)
+        return _train_and_report(
+            args, dataset, progress, on_batch, on_epoch, settings, resume, stop, started, reason
+        )
 
 
 def _split_off_weights(dataset: Dataset, column: str | None) -> tuple[Dataset, NDArray[np.float64] | None]:
@@ -181,6 +275,7 @@ def _train_and_report(
     resume: Checkpoint | None,
     stop: StopOnSignal,
     started: float,
+    reason: str,
 ) -> int:
     train_part = dataset.train
     folder = args.checkpoint
@@ -230,13 +325,17 @@ def _train_and_report(
             warnings.showwarning(note.message, note.category, note.filename, note.lineno)
     if result.reason == "interrupted":
         assert result.state is not None
-        return _stopped(stop, result.state, folder)
+        if folder is None and args.save is not None:
+            save_model(model, args.save)
+        return _stopped(stop, result.state, folder, None if folder is not None else args.save)
     seconds = time.perf_counter() - started
     if result.reason == "diverged":
         raise GlassnetError(result.message + "; no model file was written")
     summary: dict[str, Any] = {
         "dataset": dataset.name,
         "task": dataset.task,
+        "task_reason": reason,
+        "loss": model.network.loss_fn.name,
         "epochs": result.epochs,
         "stopped": result.reason,
         "message": result.message,
@@ -244,6 +343,43 @@ def _train_and_report(
         "parameters": _count_params(model),
         "warnings": result.warnings,
     }
+    summary.update(_model_epoch(model, result))
+    if model.target_scaler is not None:  # the losses are of the standardized target; test_mse is not
+        summary["loss_units"] = "standardized target"
+        summary["target_std"] = float(model.target_scaler.scale.ravel()[0])
+    if args.save is not None:  # first: nothing after training may discard the trained model
+        save_model(model, args.save)
+        summary["model"] = args.save
+    try:
+        _score_and_plot(args, dataset, model, summary)
+    except Exception as exc:  # the model is kept; the one error line says where it is
+        kept = f"the model was saved to {args.save}" if args.save else "no model was saved (no --save)"
+        message = str(exc) if isinstance(exc, GlassnetError) else f"{type(exc).__name__}: {exc}"
+        raise GlassnetError(f"{message}; {kept}") from None
+    summary["history"] = model.history
+    if args.json:
+        print(strict_json(summary))
+        return 0
+    _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
+    return 0
+
+
+def _model_epoch(model: Model, result: Any) -> dict[str, Any]:
+    """The epoch whose weights the model holds (the best one, when early stopping restored it) and that
+    epoch's losses and accuracies: the numbers of the model that is saved and scored."""
+    restored = (
+        result.reason == "no_improvement"
+        and result.state is not None
+        and result.state.best_weights is not None
+    )
+    epoch = result.best_epoch if restored else result.epochs
+    entry = next((h for h in model.history if h["epoch"] == epoch), model.history[-1])
+    metrics = {k: entry[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy") if k in entry}
+    return {"model_epoch": entry["epoch"], "model_metrics": metrics}
+
+
+def _score_and_plot(args: argparse.Namespace, dataset: Any, model: Model, summary: dict[str, Any]) -> None:
+    """Score the model on the test data and draw the plots, adding what they give to ``summary``."""
     test_report = None
     if dataset.test is not None:
         test_report = scores(model, dataset.test, args.test or args.data)
@@ -254,11 +390,8 @@ def _train_and_report(
         else:
             summary["test_r2"] = test_report["r2"]
             summary["test_mse"] = test_report["mse"]
-    if args.save is not None:
-        save_model(model, args.save)
-        summary["model"] = args.save
     if args.plot is not None:
-        points = dataset.test or train_part
+        points = dataset.test or dataset.train
         plot_training(
             model,
             args.plot,
@@ -267,19 +400,17 @@ def _train_and_report(
             test_report.get("confusion_matrix") if test_report else None,
         )
         summary["plot"] = args.plot
-    summary["history"] = model.history
-    if args.json:
-        print(strict_json(summary))
-        return 0
-    _print_summary(summary, seconds, 0 if dataset.test is None else len(dataset.test.y))
-    return 0
 
 
-def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None) -> int:
-    """Say where a signal stopped training, and whether and how the run can go on; returns the exit status."""
+def _stopped(stop: StopOnSignal, state: TrainingState, folder: str | None, saved: str | None) -> int:
+    """Say where a signal stopped training, what was kept (a checkpoint in ``folder``, or the model trained
+    so far in ``saved``) and how the run can go on; returns the exit status."""
     where = f"epoch {state.epoch + (1 if state.batch else 0)}, batch {state.batch}"
-    if folder is None:
-        hint = "train with --checkpoint DIR to be able to resume"
+    hint = "train with --checkpoint DIR to be able to resume"
+    if folder is None and saved is not None:
+        kept = f"the model trained so far was saved to {saved}"
+        print(f"stopped by {stop.name} in {where}; {kept} ({hint})", file=sys.stderr)
+    elif folder is None:
         print(f"error: stopped by {stop.name} in {where}; nothing was saved ({hint})", file=sys.stderr)
     else:
         resume_with = f"glassnet train --resume {folder}"
@@ -294,19 +425,24 @@ def _print_summary(summary: dict[str, Any], seconds: float, test_examples: int) 
     """The summary of a finished run, in words."""
     out = rich_console()
     out.print(f"stopped: {summary['message']} ({seconds:.1f} s)")
-    last = summary["history"][-1]
+    last = summary["model_metrics"]
     line = f"final epoch: loss {last['loss']:.4f}"
+    if summary["model_epoch"] != summary["epochs"]:  # early stopping restored the best epoch's weights
+        kept = f"epoch {summary['model_epoch']} of {summary['epochs']} (the best)"
+        line = f"model: {kept}: loss {last['loss']:.4f}"
     if "val_loss" in last:
         line += f", validation loss {last['val_loss']:.4f}"
     if "val_accuracy" in last:
         line += f", validation accuracy {last['val_accuracy']:.2%}"
+    if summary.get("loss_units") == "standardized target":
+        line += f" ({summary['loss'].upper()} of the standardized target)"
     out.print(line)
     if "test_accuracy" in summary:
         keys = ("accuracy", "balanced_accuracy", "roc_auc", "log_loss")
         scores = {key: summary[f"test_{key}"] for key in keys}
         out.print(classification_summary(scores, test_examples, "test "))
     elif "test_r2" in summary:
-        out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g}")
+        out.print(f"test R^2: {summary['test_r2']:.4f}, MSE {summary['test_mse']:.6g} (in target units)")
     if "model" in summary:
         out.print(f"model saved to {summary['model']}")
 
