@@ -29,7 +29,15 @@ from .checks import check_dtype, check_memory
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import Optimizer, make_optimizer, make_schedule
-from .training import BatchCallback, EpochCallback, FitResult, Monitor, TrainingState, fit
+from .training import (
+    BatchCallback,
+    EpochCallback,
+    FitResult,
+    Monitor,
+    TrainingState,
+    check_sample_weight,
+    fit,
+)
 
 Array = NDArray[np.floating]
 Task = Literal["classification", "regression"]
@@ -345,20 +353,7 @@ def _example_weights(
         return None
     w = np.ones(len(rows))
     if sample_weight is not None:
-        try:
-            sw = np.asarray(sample_weight, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise GlassnetError(
-                f"sample_weight must be numbers, one per row; received {sample_weight!r:.80}"
-            ) from None
-        if sw.shape != (n,):
-            raise GlassnetError(f"sample_weight must hold one weight per row ({n}); got shape {sw.shape}")
-        bad = np.flatnonzero(~np.isfinite(sw) | (sw < 0))
-        if len(bad):
-            raise GlassnetError(
-                f"sample weights must be finite and >= 0; row {int(bad[0])} has {float(sw[bad[0]])!r}"
-            )
-        w *= sw[rows]
+        w *= check_sample_weight(sample_weight, n)[rows]
     if class_weight is not None:
         if kind != "classification" or classes is None:
             raise GlassnetError("class_weight applies to classification; this task is regression")

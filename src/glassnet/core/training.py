@@ -132,25 +132,31 @@ def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
     return np.ascontiguousarray(X), np.ascontiguousarray(T)
 
 
-def _check_sample_weight(sample_weight: Any, n: int, dtype: np.dtype[Any]) -> Array | None:
-    """``sample_weight`` as (n,) weights of mean 1 in ``dtype``, or None when there are none or all are
-    equal (then weighting changes nothing); GlassnetError for a wrong shape or a weight that is negative,
-    NaN or inf, or for weights that are all 0."""
-    if sample_weight is None:
-        return None
+def check_sample_weight(sample_weight: Any, n: int, what: str = "row") -> NDArray[np.float64]:
+    """``sample_weight`` as (n,) float64 weights, one per ``what``; GlassnetError for a wrong shape or a
+    weight that is negative, NaN or inf."""
     try:
         w = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
         raise GlassnetError(
-            f"sample_weight must be numbers, one per training row; received: {sample_weight!r:.80}"
+            f"sample_weight must be numbers, one per {what}; received: {sample_weight!r:.80}"
         ) from None
     if w.shape != (n,):
-        raise GlassnetError(f"sample_weight must hold one weight per training row ({n}); got shape {w.shape}")
+        raise GlassnetError(f"sample_weight must hold one weight per {what} ({n}); got shape {w.shape}")
     bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
     if len(bad):
         raise GlassnetError(
             f"sample weights must be finite and >= 0; row {int(bad[0])} has {float(w[bad[0]])!r}"
         )
+    return w
+
+
+def _normalized_weights(sample_weight: Any, n: int, dtype: np.dtype[Any]) -> Array | None:
+    """``sample_weight`` checked and scaled to mean 1 in ``dtype``, or None when there are none or all are
+    equal (then weighting changes nothing); GlassnetError for weights that are all 0."""
+    if sample_weight is None:
+        return None
+    w = check_sample_weight(sample_weight, n, "training row")
     total = float(w.sum())
     if not total > 0:
         raise GlassnetError("sample weights are all 0: at least one example must have a weight > 0")
@@ -577,7 +583,7 @@ def fit(
     on held-out rows as they come).
     """
     X, T = _check_data(net, X, T, "training data")
-    w = _check_sample_weight(sample_weight, X.shape[0], net.dtype)
+    w = _normalized_weights(sample_weight, X.shape[0], net.dtype)
     if trace is not None and w is not None:
         raise GlassnetError("a step trace shows the seven unweighted steps: trace takes no sample_weight")
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)

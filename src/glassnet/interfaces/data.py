@@ -331,6 +331,18 @@ def parse_csv_bytes(
     lines = sum(  # counted a slice at a time: no boolean copy of the whole file
         int(np.count_nonzero(codes[k : k + CHUNK_BYTES] == 10)) for k in range(start, len(raw), CHUNK_BYTES)
     )
+
+    def table(X: NDArray[np.float64], y: list[str], ids: list[str]) -> Table:
+        return Table(
+            X,
+            [header[k] for k in feature_index],
+            np.asarray(y, dtype=object),
+            header[target_index] if target_index is not None else (target or ""),
+            ids=None if id_index is None else np.asarray(ids, dtype=object),
+            ignored=ignored,
+            notes=notes,
+        )
+
     use_pandas = len(raw) >= PANDAS_FROM_BYTES and importlib.util.find_spec("pandas") is not None
     quoted = b'"' in raw
     if (
@@ -348,16 +360,7 @@ def parse_csv_bytes(
         if whole is not None:
             if on_progress is not None:
                 on_progress(len(raw), len(raw))
-            X_all, y_all, id_all = whole
-            return Table(
-                X_all,
-                [header[k] for k in feature_index],
-                np.asarray(y_all, dtype=object),
-                header[target_index] if target_index is not None else (target or ""),
-                ids=None if id_index is None else np.asarray(id_all, dtype=object),
-                ignored=ignored,
-                notes=notes,
-            )
+            return table(*whole)
     X = np.empty((lines + 1, len(feature_index)))
     y: list[str] = []
     ids: list[str] = []
@@ -379,15 +382,7 @@ def parse_csv_bytes(
             on_progress(position, len(raw))
     if rows == 0:
         raise GlassnetError(f"{source!r} has a header but no data rows")
-    return Table(
-        X[:rows],
-        [header[k] for k in feature_index],
-        np.asarray(y, dtype=object),
-        header[target_index] if target_index is not None else (target or ""),
-        ids=None if id_index is None else np.asarray(ids, dtype=object),
-        ignored=ignored,
-        notes=notes,
-    )
+    return table(X[:rows], y, ids)
 
 
 def _chunk_end(raw: bytes, start: int, quoted: bool) -> int:
