@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -569,3 +571,98 @@ def test_a_regression_progress_bar_names_the_standardized_mse():
     out.print(progress.get_renderable())
     shown = out.file.getvalue()
     assert "std mse 0.6123 val 0.5512" in shown and "acc" not in shown and "…" not in shown
+
+
+# ------------------------------------------------------------------ found by a new user's trial
+def run_here(*args, cwd=None, columns=True):
+    """``python -m glassnet`` in ``cwd``, off a terminal, with or without COLUMNS set."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
+    if columns:
+        env["COLUMNS"] = "200"
+    proc = subprocess.run(
+        [sys.executable, "-m", "glassnet", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=cwd,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_off_a_terminal_nothing_is_cut_or_squeezed(tmp_path):
+    status, out, _ = run_here("demo", columns=False)
+    assert status == 0
+    assert "= 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041" in out
+    rng = np.random.default_rng(0)
+    names = [f"class_{k:02d}_with_a_long_descriptive_name" for k in range(26)]
+    X = rng.normal(size=(520, 3))
+    lines = ["a,b,c,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{names[k % 26]}" for k, (a, b, c) in enumerate(X)]
+    data = tmp_path / "many.csv"
+    data.write_text("\n".join(lines) + "\n")
+    model = str(tmp_path / "m.safetensors")
+    assert run_here("train", str(data), "--epochs", "1", "--save", model, columns=False)[0] == 0
+    status, out, _ = run_here("evaluate", model, str(data), columns=False)
+    assert status == 0 and "confusion matrix: 26 classes need about" in out and "--json gives it whole" in out
+    row = next(line for line in out.splitlines() if names[3] in line)
+    assert len(row.split()) >= 5  # the per-class row is whole: label, precision, recall, F1, support
+
+
+def test_true_and_false_labels_are_booleans(tmp_path):
+    from glassnet.interfaces.modelfile import load_model
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 2))
+    data = tmp_path / "b.csv"
+    data.write_text("a,b,y\n" + "".join(f"{a:.4f},{b:.4f},{a > 0}\n" for a, b in X))  # True/False
+    model = str(tmp_path / "m.safetensors")
+    assert run_here("train", str(data), "--epochs", "5", "--save", model)[0] == 0
+    predicted = load_model(model).predict(X)
+    assert predicted.dtype == bool and (predicted == (X[:, 0] > 0)).mean() > 0.5
+
+
+def test_a_test_file_needs_no_sample_weight_column(tmp_path):
+    train_csv = tmp_path / "train.csv"
+    test_csv = tmp_path / "test.csv"
+    write_csv(test_csv)
+    lines = test_csv.read_text().splitlines()
+    train_csv.write_text(
+        "\n".join(["w," + lines[0]] + [f"{1 + k % 2}," + r for k, r in enumerate(lines[1:])])
+    )
+    status, out, err = run_here(
+        "train", str(train_csv), "--sample-weight", "w", "--test", str(test_csv), "--epochs", "2"
+    )
+    assert status == 0, err
+    assert "test accuracy" in out
+
+
+def test_init_from_refuses_another_activation_and_save_keeps_a_file_that_is_not_a_model(tmp_path):
+    data = write_csv(tmp_path / "d.csv")
+    model = str(tmp_path / "m.safetensors")
+    assert run_here("train", data, "--epochs", "1", "--save", model)[0] == 0
+    status, _, err = run_here("train", data, "--init-from", model, "--activation", "tanh", "--epochs", "1")
+    assert status == 2 and "keeps the model's activation 'relu'" in err
+    victim = tmp_path / "victim.csv"
+    victim.write_text("x,y\n1,2\n")
+    status, _, err = run_here("train", data, "--epochs", "1", "--save", str(victim))
+    assert status == 2 and "is not a model file" in err and victim.read_text() == "x,y\n1,2\n"
+    assert run_here("train", data, "--epochs", "1", "--save", model)[0] == 0  # a model file is replaced
+    status, _, err = run_here("train", data, "--layers", "")
+    assert status == 2 and "expected comma-separated integers" in err
+
+
+def test_resume_works_from_another_folder_and_stdin_cannot_be_checkpointed(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    write_csv(work / "d.csv")
+    status, _, err = run_here(
+        "train", "d.csv", "--epochs", "1", "--checkpoint", "ck", "--save", "m.safetensors", cwd=work
+    )
+    assert status == 0, err
+    status, _, err = run_here("train", "--resume", "work/ck", "--epochs", "2", cwd=tmp_path)
+    assert status == 0, err
+    assert (work / "m.safetensors").exists() and not (tmp_path / "m.safetensors").exists()
+    status, _, err = run_here("train", "d.csv", "--resume", "ck", "--epochs", "3", cwd=work)  # same file
+    assert status == 0, err
+    status, _, err = run_here("train", "-", "--checkpoint", "ck2", cwd=work)
+    assert status == 2 and "not '-' (stdin)" in err

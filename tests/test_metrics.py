@@ -139,3 +139,17 @@ def test_the_scores_evaluate_and_train_report_agree_with_scikit_learn():
     report = scores(model, Table(X[rows], ["a", "b"], y[rows], "target"), "test.csv")
     assert report["roc_auc"] is None and np.isfinite(report["log_loss"])
     assert "ROC-AUC n/a (a class is missing)" in classification_summary(report, int(rows.sum()))
+
+
+def test_class_codes_out_of_range_and_multi_output_r2_as_scikit_learn() -> None:
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    from glassnet.core.metrics import balanced_accuracy, confusion_matrix, r2
+
+    with pytest.raises(GlassnetError, match=r"true class codes must lie in 0\.\.1; received -1\.\.0"):
+        confusion_matrix(np.array([0, -1]), np.array([0, 1]), 2)
+    with pytest.raises(GlassnetError, match=r"must lie in 0\.\.1"):
+        balanced_accuracy(np.array([0, 5]), np.array([0, 1]), 2)
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(50, 3)) * [1.0, 10.0, 0.1]
+    pred = true + rng.normal(size=(50, 3))
+    assert r2(true, pred) == pytest.approx(sklearn_metrics.r2_score(true, pred), rel=1e-12)

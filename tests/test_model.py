@@ -373,3 +373,33 @@ def test_resume_with_more_epochs_than_the_checkpoint_planned() -> None:
     straight, _ = train(X, y, layers=[4], epochs=6, seed=0)
     for (W0, _), (W1, _) in zip(resumed.network.get_weights(), straight.network.get_weights(), strict=True):
         assert np.array_equal(W0, W1)  # a constant schedule: as if 6 epochs had been planned from the start
+
+
+# ------------------------------------------------------------------ found by a new user of the Python API
+def test_predict_returns_labels_of_their_own_kind_for_scikit_learns_metrics() -> None:
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    X, labels = blobs(90)
+    y = np.unique(labels, return_inverse=True)[1]  # integer classes 0, 1, 2
+    model, _ = train(X, y, layers=[8], epochs=30, batch_size=16, seed=0)
+    p = model.predict(X)
+    assert p.dtype == np.int64 and sklearn_metrics.accuracy_score(y, p) > 0.5
+    text, _ = train(X, np.array(["a", "b", "c"])[y], layers=[8], epochs=2, seed=0)
+    assert text.predict(X).dtype.kind == "U"
+
+
+def test_train_takes_a_data_frames_column_names_and_names_a_text_column() -> None:
+    pd = pytest.importorskip("pandas")
+    X, y = blobs(60)
+    frame = pd.DataFrame(X, columns=[f"f{k}" for k in range(X.shape[1])])
+    model, _ = train(frame, y, layers=[4], epochs=2, seed=0)
+    assert model.feature_names == list(frame.columns)
+    assert (model.predict(frame) == model.predict(frame[frame.columns[::-1]])).all()
+    with pytest.raises(GlassnetError, match="feature column 'note' is not numeric"):
+        train(frame.assign(note="x"), y, layers=[4], epochs=1)
+
+
+def test_init_from_takes_the_saved_models_layers_by_default() -> None:
+    X, y = blobs(60)
+    first, _ = train(X, y, layers=[5, 3], epochs=2, seed=0)
+    more, _ = train(X, y, epochs=2, seed=0, init_from=first)
+    assert more.network.sizes == first.network.sizes

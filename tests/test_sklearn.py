@@ -296,3 +296,29 @@ def test_bad_sample_weights_are_refused_by_name(kwargs, message):
     X, y = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match=message):
         GlassClassifier(max_iter=2).fit(X, y, **kwargs)
+
+
+def test_a_network_too_big_for_memory_is_refused_before_allocating(monkeypatch):
+    from glassnet.core import checks
+
+    monkeypatch.setattr(checks, "physical_memory", lambda: 8 << 30)
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"50000,50000.*GiB.* 8\.0 GiB"):
+        GlassClassifier(hidden_layer_sizes=(50000, 50000), max_iter=1, dtype="float32").fit(X, y)
+
+
+def test_early_stopping_watches_the_validation_score_as_scikit_learn(monkeypatch):
+    from glassnet.interfaces import estimators
+
+    seen = []
+    real_fit = estimators.fit
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["monitor"])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(estimators, "fit", spy)
+    X, y = load_iris(return_X_y=True)
+    GlassClassifier(hidden_layer_sizes=(4,), max_iter=3, early_stopping=True, random_state=0).fit(X, y)
+    GlassClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    assert seen == ["val_accuracy", "val_loss"]

@@ -21,9 +21,22 @@ from .errors import GlassnetError
 
 
 def confusion_matrix(true: NDArray[np.integer], pred: NDArray[np.integer], classes: int) -> NDArray[np.int64]:
-    """Counts (classes, classes): row = true class, column = predicted class."""
+    """Counts (classes, classes): row = true class, column = predicted class. The class codes must be
+    integers in 0..classes-1."""
+    t, p = np.asarray(true), np.asarray(pred)
+    for name, codes in (("true", t), ("predicted", p)):
+        if codes.dtype.kind not in "iu":
+            raise GlassnetError(
+                f"{name} class codes must be integers 0..{classes - 1}; received {codes.dtype} values"
+            )
+        if codes.size and (codes.min() < 0 or codes.max() >= classes):
+            raise GlassnetError(
+                f"{name} class codes must lie in 0..{classes - 1}; received {codes.min()}..{codes.max()}"
+            )
+    if t.shape != p.shape:
+        raise GlassnetError(f"true and predicted codes differ in shape: {t.shape} != {p.shape}")
     m = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(m, (true, pred), 1)
+    np.add.at(m, (t, p), 1)
     return m
 
 
@@ -141,10 +154,16 @@ def log_loss(true: NDArray[np.integer], proba: NDArray[np.floating]) -> float:
 
 
 def r2(true: NDArray[np.floating], pred: NDArray[np.floating]) -> float:
-    """Coefficient of determination 1 - SS_res / SS_tot (over all outputs)."""
-    ss_res = float(np.sum((true - pred) ** 2))
-    ss_tot = float(np.sum((true - np.mean(true, axis=0)) ** 2))
-    return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0)
+    """Coefficient of determination 1 - SS_res / SS_tot, of each output, averaged over the outputs (as
+    scikit-learn's r2_score does by default)."""
+    t = np.asarray(true, dtype=np.float64).reshape(len(true), -1)
+    p = np.asarray(pred, dtype=np.float64).reshape(len(pred), -1)
+    scores = []
+    for k in range(t.shape[1]):
+        ss_res = float(np.sum((t[:, k] - p[:, k]) ** 2))
+        ss_tot = float(np.sum((t[:, k] - np.mean(t[:, k])) ** 2))
+        scores.append(1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else 0.0))
+    return float(np.mean(scores))
 
 
 def regression_report(true: NDArray[np.floating], pred: NDArray[np.floating]) -> dict[str, float]:

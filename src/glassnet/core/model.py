@@ -186,11 +186,14 @@ class Model:
         return self.outputs(X)
 
     def predict(self, X: Any) -> NDArray[Any]:
-        """Labels (classification, as in ``classes``) or values (regression), one per row."""
+        """Labels (classification, as in ``classes``) or values (regression), one per row.
+
+        Labels come as a NumPy array of the classes' own kind, as scikit-learn's metrics expect: int64 for
+        integer classes, str for text, bool, or float64 (object only for integers beyond int64)."""
         out = self.outputs(X)
         if self.task == "classification":
             assert self.classes is not None
-            return np.asarray(self.classes, dtype=object)[out.argmax(axis=1)]
+            return _class_array(self.classes)[out.argmax(axis=1)]
         values = self.target_scaler.inverse(out) if self.target_scaler is not None else out
         return values[:, 0] if values.shape[1] == 1 else values
 
@@ -330,6 +333,18 @@ def _not_finite(v: Any) -> bool:
     return isinstance(v, (float, np.floating)) and not math.isfinite(v)
 
 
+def _class_array(classes: list[Any]) -> NDArray[Any]:
+    """``classes`` as an array of their own kind (int64, str, bool or float64); object when NumPy would
+    change a value (integers beyond int64)."""
+    try:
+        array = np.asarray(classes)
+    except OverflowError:
+        return np.asarray(classes, dtype=object)
+    if array.dtype.kind == "O" or array.tolist() != classes:
+        return np.asarray(classes, dtype=object)
+    return array
+
+
 def _hashable(v: Any) -> bool:
     try:
         hash(v)
@@ -423,7 +438,7 @@ def train(
     task: str = "classification",
     feature_names: Sequence[str] | None = None,
     target_name: str = "target",
-    layers: Sequence[int] = (64,),
+    layers: Sequence[int] | None = None,
     activation: str = "relu",
     init: str = "glorot",
     optimizer: str = "adam",
@@ -456,7 +471,8 @@ def train(
     weights: ``monitor`` is "val_loss" (the default) or "val_accuracy" (classification).
     The standardization is fitted on the remaining training rows only.
 
-    ``layers`` lists the hidden layer sizes; ``[]`` (no hidden layer) is logistic (softmax) regression for
+    ``layers`` lists the hidden layer sizes (default: one layer of 64, or the hidden layers of
+    ``init_from``); ``[]`` (no hidden layer) is logistic (softmax) regression for
     classification and linear regression otherwise. ``init`` draws the first weights: ``glorot`` (the
     default, scikit-learn MLP's scheme: weights and biases uniform in +-sqrt(6 / (inputs + units)), 2
     instead of 6 before a sigmoid; on iris, wine, breast cancer and digits it matches MLPClassifier's test
@@ -483,7 +499,17 @@ def train(
     if task not in TASKS:
         raise GlassnetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     kind: Task = "classification" if task == "classification" else "regression"
-    X = np.asarray(X)
+    if feature_names is None and hasattr(X, "columns"):  # a data frame: its column names
+        feature_names = [str(c) for c in X.columns]
+        kinds = [(c, getattr(getattr(X[c], "dtype", None), "kind", None)) for c in X.columns]
+        text = [str(c) for c, kind in kinds if kind is not None and kind not in "biuf"]
+        if text:
+            raise GlassnetError(
+                f"feature column {text[0]!r} is not numeric; features must be numbers (encode or drop it)"
+            )
+    X = _numeric(X, "the features")
+    if layers is None:  # the saved model's hidden layers when continuing one, else one of 64
+        layers = init_from.network.sizes[1:-1] if init_from is not None else (64,)
     n = X.shape[0] if X.ndim == 2 else 0
     if X.ndim != 2 or n == 0 or X.shape[1] == 0:
         raise GlassnetError(

@@ -597,13 +597,20 @@ def _integer(value: Any) -> int | None:
 
 def class_labels(y: NDArray[Any], like: Sequence[Any] | NDArray[Any] | None = None) -> NDArray[Any]:
     """Class labels as the loader gives them: Python ints when every label is an integer-valued number
-    (``"1"``, ``"1.0"``, ``" 2 "``), else the labels as they are.
+    (``"1"``, ``"1.0"``, ``" 2 "``), Python bools when every label is true or false in any case (pandas
+    writes ``True``/``False``), else the labels as they are.
 
     ``like`` holds the labels these must agree with (the training labels, or a model's classes): when those
     are ints, each integer-valued label here becomes an int (so ``1.0`` in a test file matches class 1);
     when they are text, these labels stay text.
     """
     values = y.tolist() if isinstance(y, np.ndarray) else list(y)
+    truth = {"true": True, "false": False}
+    if values and all(isinstance(v, str) and v.strip().lower() in truth for v in values):
+        if like is None or all(isinstance(v, (bool, np.bool_)) for v in like):  # true/false (pandas: True)
+            out = np.empty(len(values), dtype=object)
+            out[:] = [truth[v.strip().lower()] for v in values]
+            return out
     if like is None:
         integers = [_integer(v) for v in values]
         convert = bool(values) and all(v is not None for v in integers)

@@ -37,7 +37,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from glassnet.core.checks import DTYPES
+from glassnet.core.checks import DTYPES, check_dtype, check_memory
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model, Standardizer, Task, split_rows
 from glassnet.core.network import Network
@@ -203,8 +203,15 @@ class _GlassEstimator(BaseEstimator):
     ) -> Model:
         """A fresh Model for X (rows weighted by ``w``) with ``outputs`` outputs; ``kinds`` gives the task,
         output activation, loss, classes and target scaler."""
+        sizes = [X.shape[1], *layers, outputs]
+        check_memory(  # as train() does: before a single weight is drawn
+            sizes,
+            check_dtype(self.dtype),
+            copies=5 if self.solver == "adam" else 4,
+            what="training (weights, gradients, the optimizer's state and a saved copy)",
+        )
         net = Network(
-            [X.shape[1], *layers, outputs],
+            sizes,
             activation=_ACTIVATIONS[self.activation],
             output_activation=kinds["output_activation"],
             loss=kinds["loss"],
@@ -308,6 +315,9 @@ class _GlassEstimator(BaseEstimator):
             patience=None if no_change == np.inf else int(no_change) + 1,  # scikit-learn: more than
             min_delta=float(self.tol),
             validation=validation,
+            # scikit-learn's early stopping watches the validation score: accuracy for a classifier (for a
+            # regressor R^2, which rises exactly as the validation loss falls)
+            monitor="val_accuracy" if validation and self._task == "classification" else "val_loss",
             classification=self._task == "classification",
             schedule=self._schedule(epochs, len(tr)),
             on_epoch=self._report if self.verbose else None,
@@ -503,9 +513,14 @@ _ATTRIBUTES = """
     model_ : glassnet.core.model.Model
         The fitted glassnet model (network, standardization, labels).
     coefs_, intercepts_ : list of ndarray
-        The weight matrix (inputs, units) and biases of each layer, as scikit-learn's MLP has them.
+        The weight matrix (inputs, units) and biases of each layer, shaped as scikit-learn's MLP has them.
+        Unlike scikit-learn's, they act on standardized inputs, ``model_.scaler.transform(X)`` (glassnet
+        standardizes X inside the model), and a regressor's outputs are standardized targets
+        (``model_.target_scaler.inverse`` maps them back): use ``model_.network_inputs(X)`` to apply
+        them by hand.
     loss_curve_ : list of float
-        The training loss of every epoch.
+        The training loss of every epoch (a regressor's: the MSE of the standardized target, so not in
+        target units as scikit-learn's MLPRegressor reports it).
     validation_scores_ : list of float or None
         The held-out score (accuracy or R^2) of every epoch with ``early_stopping``; None without.
     best_validation_score_, best_loss_ : float or None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,9 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
+OFF_TERMINAL_WIDTH = 200  # the widest line of a trace panel or a report table fits
+
+
 def rich_console(stderr: bool = False) -> Any:
     """A rich console on stdout (or stderr), without highlighting, that wraps lines on a terminal only; rich
     is imported only when needed."""
@@ -37,7 +41,10 @@ def rich_console(stderr: bool = False) -> Any:
             raise BrokenPipeError
 
     console = _Console(highlight=False, stderr=stderr)
-    console.soft_wrap = not console.is_terminal  # a log or a pipe gets whole lines, for grep, never wrapped
+    if not console.is_terminal:  # a log or a pipe gets whole lines, for grep, never wrapped or cut
+        console.soft_wrap = True
+        if "COLUMNS" not in os.environ:  # rich would lay tables and panels out in 80 columns
+            console.width = OFF_TERMINAL_WIDTH
     return console
 
 
@@ -77,6 +84,25 @@ def check_save_path(path: str | None, inputs: Sequence[str | None] = ()) -> None
         probe.close()
     except OSError as exc:
         raise GlassnetError(f"cannot save to {path!r}: {exc.strerror or exc}") from None
+
+
+def check_model_path(path: str | None, inputs: Sequence[str | None] = ()) -> None:
+    """``check_save_path`` for a model file, which also refuses to replace an existing file that is not a
+    safetensors file (a CSV given to --save by mistake is kept)."""
+    check_save_path(path, inputs)
+    if path is None or not Path(path).is_file():
+        return
+    try:
+        with open(path, "rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            header = f.read(min(size, 1 << 20))
+    except OSError as exc:
+        raise GlassnetError(f"cannot save to {path!r}: {exc.strerror or exc}") from None
+    if not (0 < size <= Path(path).stat().st_size - 8 and header.startswith(b"{")):
+        raise GlassnetError(
+            f"cannot save to {path!r}: it exists and is not a model file (safetensors); "
+            "choose another name or remove it first"
+        )
 
 
 def scores(model: Model, table: Table, source: str) -> dict[str, Any]:

@@ -62,8 +62,9 @@ _hidden_layers = _parsed(_ints, lambda v: min(v) >= 1, "comma-separated integers
 
 
 def _hidden_or_none(text: str) -> list[int]:
-    """Hidden layer sizes, or none of them ('none' or '': logistic or linear regression)."""
-    if text.strip().lower() in ("", "none"):
+    """Hidden layer sizes, or none of them ('none': logistic or linear regression; an empty text, as an
+    unset shell variable gives, is a mistake, not a request for no hidden layer)."""
+    if text.strip().lower() == "none":
         return []
     return _hidden_layers(text)
 

@@ -70,6 +70,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     console.print(per_class)
     labels = [escape(str(c)) for c in report["labels"]]
+    cells = max(len(str(v)) for row in report["confusion_matrix"] for v in row)
+    needed = len("true \\ predicted") + 4 + sum(max(len(label), cells) + 3 for label in labels)
+    if needed > console.width:  # rich would squeeze the cells to nothing
+        console.print(
+            f"confusion matrix: {len(labels)} classes need about {needed} columns, more than "
+            f"{console.width}; --json gives it whole"
+        )
+        return 0
     matrix = RichTable("true \\ predicted", *labels, title="confusion matrix")
     for label, row in zip(labels, report["confusion_matrix"], strict=True):
         matrix.add_row(label, *(str(v) for v in row))

@@ -27,7 +27,15 @@ from ..data import DATASETS, MAX_CLASSES_FOR_NUMBERS, Dataset, Table, select_fea
 from ..data import load as load_dataset
 from ..modelfile import load_model, save_model
 from ..plots import check_plot, plot_training
-from .common import check_save_path, classification_summary, escape, rich_console, scores, strict_json
+from .common import (
+    check_model_path,
+    check_save_path,
+    classification_summary,
+    escape,
+    rich_console,
+    scores,
+    strict_json,
+)
 from .parser import build_parser
 from .reading import csv_options, reading_progress, tell
 from .settings import OUTPUT_SETTINGS, TRAINING_SETTINGS, saved_setting, unusable_settings
@@ -115,7 +123,8 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
     differ = [
         key
         for key in sorted(given)
-        if getattr(args, key) != saved_setting(saved, key) and not (key == "epochs" and longer)
+        if not _same_setting(key, getattr(args, key), saved_setting(saved, key))
+        and not (key == "epochs" and longer)
     ]
     if differ:
         said = ", ".join(
@@ -135,6 +144,15 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
     if args.checkpoint is None:
         args.checkpoint = args.resume
     return checkpoint
+
+
+def _same_setting(key: str, given: Any, saved: Any) -> bool:
+    """Whether an option given with --resume agrees with the checkpoint's (paths: the same file)."""
+    if key in ("data", "test") and isinstance(given, str) and isinstance(saved, str):
+        if given in DATASETS or saved in DATASETS:
+            return given == saved
+        return Path(given).resolve() == Path(saved).resolve()
+    return bool(given == saved)
 
 
 def _task_reason(args: argparse.Namespace, dataset: Any) -> str:
@@ -192,8 +210,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     init_from = load_model(args.init_from) if args.init_from is not None else None
     if init_from is not None and args.layers == build_parser().parse_args(["train"]).layers:
         args.layers = init_from.network.sizes[1:-1]  # --layers not given: the model's
+    if init_from is not None:
+        kept = init_from.network.activations[0].name if len(init_from.network.activations) > 1 else None
+        if kept is not None and args.activation != kept:
+            given = args.activation != build_parser().parse_args(["train"]).activation
+            if given:
+                raise GlassnetError(
+                    f"--init-from keeps the model's activation {kept!r}; --activation {args.activation!r} "
+                    "cannot change it"
+                )
+            args.activation = kept
     args.init_from_model = init_from
-    check_save_path(args.save, [args.data, args.test])
+    if args.checkpoint is not None and "-" in (args.data, args.test):
+        raise GlassnetError("--checkpoint needs data files it can read again on --resume, not '-' (stdin)")
+    check_model_path(args.save, [args.data, args.test])
     check_save_path(args.plot, [args.data, args.test, args.save])
     if args.plot is not None:
         check_plot(args.plot)
@@ -236,6 +266,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         console, args.epochs, batches, regression=dataset.task == "regression"
     )
     settings = {key: getattr(args, key) for key in (*TRAINING_SETTINGS, *OUTPUT_SETTINGS)}
+    for key in ("data", "test", "save", "plot"):  # --resume may run from another folder
+        value = settings.get(key)
+        if isinstance(value, str) and value not in DATASETS:
+            settings[key] = str(Path(value).resolve())
     started = time.perf_counter()
     with StopOnSignal() as stop:  # until the command ends: a late signal never cuts a save short
         return _train_and_report(
@@ -261,7 +295,9 @@ def _split_off_weights(dataset: Dataset, column: str | None) -> tuple[Dataset, N
         return Table(np.delete(table.X, k, axis=1), names, table.y, table.target_name), table.X[:, k].copy()
 
     train, weights = strip(dataset.train)
-    test = strip(dataset.test)[0] if dataset.test is not None else None
+    test = dataset.test  # a test file needs no weight column; one it has is not a feature either
+    if test is not None and column in test.feature_names:
+        test = strip(test)[0]
     return Dataset(dataset.name, dataset.task, train, test), weights
 
 
