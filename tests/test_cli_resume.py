@@ -23,6 +23,8 @@ def test_resume_refuses_options_that_differ_from_the_checkpoint(tmp_path):
     assert run("train", data, "--epochs", "2", "--checkpoint", folder)[0] == 0
     status, _, err = run("train", "--resume", folder, "--batch-size", "7")
     assert status == 2 and "batch_size=7 (checkpoint: 32)" in err
+    status, _, err = run("train", "--resume", folder, "--lr", "0.5")
+    assert status == 2 and "lr=0.5 (checkpoint: not given: the default)" in err
     status, _, err = run("train", "--resume", folder, "--epochs", "1")  # only more epochs are allowed
     assert status == 2 and "epochs=1 (checkpoint: 2)" in err and "only --epochs may be raised" in err
     status, _, err = run("train", "--resume", folder, "--init-from", data)
@@ -143,7 +145,8 @@ def test_resume_writes_the_outputs_the_interrupted_run_asked_for(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--resume", "ck", "--json"]) == 0  # --json given now; --save remembered
     summary = json.loads(capsys.readouterr().out)
-    assert summary["model"] == "big.safetensors" and (tmp_path / "big.safetensors").exists()
+    assert summary["model"] == str((tmp_path / "big.safetensors").resolve())  # the checkpoint's absolute path
+    assert (tmp_path / "big.safetensors").exists()
     assert summary["epochs"] == 3
 
 

@@ -175,7 +175,8 @@ def test_divergence_stops_and_never_overwrites_the_model(tmp_path):
     path = tmp_path / "r.csv"
     np.savetxt(path, np.c_[X, X @ [1e3, -1e3]], delimiter=",", header="a,b,y", comments="")
     model = tmp_path / "m.safetensors"
-    model.write_bytes(b"previous model")
+    assert run("train", str(path), "--task", "regression", "--epochs", "1", "--save", str(model))[0] == 0
+    previous = model.read_bytes()
     status, _, err = run(
         "train",
         str(path),
@@ -194,7 +195,7 @@ def test_divergence_stops_and_never_overwrites_the_model(tmp_path):
     assert (
         "diverged in epoch 1" in err and "lower learning rate" in err and "no model file was written" in err
     )
-    assert model.read_bytes() == b"previous model"
+    assert model.read_bytes() == previous
 
 
 def test_bad_model_file_is_one_error_line(tmp_path, csv_files):

@@ -115,7 +115,7 @@ def check_memory(sizes: Sequence[int], dtype: np.dtype[Any], copies: int, what: 
     if needed > available:
         gib = 1 << 30
         raise GlassnetError(
-            f"layers {','.join(str(s) for s in sizes)} have {params:,} parameters: {what} need about "
-            f"{needed / gib:.1f} GiB in {dtype.name}, and this machine has {available / gib:.1f} GiB of "
-            "memory; use smaller layers"
+            f"layers {','.join(str(s) for s in sizes)} have {params:,} parameters: {what} would take "
+            f"about {needed / gib:.1f} GiB in {dtype.name}, and this machine has "
+            f"{available / gib:.1f} GiB of memory; use smaller layers"
         )

@@ -128,7 +128,8 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
     ]
     if differ:
         said = ", ".join(
-            f"{key}={getattr(args, key)!r} (checkpoint: {saved_setting(saved, key)!r})" for key in differ
+            f"{key}={getattr(args, key)!r} (checkpoint: {_shown(saved_setting(saved, key))})"
+            for key in differ
         )
         raise GlassnetError(
             f"this command's settings differ from the checkpoint's: {said}; "
@@ -144,6 +145,11 @@ def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
     if args.checkpoint is None:
         args.checkpoint = args.resume
     return checkpoint
+
+
+def _shown(value: Any) -> str:
+    """A checkpoint's setting as the error shows it: None is the option left at its default."""
+    return "not given: the default" if value is None else repr(value)
 
 
 def _same_setting(key: str, given: Any, saved: Any) -> bool:
