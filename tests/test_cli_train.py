@@ -283,6 +283,7 @@ def test_predict_ignores_a_blank_target_column(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[0] == "label"
 
 
+@pytest.mark.needs("sklearn")
 def test_evaluate_and_train_report_balanced_accuracy_roc_auc_and_log_loss(tmp_path):
     model = str(tmp_path / "iris.safetensors")
     status, out, _ = run("train", "iris", "--epochs", "5", "--save", model)
@@ -298,6 +299,7 @@ def test_evaluate_and_train_report_balanced_accuracy_roc_auc_and_log_loss(tmp_pa
     assert f"ROC-AUC {report['roc_auc']:.4f}, log-loss {report['log_loss']:.4f}" in out.splitlines()
 
 
+@pytest.mark.needs("sklearn")
 def test_an_exploding_run_is_an_error_and_writes_no_model(tmp_path):
     from sklearn.datasets import load_diabetes
 
@@ -389,6 +391,7 @@ def test_missing_test_feature_columns_stop_before_training(csv_files, tmp_path, 
     assert not model.exists()
 
 
+@pytest.mark.needs("matplotlib")
 def test_a_failing_plot_keeps_the_trained_model_and_says_so(csv_files, tmp_path, monkeypatch, capsys):
     from glassnet.core.errors import GlassnetError
     from glassnet.interfaces.cli import train as train_command
@@ -442,6 +445,7 @@ def test_plot_problems_are_found_before_training(tmp_path, monkeypatch, capsys, 
     assert status == 2 and line.startswith("error:") and words in line
 
 
+@pytest.mark.needs("sklearn")
 def test_after_early_stopping_the_restored_epochs_numbers_are_reported():
     args = ("train", "iris", "--patience", "2", "--epochs", "300")
     status, out, _ = run(*args, "--json")
@@ -482,6 +486,7 @@ def test_the_progress_bar_fits_an_80_column_terminal():
     assert len(shown.splitlines()) == 1 and re.search(r" -:--:--$", shown.strip()), shown
 
 
+@pytest.mark.needs("sklearn")
 def test_output_off_a_terminal_is_never_wrapped(tmp_path):
     import subprocess
     import sys
@@ -511,6 +516,7 @@ def write_rating_csv(path, continuous=False):
     return str(path)
 
 
+@pytest.mark.needs("sklearn")
 def test_the_task_and_why_are_said(tmp_path):
     data = write_rating_csv(tmp_path / "r.csv")
     status, out, err = run("train", data, "--epochs", "1")
@@ -540,6 +546,7 @@ def test_continuous_targets_are_regression_and_forced_classes_are_warned_about(t
     assert "one class per distinct value" in warning and "not integers" in warning
 
 
+@pytest.mark.needs("sklearn")
 def test_regression_losses_say_their_units(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 2))

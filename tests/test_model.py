@@ -285,6 +285,7 @@ def test_train_class_weight_balanced_and_mapping() -> None:
         train(X, y, layers=[4], epochs=1, sample_weight=np.ones(3))
 
 
+@pytest.mark.needs("sklearn")
 def test_an_exploding_loss_is_divergence_not_success() -> None:
     from sklearn.datasets import load_diabetes
 

@@ -63,7 +63,10 @@ def train_progress(console: Any, epochs: int, batches: int, regression: bool = F
     ]
     if not regression:
         columns.append(text("acc {task.fields[acc]}", len("acc 100.00%")))
-    timers = [TimeElapsedColumn(), TimeRemainingColumn()]
+    timers = [  # h:mm:ss, never cut (rich 13.0 gave a timer no room of its own)
+        TimeElapsedColumn(table_column=Column(no_wrap=True, min_width=7)),
+        TimeRemainingColumn(table_column=Column(no_wrap=True, min_width=7)),
+    ]
     taken = sum(c.get_table_column().min_width or 0 for c in columns) + 7 * len(timers) + len(columns) + 2
     if console.width - taken < 10:
         timers = timers[1:]
