@@ -37,8 +37,9 @@ def initialize_weights(
     - ``xavier`` (Glorot uniform): U(-r, r), r = sqrt(6 / (inputs + units)), for sigmoid/tanh/softmax;
     - ``he``: N(0, 2 / inputs), for the ReLU family;
     - ``auto``: ``he`` before a ReLU-family activation, ``xavier`` otherwise;
-    - ``glorot``: scikit-learn MLP's scheme: U(-r, r), r = sqrt(k / (inputs + units)) with k = 2 before a
-      sigmoid and 6 otherwise; ``Network`` draws the biases from the same range (``glorot_bound``).
+    - ``glorot``: scikit-learn MLP's scheme: U(-r, r), r = sqrt(k / (inputs + units)) with k = 2 for a
+      sigmoid and 6 otherwise; ``Network`` passes the hidden activation for every layer, as scikit-learn
+      does, and draws the biases from the same range (``glorot_bound``).
     """
     if name == "auto":
         name = "he" if activation in ("relu", "leaky_relu") else "xavier"
@@ -60,7 +61,7 @@ def initialize_weights(
 
 
 def glorot_bound(inputs: int, units: int, activation: str) -> float:
-    """r of the ``glorot`` initializer: sqrt(2 / (inputs + units)) before a sigmoid, else sqrt(6 / ...).
+    """r of the ``glorot`` initializer: sqrt(2 / (inputs + units)) for a sigmoid, else sqrt(6 / ...).
 
     >>> round(glorot_bound(4, 2, "relu"), 6)
     1.0

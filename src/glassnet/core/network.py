@@ -172,14 +172,16 @@ class Network:
         rng = np.random.default_rng(seed)
         self.layers = []
         for inputs, units, act in zip(self.sizes[:-1], self.sizes[1:], self.activations, strict=True):
-            W = initialize_weights(init, inputs, units, rng, act.name, init_range, self.dtype)
+            # glorot follows scikit-learn: every layer's range is set by the hidden activation
+            kind = self.activations[0].name if init == "glorot" else act.name
+            W = initialize_weights(init, inputs, units, rng, kind, init_range, self.dtype)
             b: Array | None = None
             if self.bias != "none":
                 n = units if self.bias == "per_neuron" else 1
                 if init == "uniform":
                     b = rng.uniform(*init_range, size=n).astype(self.dtype)
                 elif init == "glorot":
-                    r = glorot_bound(inputs, units, act.name)
+                    r = glorot_bound(inputs, units, kind)
                     b = rng.uniform(-r, r, size=n).astype(self.dtype)
                 else:
                     b = np.zeros(n, self.dtype)

@@ -328,9 +328,10 @@ def parse_csv_bytes(
         header, feature_index, target_index if require_target else None, id_index, sep, decimal, source
     )
     codes = np.frombuffer(raw, np.uint8)
-    lines = sum(  # counted a slice at a time: no boolean copy of the whole file
-        int(np.count_nonzero(codes[k : k + CHUNK_BYTES] == 10)) for k in range(start, len(raw), CHUNK_BYTES)
-    )
+
+    def count(byte: int) -> int:  # a slice at a time: no boolean copy of the whole file
+        slices = range(start, len(raw), CHUNK_BYTES)
+        return sum(int(np.count_nonzero(codes[k : k + CHUNK_BYTES] == byte)) for k in slices)
 
     def table(X: NDArray[np.float64], y: list[str], ids: list[str]) -> Table:
         return Table(
@@ -352,16 +353,12 @@ def parse_csv_bytes(
         and len(header) > 1
         and start < len(raw) <= WHOLE_FILE_CHUNKS * CHUNK_BYTES
     ):
-        seps = sum(
-            int(np.count_nonzero(codes[k : k + CHUNK_BYTES] == ord(sep)))
-            for k in range(start, len(raw), CHUNK_BYTES)
-        )
-        whole = columns.pandas_file(plain_file, header_lines, seps)
+        whole = columns.pandas_file(plain_file, header_lines, count(ord(sep)))
         if whole is not None:
             if on_progress is not None:
                 on_progress(len(raw), len(raw))
             return table(*whole)
-    X = np.empty((lines + 1, len(feature_index)))
+    X = np.empty((count(10) + 1, len(feature_index)))  # a row at most per line
     y: list[str] = []
     ids: list[str] = []
     rows = 0

@@ -23,7 +23,6 @@ Where they differ from scikit-learn's MLP:
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -216,10 +215,10 @@ class _GlassEstimator(BaseEstimator):
             output_activation=kinds["output_activation"],
             loss=kinds["loss"],
             seed=seed,
+            init="glorot",  # scikit-learn's: weights and biases uniform, so the ReLUs' kinks start apart
             dtype=self.dtype,
             dropout=self.dropout,
         )
-        self._initialize_weights(net, seed)
         names = [str(n) for n in getattr(self, "feature_names_in_", [f"x{k + 1}" for k in range(X.shape[1])])]
         return Model(
             net,
@@ -231,18 +230,6 @@ class _GlassEstimator(BaseEstimator):
             kinds.get("target_scaler"),
             self._settings(X.shape[0]),
         )
-
-    def _initialize_weights(self, net: Network, seed: int) -> None:
-        """Draw every weight and bias as scikit-learn's MLP does: uniform in +-sqrt(6 / (inputs + units))
-        (2 instead of 6 for logistic units). Biases that start apart place the ReLUs' kinks apart; with
-        the few updates of a small data set that matters (see benchmarks/bench_tabular.py)."""
-        rng = np.random.default_rng(seed)
-        factor = 2.0 if _ACTIVATIONS[self.activation] == "sigmoid" else 6.0
-        for layer in net.layers:
-            bound = math.sqrt(factor / sum(layer.W.shape))
-            layer.W[...] = rng.uniform(-bound, bound, layer.W.shape)
-            if layer.b is not None:
-                layer.b[...] = rng.uniform(-bound, bound, layer.b.shape)
 
     def _new_optimizer(self) -> Optimizer:
         if self.solver == "adam":
