@@ -182,3 +182,14 @@ def test_float32_weights_are_the_float64_draws_rounded():
         for l64, l32 in zip(w64.layers, w32.layers, strict=True):
             assert l32.W.dtype == np.float32
             assert np.array_equal(l32.W, l64.W.astype(np.float32))
+
+
+def test_glorot_draws_weights_and_biases_by_scikit_learns_rule():
+    import math
+
+    for hidden, k in (("sigmoid", 2.0), ("relu", 6.0)):
+        net = Network([30, 20, 3], activation=hidden, output_activation="softmax", init="glorot", seed=0)
+        for layer in net.layers:
+            r = math.sqrt(k / sum(layer.W.shape))  # the hidden activation sets every layer's range
+            assert np.abs(layer.W).max() <= r and np.abs(layer.W).max() > 0.8 * r
+            assert layer.b is not None and 0 < np.abs(layer.b).max() <= r
