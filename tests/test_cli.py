@@ -49,7 +49,7 @@ def test_demo_shows_the_seven_steps_and_converges():
         "dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 = 0.74136507 * 0.186815602 * 0.593269992 = "
         "0.082167041" in out
     )
-    assert "w5+ = w5 - eta * dE/dw5 = 0.4 - 0.5 * 0.082167041 = 0.35891648" in out
+    assert "w5+ = w5 - eta * dE/dw5 = 0.4 - 0.5*0.082167041 = 0.35891648" in out
     updates = int(re.search(r"after ([\d,]+) updates", out).group(1).replace(",", ""))
     assert f"<= tolerance 1e-05 when update {updates:,} was computed" in out
     assert "out_o1 = 0.01" in out
@@ -88,6 +88,9 @@ def test_explain_any_network(capsys, form):
         data = json.loads(out)
         assert data["sizes"] == [3, 4, 2] and data["activations"] == ["tanh", "tanh"]
         assert len(data["parameters"]) == 3 * 4 + 4 * 2 + 4 + 2
+    elif form == "--markdown":
+        assert r"\frac{\partial E}{\partial w_{13}} = " in out
+        assert r"\mathrm{net}_{\mathrm{h1}} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + w_{3} \cdot i_{3} + b_{1} \cdot 1" in out
     else:
         assert "dE/dw13 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw13" in out
         assert "net_h1 = w1*i1 + w2*i2 + w3*i3 + b1*1" in out

@@ -1,7 +1,8 @@
 """Render a step trace (``StepTrace.to_dict()``) as the seven steps: terminal (rich), Markdown or JSON.
 
-Every number shown comes from the trace; nothing here recomputes the maths. Formulas are written out with
-their numbers filled in, e.g.
+Every number shown comes from the trace; nothing here recomputes the maths. ``sections`` builds each step's
+equations once, as formula trees (see ``formulas``); the terminal writes them as plain text, Markdown as
+LaTeX and the write-up as MathML, e.g.
 
     dE/dw5 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 = 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041
 """
@@ -9,235 +10,514 @@ their numbers filled in, e.g.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from glassnet.core.trace import StepTrace
 
-MAX_TERMS = 6  # longer sums are shortened: first terms, "...", last term
+from .formulas import (
+    BigSum,
+    Call,
+    Deriv,
+    Equation,
+    Frac,
+    Neg,
+    Node,
+    Num,
+    Paren,
+    Power,
+    Product,
+    Sum,
+    Sup,
+    Sym,
+    Word,
+    fmt,
+    neuron_value,
+    param,
+    signed_sum,
+)
 
-DERIVATIVE_TEXT = {
-    "sigmoid": "out (1 - out)",
-    "tanh": "1 - out^2",
-    "relu": "1 if net > 0 else 0",
-    "leaky_relu": "1 if net > 0 else alpha",
-    "identity": "1",
-    "softmax": "out (1 - out)",
-}
-LOSS_TERM_TEXT = {
-    "half_sse": "1/2 (target - out)^2",
-    "mse": "(target - out)^2 / n",
-    "binary_crossentropy": "-(target log(out) + (1 - target) log(1 - out)) / n",
-    "categorical_crossentropy": "-target log(out)",
-}
-LOSS_GRAD_TEXT = {
-    "half_sse": "out - target",
-    "mse": "2 (out - target) / n",
-    "binary_crossentropy": "(out - target) / (out (1 - out) n)",
-    "categorical_crossentropy": "-target / out",
-}
+__all__ = ["Section", "fmt", "sections", "to_json", "to_markdown", "to_rich", "value_at"]
 
-
-def fmt(x: float) -> str:
-    """A number as the classic write-up prints it: 9 decimals, trailing zeros dropped; 9 significant
-    digits for very small or large values.
-
-    >>> fmt(0.0821670405642308), fmt(0.74136507), fmt(0.4), fmt(-0.0380982365), fmt(0.000438567734474347)
-    ('0.082167041', '0.74136507', '0.4', '-0.038098237', '0.000438568')
-    >>> fmt(3.51018778297885e-05), fmt(1.0), fmt(0.0)
-    ('3.51018778e-05', '1', '0')
-    """
-    if x == 0:
-        return "0"
-    if 1e-4 <= abs(x) < 1e6:
-        text = f"{x:.9f}".rstrip("0").rstrip(".")
-        return text
-    return f"{x:.9g}"
-
-
-def _paren(x: float) -> str:
-    return f"({fmt(x)})" if x < 0 else fmt(x)
-
-
-def _out(neuron: str, d: dict[str, Any]) -> str:
-    """How the classic write-up names a neuron's value: i1 for inputs, out_h1 for the others."""
-    return neuron if neuron in d["inputs"] else f"out_{neuron}"
-
-
-def _join(terms: list[str], sep: str = " + ") -> str:
-    if len(terms) > MAX_TERMS:
-        terms = [*terms[: MAX_TERMS - 1], "...", terms[-1]]
-    return sep.join(terms)
+LEAKY_ALPHA = 0.01  # leaky_relu's slope below 0, as in core.activations
 
 
 @dataclass
 class Section:
-    """One of the seven steps: a title and its lines of formulas."""
+    """One of the seven steps: a title, a sentence or two saying what it does, the rule in symbols
+    (``rules``: pairs of sides) and the equations that work it out with this step's numbers."""
 
     number: int
     title: str
-    lines: list[str]
+    equations: list[Equation]
+    intro: str = ""
+    rules: list[tuple[Node, Node]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """The equations as plain text, one per line."""
+        return [eq.text() for eq in self.equations] or ["(none)"]
 
 
 def _as_dict(trace: StepTrace | dict[str, Any]) -> dict[str, Any]:
     return trace.to_dict() if isinstance(trace, StepTrace) else trace
 
 
-def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
-    """The seven steps of one traced training step, each as lines of formulas with numbers."""
+def value_at(trace: StepTrace | dict[str, Any], key: str) -> float:
+    """The trace's number that a formula's number came from, by its key: "inputs.i1", "targets.o1",
+    "loss_terms.o1", "loss_total", "loss_after", "learning_rate", "neurons.h1.z" (z, a, dE_da, da_dz,
+    delta), "neurons.h1.dE_da_terms.o1" (the share delta_o1 * w that reaches h1 from o1) and
+    "parameters.w5.grad" (old, grad, new, dE_da, da_dz, dz_dw). A leading "-" negates.
+
+    >>> from glassnet.core.examples import worked_example
+    >>> net, x, t, lr = worked_example()
+    >>> fmt(value_at(net.traced_step(x, t, lr), "parameters.w5.grad"))
+    '0.082167041'
+    """
     d = _as_dict(trace)
-    params = d["parameters"]
-    weights_into: dict[str, list[dict[str, Any]]] = {}
-    bias_of: dict[str, dict[str, Any]] = {}
-    for p in params:
-        if p["kind"] == "weight":
-            weights_into.setdefault(p["targets"][0], []).append(p)
-        else:
-            for target in p["targets"]:
-                bias_of[target] = p
-    value = dict(d["inputs"])
-    for layer in d["layers"]:
-        value.update({n["name"]: n["a"] for n in layer["neurons"]})
-    neurons = {n["name"]: n for layer in d["layers"] for n in layer["neurons"]}
-    loss = d["loss"]
-    lr = d["learning_rate"]
+    if key.startswith("-"):
+        return -value_at(d, key[1:])
+    head, _, rest = key.partition(".")
+    if head in ("inputs", "targets", "loss_terms"):
+        return float(d[head][rest])
+    if head in ("loss_total", "loss_after", "learning_rate") and not rest:
+        return float(d[head])
+    if head == "neurons":
+        name, _, attr = rest.partition(".")
+        neuron = next(n for layer in d["layers"] for n in layer["neurons"] if n["name"] == name)
+        if attr.startswith("dE_da_terms."):
+            via = attr.split(".", 1)[1]
+            return float(next(c["value"] for c in neuron["dE_da_terms"] if c["via"] == via))
+        return float(neuron[attr])
+    if head == "parameters":
+        name, _, attr = rest.partition(".")
+        return float(next(p[attr] for p in d["parameters"] if p["name"] == name))
+    raise KeyError(f"no number {key!r} in a step trace")
 
-    # 1. initialize
-    init = [
-        f"{p['name']} = {fmt(p['old'])}   ({p['source']} -> {p['targets'][0]})"
-        if p["kind"] == "weight"
-        else f"{p['name']} = {fmt(p['old'])}   (bias of {', '.join(p['targets'])})"
-        for p in params
-    ]
-    init = (
-        [f"{k} = {fmt(v)}   (input)" for k, v in d["inputs"].items()]
-        + [f"target_{k} = {fmt(v)}" for k, v in d["targets"].items()]
-        + init
-    )
 
-    # 2. forward
-    forward = []
-    for layer in d["layers"]:
-        for n in layer["neurons"]:
-            ws = weights_into.get(n["name"], [])
-            names = [f"{w['name']}*{_out(w['source'], d)}" for w in ws]
-            nums = [f"{fmt(w['old'])}*{_paren(value[w['source']])}" for w in ws]
-            b = bias_of.get(n["name"])
-            if b is not None:
-                names.append(f"{b['name']}*1")
-                nums.append(f"{_paren(b['old'])}*1")
-            name = n["name"]
-            forward.append(f"net_{name} = {_join(names)} = {_join(nums)} = {fmt(n['z'])}")
-            forward.append(f"out_{name} = {layer['activation']}(net_{name}) = {fmt(n['a'])}")
+# ------------------------------------------------------------------------- the symbols of the steps
+E, E_TOTAL, ETA, ONE, TWO = Sym("E"), Sym("E", "total"), Sym("η", "", "eta"), Num(1), Num(2)
+MINUS_SECOND = frozenset({1})  # a Sum's second term is subtracted: a - b
 
-    # 3. loss
-    outputs = d["layers"][-1]["neurons"]
-    loss_lines = [
-        f"E_{o['name']} = {LOSS_TERM_TEXT[loss]} with target {fmt(d['targets'][o['name']])}, "
-        f"out {fmt(o['a'])} = {fmt(d['loss_terms'][o['name']])}"
-        for o in outputs
-    ]
-    loss_lines.append(
-        f"E_total = {_join([f'E_{o}' for o in d['loss_terms']])} = "
-        f"{_join([_paren(v) for v in d['loss_terms'].values()])} = {fmt(d['loss_total'])}"
-    )
 
-    # 4./5. backward: deltas, then the chain rule for every parameter
-    def delta_lines(layer: dict[str, Any], output: bool) -> list[str]:
-        lines = []
-        act = layer["activation"]
-        for n in layer["neurons"]:
-            name = n["name"]
-            if output:
-                lines.append(f"dE/dout_{name} = {LOSS_GRAD_TEXT[loss]} = {fmt(n['dE_da'])}")
+def _net(n: str) -> Sym:
+    return Sym("net", n)
+
+
+def _out(n: str) -> Sym:
+    return Sym("out", n)
+
+
+def _target(n: str) -> Sym:
+    return Sym("target", n)
+
+
+def _delta(n: str) -> Sym:
+    return Sym("δ", n, f"delta_{n}")
+
+
+def _minus(a: Node, b: Node) -> Sum:
+    return Sum([a, b], MINUS_SECOND)
+
+
+def _activation(act: str, n: dict[str, Any]) -> list[Node]:
+    """out = f(net): the rule in symbols, then with the neuron's net input."""
+    key, z, net = f"neurons.{n['name']}.z", n["z"], _net(n["name"])
+    if act == "sigmoid":
+        return [
+            Frac(ONE, Sum([ONE, Power(Sym("e"), Neg(net))])),
+            Frac(ONE, Sum([ONE, Power(Sym("e"), Num(-z, f"-{key}"))])),
+        ]
+    if act == "tanh":
+        return [Call("tanh", (net,)), Call("tanh", (Num(z, key),))]
+    if act == "relu":
+        return [Call("max", (Num(0), net)), Call("max", (Num(0), Num(z, key)))]
+    if act == "leaky_relu":
+        below = Product([Num(LEAKY_ALPHA), Num(z, key)])
+        return [Word(f"net if net > 0, else {LEAKY_ALPHA} net"), Num(z, key) if z > 0 else below]
+    if act == "softmax":
+        return [Frac(Power(Sym("e"), net), BigSum("k", Power(Sym("e"), Sym("net", "k"))))]
+    return [net, Num(z, key)]
+
+
+def _derivative(act: str, n: dict[str, Any]) -> list[Node]:
+    """dout/dnet: the rule in symbols, then with the neuron's output."""
+    out, a = _out(n["name"]), Num(n["a"], f"neurons.{n['name']}.a")
+    if act in ("sigmoid", "softmax"):  # softmax: the diagonal of its Jacobian, da_k/dz_k
+        return [Product([out, Paren(_minus(ONE, out))]), Product([a, Paren(_minus(ONE, a))])]
+    if act == "tanh":
+        return [_minus(ONE, Power(out, TWO)), _minus(ONE, Power(a, TWO))]
+    if act == "relu":
+        return [Word("1 if net > 0, else 0")]
+    if act == "leaky_relu":
+        return [Word(f"1 if net > 0, else {LEAKY_ALPHA}")]
+    return [ONE]
+
+
+def _loss_term(loss: str, o: str, t: float, a: float, outputs: int) -> list[Node]:
+    """E_o for one output: the rule, then with its target and output."""
+    target, out = _target(o), _out(o)
+    tn, an, n = Num(t, f"targets.{o}"), Num(a, f"neurons.{o}.a"), Num(outputs)
+
+    def squared(x: Node, y: Node) -> Node:
+        return Power(Paren(_minus(x, y)), TWO)
+
+    def bce(tt: Node, oo: Node) -> Node:
+        inner = Sum(
+            [
+                Product([tt, Call("ln", (oo,))]),
+                Product([Paren(_minus(ONE, tt)), Call("ln", (_minus(ONE, oo),))]),
+            ]
+        )
+        return Frac(Neg(Paren(inner)), n)
+
+    if loss == "half_sse":
+        half = Frac(ONE, TWO)
+        return [Product([half, squared(target, out)]), Product([half, squared(tn, an)])]
+    if loss == "mse":
+        return [Frac(squared(target, out), n), Frac(squared(tn, an), n)]
+    if loss == "binary_crossentropy":
+        return [bce(target, out), bce(tn, an)]
+    return [Neg(Product([target, Call("ln", (out,))])), Neg(Product([tn, Call("ln", (an,))]))]
+
+
+def _loss_grad(loss: str, o: str, t: float, a: float, outputs: int) -> list[Node]:
+    """dE/dout_o: the rule, then with its target and output."""
+    target, out = _target(o), _out(o)
+    tn, an, n = Num(t, f"targets.{o}"), Num(a, f"neurons.{o}.a"), Num(outputs)
+    if loss == "half_sse":
+        return [_minus(out, target), _minus(an, tn)]
+    if loss == "mse":
+        return [
+            Frac(Product([TWO, Paren(_minus(out, target))]), n),
+            Frac(Product([TWO, Paren(_minus(an, tn))]), n),
+        ]
+    if loss == "binary_crossentropy":
+        return [
+            Frac(_minus(out, target), Product([out, Paren(_minus(ONE, out)), n])),
+            Frac(_minus(an, tn), Product([an, Paren(_minus(ONE, an)), n])),
+        ]
+    return [Neg(Frac(target, out)), Neg(Frac(tn, an))]
+
+
+# ------------------------------------------------------------------------------------- the seven steps
+class _Steps:
+    """Builds the equations of each step from one trace dict."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.d = d
+        self.params = d["parameters"]
+        self.inputs = d["inputs"]
+        self.weights_into: dict[str, list[dict[str, Any]]] = {}
+        self.bias_of: dict[str, dict[str, Any]] = {}
+        for p in self.params:
+            if p["kind"] == "weight":
+                self.weights_into.setdefault(p["targets"][0], []).append(p)
             else:
-                terms = n["dE_da_terms"]
-                symbols = _join(["delta_{via}*{weight}".format(**c) for c in terms])
-                numbers = _join([f"{_paren(c['delta'])}*{_paren(c['w'])}" for c in terms])
-                lines.append(f"dE/dout_{name} = {symbols} = {numbers} = {fmt(n['dE_da'])}")
-            lines.append(f"dout_{name}/dnet_{name} = {DERIVATIVE_TEXT[act]} = {fmt(n['da_dz'])}")
-            rule = layer["delta_rule"]
-            if layer["delta_form"] == "chain_rule":
-                lines.append(
-                    f"delta_{name} = dE/dout_{name} * dout_{name}/dnet_{name} = "
-                    f"{_paren(n['dE_da'])} * {_paren(n['da_dz'])} = {fmt(n['delta'])}"
+                for target in p["targets"]:
+                    self.bias_of[target] = p
+        self.value = dict(self.inputs)
+        self.value_key = {k: f"inputs.{k}" for k in self.inputs}
+        for layer in d["layers"]:
+            for n in layer["neurons"]:
+                self.value[n["name"]] = n["a"]
+                self.value_key[n["name"]] = f"neurons.{n['name']}.a"
+        self.neurons = {n["name"]: n for layer in d["layers"] for n in layer["neurons"]}
+        self.last = len(d["layers"])
+        self.outputs = d["layers"][-1]["neurons"]
+
+    def layer_name(self, index: int) -> str:
+        if index == self.last:
+            return "output layer"
+        return f"hidden layer {index}" if self.last > 2 else "hidden layer"
+
+    def initialize(self) -> list[Equation]:
+        d = self.d
+        eqs = [
+            Equation(f"inputs.{k}", param(k), [], Num(v, f"inputs.{k}"), "input")
+            for k, v in self.inputs.items()
+        ]
+        eqs += [
+            Equation(f"targets.{k}", _target(k), [], Num(v, f"targets.{k}"), "target")
+            for k, v in d["targets"].items()
+        ]
+        for p in self.params:
+            key = f"parameters.{p['name']}.old"
+            if p["kind"] == "weight":
+                note = f"{p['source']} → {p['targets'][0]}"
+            else:
+                note = f"bias of {', '.join(p['targets'])}"
+            eqs.append(
+                Equation(key, param(p["name"]), [], Num(p["old"], key), note, self.layer_name(p["layer"]))
+            )
+        return eqs
+
+    def forward(self) -> list[Equation]:
+        eqs = []
+        for layer in self.d["layers"]:
+            group = self.layer_name(layer["index"])
+            for n in layer["neurons"]:
+                name = n["name"]
+                symbols: list[Node] = []
+                numbers: list[Node] = []
+                for w in self.weights_into.get(name, []):
+                    source = w["source"]
+                    symbols.append(Product([param(w["name"]), neuron_value(source, self.inputs)]))
+                    numbers.append(
+                        Product(
+                            [
+                                Num(w["old"], f"parameters.{w['name']}.old"),
+                                Num(self.value[source], self.value_key[source]),
+                            ]
+                        )
+                    )
+                b = self.bias_of.get(name)
+                if b is not None:
+                    symbols.append(Product([param(b["name"]), ONE]))
+                    numbers.append(Product([Num(b["old"], f"parameters.{b['name']}.old"), ONE]))
+                z = Num(n["z"], f"neurons.{name}.z")
+                eqs.append(
+                    Equation(z.key, _net(name), [signed_sum(symbols), signed_sum(numbers)], z, group=group)
                 )
-            else:
-                lines.append(f"delta_{name} = {rule} = {fmt(n['delta'])}")
-        return lines
+                a = Num(n["a"], f"neurons.{name}.a")
+                eqs.append(Equation(a.key, _out(name), _activation(layer["activation"], n), a, group=group))
+        return eqs
 
-    def chain_lines(layer_index: int) -> list[str]:
-        product_rule = d["layers"][layer_index - 1]["delta_form"] == "chain_rule"
-        lines = []
-        for p in params:
-            if p["layer"] != layer_index:
+    def loss(self) -> list[Equation]:
+        d = self.d
+        eqs = []
+        for o in self.outputs:
+            name = o["name"]
+            stages = _loss_term(d["loss"], name, d["targets"][name], o["a"], len(self.outputs))
+            term = Num(d["loss_terms"][name], f"loss_terms.{name}")
+            eqs.append(Equation(term.key, Sym("E", name), stages, term))
+        stages = [
+            signed_sum([Sym("E", o) for o in d["loss_terms"]]),
+            signed_sum([Num(v, f"loss_terms.{o}") for o, v in d["loss_terms"].items()]),
+        ]
+        eqs.append(Equation("loss_total", E_TOTAL, stages, Num(d["loss_total"], "loss_total")))
+        return eqs
+
+    def deltas(self, layer: dict[str, Any]) -> list[Equation]:
+        """Each neuron's dE/dout (from the loss, or summed over the paths it feeds), dout/dnet and delta."""
+        d = self.d
+        eqs = []
+        group = self.layer_name(layer["index"])
+        outputs = len(self.outputs)
+        for n in layer["neurons"]:
+            name = n["name"]
+            key = f"neurons.{name}"
+            dE_da = Num(n["dE_da"], f"{key}.dE_da")
+            da_dz = Num(n["da_dz"], f"{key}.da_dz")
+            if layer["index"] == self.last:
+                stages = _loss_grad(d["loss"], name, d["targets"][name], n["a"], outputs)
+            else:
+                paths = n["dE_da_terms"]
+                stages = [
+                    signed_sum([Product([_delta(c["via"]), param(c["weight"])]) for c in paths]),
+                    signed_sum(
+                        [
+                            Product(
+                                [
+                                    Num(c["delta"], f"neurons.{c['via']}.delta"),
+                                    Num(c["w"], f"parameters.{c['weight']}.old"),
+                                ]
+                            )
+                            for c in paths
+                        ]
+                    ),
+                    signed_sum([Num(c["value"], f"{key}.dE_da_terms.{c['via']}") for c in paths]),
+                ]
+            eqs.append(Equation(dE_da.key, Deriv(E, _out(name)), stages, dE_da, group=group))
+            eqs.append(
+                Equation(
+                    da_dz.key,
+                    Deriv(_out(name), _net(name)),
+                    _derivative(layer["activation"], n),
+                    da_dz,
+                    group=group,
+                )
+            )
+            if layer["delta_form"] == "chain_rule":
+                stages = [
+                    Product([Deriv(E, _out(name)), Deriv(_out(name), _net(name))]),
+                    Product([dE_da, da_dz]),
+                ]
+            elif layer["delta_form"] == "simplified":
+                tn, an = Num(d["targets"][name], f"targets.{name}"), Num(n["a"], f"{key}.a")
+                symbols, numbers = _minus(_out(name), _target(name)), _minus(an, tn)
+                if layer["delta_rule"].endswith(f"/ {outputs}"):
+                    stages = [Frac(symbols, Num(outputs)), Frac(numbers, Num(outputs))]
+                else:
+                    stages = [symbols, numbers]
+            else:  # softmax with a loss it does not pair with: the full Jacobian
+                sum_k = BigSum("k", Product([Deriv(E, Sym("out", "k")), Sym("out", "k")]))
+                stages = [Product([_out(name), Paren(_minus(Deriv(E, _out(name)), sum_k))])]
+            delta = Num(n["delta"], f"{key}.delta")
+            eqs.append(Equation(delta.key, _delta(name), stages, delta, group=group))
+        return eqs
+
+    def gradients(self, index: int) -> list[Equation]:
+        """The chain rule for every weight and bias of layer ``index``."""
+        layer = self.d["layers"][index - 1]
+        product_rule = layer["delta_form"] == "chain_rule"
+        group = self.layer_name(index)
+        eqs = []
+        for p in self.params:
+            if p["layer"] != index:
                 continue
+            name, key = p["name"], f"parameters.{p['name']}"
+            stages: list[Node]
             if p["kind"] == "weight":
                 n = p["targets"][0]
+                through = Deriv(_net(n), param(name))
+                dz_dw = Num(p["dz_dw"], f"{key}.dz_dw")
                 if product_rule:
-                    lines.append(
-                        f"dE/d{p['name']} = dE/dout_{n} * dout_{n}/dnet_{n} * dnet_{n}/d{p['name']} = "
-                        f"{_paren(p['dE_da'])} * {_paren(p['da_dz'])} * {_paren(p['dz_dw'])} = "
-                        f"{fmt(p['grad'])}"
-                    )
+                    stages = [
+                        Product([Deriv(E, _out(n)), Deriv(_out(n), _net(n)), through]),
+                        Product([Num(p["dE_da"], f"{key}.dE_da"), Num(p["da_dz"], f"{key}.da_dz"), dz_dw]),
+                    ]
                 else:
-                    lines.append(
-                        f"dE/d{p['name']} = delta_{n} * dnet_{n}/d{p['name']} = "
-                        f"{_paren(neurons[n]['delta'])} * {_paren(p['dz_dw'])} = {fmt(p['grad'])}"
-                    )
+                    stages = [
+                        Product([_delta(n), through]),
+                        Product([Num(self.neurons[n]["delta"], f"neurons.{n}.delta"), dz_dw]),
+                    ]
             else:
-                lines.append(
-                    f"dE/d{p['name']} = {_join([f'delta_{t}' for t in p['targets']])} = "
-                    f"{_join([_paren(neurons[t]['delta']) for t in p['targets']])} = {fmt(p['grad'])}"
+                stages = [
+                    signed_sum([_delta(t) for t in p["targets"]]),
+                    signed_sum([Num(self.neurons[t]["delta"], f"neurons.{t}.delta") for t in p["targets"]]),
+                ]
+            grad = Num(p["grad"], f"{key}.grad")
+            eqs.append(Equation(grad.key, Deriv(E, param(name)), stages, grad, group=group))
+        return eqs
+
+    def update(self) -> list[Equation]:
+        d = self.d
+        eqs = []
+        for p in self.params:
+            name, key = p["name"], f"parameters.{p['name']}"
+            group = self.layer_name(p["layer"])
+            old, new, after = Num(p["old"], f"{key}.old"), Num(p["new"], f"{key}.new"), Sup(param(name), "+")
+            if p["kind"] == "bias" and not d["train_biases"]:
+                eqs.append(
+                    Equation(new.key, after, [param(name)], new, "frozen: biases are not updated", group)
                 )
-        return lines
+            elif d["optimizer"] == "sgd":
+                stages: list[Node] = [
+                    _minus(param(name), Product([ETA, Deriv(E, param(name))])),
+                    _minus(
+                        old,
+                        Product([Num(d["learning_rate"], "learning_rate"), Num(p["grad"], f"{key}.grad")]),
+                    ),
+                ]
+                eqs.append(Equation(new.key, after, stages, new, group=group))
+            else:
+                stages = [Call(d["optimizer"], (param(name), Deriv(E, param(name))))]
+                eqs.append(Equation(new.key, after, stages, new, f"was {fmt(p['old'])}", group))
+        return eqs
 
-    n_layers = len(d["layers"])
-    output_lines = delta_lines(d["layers"][-1], True) + chain_lines(n_layers)
-    hidden_lines: list[str] = []
+    def repeat(self) -> list[Equation]:
+        d = self.d
+        return [
+            Equation("loss_total", E_TOTAL, [], Num(d["loss_total"], "loss_total"), "before this step"),
+            Equation(
+                "loss_after", Sup(E_TOTAL, "+"), [], Num(d["loss_after"], "loss_after"), "after the update"
+            ),
+        ]
+
+
+def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
+    """The seven steps of one traced training step, each as equations with this step's numbers."""
+    d = _as_dict(trace)
+    steps = _Steps(d)
+    hidden: list[Equation] = []
     for layer in reversed(d["layers"][:-1]):
-        hidden_lines += delta_lines(layer, False) + chain_lines(layer["index"])
-    if not hidden_lines:
-        hidden_lines = ["(no hidden layers)"]
-
-    # 6. update
-    update = []
-    for p in params:
-        name = p["name"]
-        if p["kind"] == "bias" and not d["train_biases"]:
-            update.append(f"{name} = {fmt(p['old'])}   (frozen: biases are not updated)")
-        elif d["optimizer"] == "sgd":
-            update.append(
-                f"{name}+ = {name} - eta * dE/d{name} = {fmt(p['old'])} - {fmt(lr)} * {_paren(p['grad'])} = "
-                f"{fmt(p['new'])}"
-            )
-        else:
-            update.append(
-                f"{name}+ = {d['optimizer']}({name}, dE/d{name}) = {fmt(p['new'])}   (was {fmt(p['old'])})"
-            )
-
-    # 7. repeat
-    repeat = [
-        f"E_total before this step = {fmt(d['loss_total'])}",
-        f"E_total after the update = {fmt(d['loss_after'])}",
-        "repeat steps 2-6 over the data until the loss is small enough or every weight has stopped moving",
-    ]
+        hidden += steps.deltas(layer) + steps.gradients(layer["index"])
+    sgd = d["optimizer"] == "sgd"
+    update_intro = (
+        "Every parameter moves a small step against its gradient; the learning rate η sets the size of "
+        "the step."
+    )
+    if not d["train_biases"]:
+        update_intro += " Biases are held fixed in this run."
+    if not sgd:
+        update_intro += (
+            f" This run uses {d['optimizer']}, which scales each step by running averages of past gradients; "
+            "the new values are the ones it computed."
+        )
+    w_ij, out_j, net_j = Sym("w", "ij"), Sym("out", "j"), Sym("net", "j")
     return [
-        Section(1, "Initialize", init),
-        Section(2, "Forward propagation", forward),
-        Section(3, f"Loss ({loss})", loss_lines),
-        Section(4, "Backpropagation: output layer", output_lines),
-        Section(5, "Backpropagation: hidden layers (weights before this step)", hidden_lines),
-        Section(6, f"Update ({d['optimizer']}, eta = {fmt(lr)})", update),
-        Section(7, "Repeat", repeat),
+        Section(
+            1,
+            "Initialize",
+            steps.initialize(),
+            "The network starts from these weights and biases. The example is its inputs, and the targets "
+            "are what the outputs should be.",
+        ),
+        Section(
+            2,
+            "Forward propagation",
+            steps.forward(),
+            "Layer by layer, each neuron adds up the values flowing in, each times the weight of its "
+            "connection, plus its bias: that sum is its net input. Its activation function turns the net "
+            "input into its output.",
+            [
+                (net_j, Sum([BigSum("i", Product([w_ij, Sym("out", "i")])), Sym("b", "j")])),
+                (out_j, Call("f", (net_j,))),
+            ],
+        ),
+        Section(
+            3,
+            f"Loss ({d['loss']})",
+            steps.loss(),
+            "The loss measures how far the outputs are from the targets: one term per output, then their "
+            "sum.",
+        ),
+        Section(
+            4,
+            "Backpropagation: output layer",
+            steps.deltas(d["layers"][-1]) + steps.gradients(steps.last),
+            "The chain rule says how much the total error changes when one weight changes: through the "
+            "output the weight feeds (∂E/∂out), that output's activation (∂out/∂net) and the net input the "
+            "weight is part of (∂net/∂w, the value flowing along the weight). Their product is the "
+            "gradient; the first two factors together are the neuron's delta δ.",
+            [(Deriv(E, w_ij), Product([Deriv(E, out_j), Deriv(out_j, net_j), Deriv(net_j, w_ij)]))],
+        ),
+        Section(
+            5,
+            "Backpropagation: hidden layers (weights before this step)",
+            hidden,
+            "A hidden neuron's output reaches the error through every neuron it feeds, so ∂E/∂out adds up "
+            "one share per path: the delta of the neuron downstream times the weight of the path, as that "
+            "weight was before this step's update. From there the chain rule goes on as in the output "
+            "layer.",
+            [(Deriv(E, out_j), BigSum("k", Product([_delta("k"), Sym("w", "jk")])))],
+        ),
+        Section(
+            6,
+            f"Update ({d['optimizer']}, eta = {fmt(d['learning_rate'])})",
+            steps.update(),
+            update_intro,
+            [(Sup(Sym("w"), "+"), _minus(Sym("w"), Product([ETA, Deriv(E, Sym("w"))])))] if sgd else [],
+        ),
+        Section(
+            7,
+            "Repeat",
+            steps.repeat(),
+            "With the updated parameters the same example gives a new error. Training repeats steps 2 to 6 "
+            "over the data until the loss is small enough or every weight has stopped moving.",
+        ),
     ]
 
 
 def to_markdown(trace: StepTrace | dict[str, Any]) -> str:
-    """The seven steps as Markdown: a heading per step and its formulas in a code block."""
+    """The seven steps as Markdown: a heading per step, what it does, then every formula as LaTeX ($…$)
+    with its numbers."""
     parts = ["# One training step, explained", ""]
     for s in sections(trace):
-        parts += [f"## {s.number}. {s.title}", "", "```", *s.lines, "```", ""]
+        parts += [f"## {s.number}. {s.title}", "", s.intro, ""]
+        parts += [f"- ${eq.tex()}$" for eq in s.equations] or ["(none)"]
+        parts.append("")
     return "\n".join(parts)
 
 
