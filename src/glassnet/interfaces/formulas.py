@@ -290,7 +290,7 @@ def _tex_name(text: str) -> str:
     if text in greek:
         return greek[text]
     text = text.replace("_", r"\_")
-    return text if len(text) == 1 else rf"\mathrm{{{text}}}"
+    return text if len(text) == 1 or text.isdigit() else rf"\mathrm{{{text}}}"
 
 
 def latex(node: Node, blanks: Mapping[str, int] | None = None) -> str:
