@@ -264,24 +264,24 @@ def _factor(f: Node, k: int, go: object) -> str:
 
 
 def _joined_sum(n: Sum, go: object, plus: str, minus: str, blanks: Mapping[str, int]) -> str:
-    """The terms with their signs. A subtracted term whose leading number is an exercise's blank is added
-    instead: the blank stands for the signed value."""
+    """The terms with their signs."""
     parts = []
     for k, term in enumerate(n.terms):
         text = go(term)  # type: ignore[operator]
         if k == 0:
             parts.append(text)
-        elif k in n.minus and _lead_key(term) not in blanks:
+        elif k in n.minus and not _negated_blank(term, blanks):
             parts.append(minus + text)
         else:
             parts.append(plus + text)
     return "".join(parts)
 
 
-def _lead_key(term: Node) -> str:
-    """The trace key of a term's leading number, without the sign mark."""
+def _negated_blank(term: Node, blanks: Mapping[str, int]) -> bool:
+    """Whether a term leads with a number that ``signed_sum`` negated (its key starts with "-") and that an
+    exercise blanks: the blank stands for the signed value, so the term is added."""
     lead = term.factors[0] if isinstance(term, Product) and term.factors else term
-    return lead.key.lstrip("-") if isinstance(lead, Num) else ""
+    return isinstance(lead, Num) and lead.key.startswith("-") and lead.key[1:] in blanks
 
 
 # ------------------------------------------------------------------------------------------------ LaTeX
@@ -373,7 +373,7 @@ def mathml(node: Node, blanks: Mapping[str, int] | None = None) -> str:
             if key in b:
                 return f'<mtext class="ref" data-blank="{b[key]}">({b[key]})</mtext>'
             attr = f' data-key="{html.escape(n.key)}"' if n.key else ""
-            return f"<mn{attr}>{fmt(n.value)}</mn>"
+            return f"<mn{attr}>{fmt(n.value).replace('-', '−')}</mn>"  # a minus sign, not a hyphen
         if isinstance(n, Blank):
             if n.ref:
                 return f'<mtext class="ref" data-blank="{n.number}">({n.number})</mtext>'

@@ -3,8 +3,8 @@
 Bad input never shows a traceback: the command prints one line starting ``error:`` and exits with status 2.
 
 ``parser`` holds every command's options; each group of commands has its module: ``example`` (demo, explain,
-gradcheck), ``train`` (with ``settings`` of a checkpoint and ``signals``), ``saved`` (evaluate, predict,
-export) and ``explore``; ``common`` is what they share.
+gradcheck), ``writeup``, ``train`` (with ``settings`` of a checkpoint and ``signals``), ``saved`` (evaluate,
+predict, export) and ``explore``; ``common`` is what they share.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .explore import cmd_explore
 from .parser import EXIT_BAD_INPUT, build_parser
 from .saved import cmd_evaluate, cmd_export, cmd_predict
 from .train import cmd_train
+from .writeup import cmd_writeup
 
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE, the status of a shell tool whose reader went away
 
@@ -35,6 +36,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "predict": cmd_predict,
     "export": cmd_export,
     "explore": cmd_explore,
+    "writeup": cmd_writeup,
 }
 
 

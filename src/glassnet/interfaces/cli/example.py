@@ -100,7 +100,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- explain
-def _random_example(net: Network, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
+def random_example(net: Network, rng: np.random.Generator, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """``batch`` random inputs in [0, 1) and targets that suit the network's loss and output activation."""
     x = rng.uniform(0.0, 1.0, size=(batch, net.sizes[0]))
     outputs = net.sizes[-1]
     if net.loss_fn.name == "categorical_crossentropy":
@@ -112,7 +113,8 @@ def _random_example(net: Network, rng: np.random.Generator, batch: int) -> tuple
     return x, t
 
 
-def _network_from_args(args: argparse.Namespace) -> Network:
+def network_from_args(args: argparse.Namespace) -> Network:
+    """The network the network options describe (see parser.add_network_options)."""
     return Network(
         args.layers,
         activation=args.activation,
@@ -126,9 +128,9 @@ def _network_from_args(args: argparse.Namespace) -> Network:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """One training step of the network the options describe, every number shown."""
-    net = _network_from_args(args)
+    net = network_from_args(args)
     rng = np.random.default_rng(args.seed)
-    x, t = _random_example(net, rng, 1)
+    x, t = random_example(net, rng, 1)
     if args.input is not None:
         x = net.as_inputs(args.input)
     if args.target is not None:
@@ -148,8 +150,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- gradcheck
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     """Backpropagation against central differences; exit status 1 above ``GRADCHECK_LIMIT``."""
-    net = _network_from_args(args)
-    x, t = _random_example(net, np.random.default_rng(args.seed), args.batch)
+    net = network_from_args(args)
+    x, t = random_example(net, np.random.default_rng(args.seed), args.batch)
     report = gradient_check(net, x, t)
     worst = report.worst
     kinks = sum(e.at_kink for e in report.entries)

@@ -110,14 +110,33 @@ def _version() -> str:
         return __version__
 
 
-def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
+#: The network options and their defaults; ``writeup`` leaves them unset (None) to tell when none was given.
+NETWORK_DEFAULTS = {
+    "layers": [2, 2, 2],
+    "activation": "sigmoid",
+    "output_activation": None,
+    "loss": "half_sse",
+    "bias": "per_neuron",
+    "freeze_biases": False,
+}
+
+
+def add_network_options(p: argparse.ArgumentParser, layers: str, unset: bool = False) -> None:
+    """The options that describe a network; with ``unset`` they default to None (see NETWORK_DEFAULTS)."""
+
+    def default(value: object) -> object:
+        return None if unset else value
+
     p.add_argument(
-        "--layers", type=_layers, default=_layers(layers), help=f"sizes, inputs first (default {layers})"
+        "--layers",
+        type=_layers,
+        default=default(_layers(layers)),
+        help=f"sizes, inputs first (default {layers})",
     )
     p.add_argument(
         "--activation",
         choices=list(ACTIVATIONS),
-        default="sigmoid",
+        default=default("sigmoid"),
         help="hidden layers' activation (default sigmoid)",
     )
     p.add_argument(
@@ -126,11 +145,13 @@ def _add_network_options(p: argparse.ArgumentParser, layers: str) -> None:
         default=None,
         help="output activation (default: softmax or sigmoid to suit --loss, else the hidden one)",
     )
-    p.add_argument("--loss", choices=list(LOSSES), default="half_sse", help="the loss (default half_sse)")
+    p.add_argument(
+        "--loss", choices=list(LOSSES), default=default("half_sse"), help="the loss (default half_sse)"
+    )
     p.add_argument(
         "--bias",
         choices=BIAS_MODES,
-        default="per_neuron",
+        default=default("per_neuron"),
         help="one bias per neuron, one shared per layer, or none (default per_neuron)",
     )
     p.add_argument("--freeze-biases", action="store_true", help="do not update the biases")
@@ -168,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     explain = sub.add_parser("explain", help="one training step of any small network, explained")
-    _add_network_options(explain, "2,2,2")
+    add_network_options(explain, "2,2,2")
     explain.add_argument(
         "--input", type=_numbers, default=None, help="comma-separated input values (default: random)"
     )
@@ -180,8 +201,49 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--markdown", action="store_true", help="print the step as Markdown")
     form.add_argument("--json", action="store_true", help="print the step as JSON, every number in full")
 
+    write = sub.add_parser(
+        "writeup",
+        help="one training step as a document (HTML with MathML, or PDF); exercises with answer keys",
+        description="With no network option: the classic worked example. With --exercise: blanks for a "
+        "student and a separate answer key; with --students N: N variants, each with its own numbers.",
+    )
+    write.add_argument(
+        "-o", "--output", required=True, help="the document to write: a file name ending in .html or .pdf"
+    )
+    add_network_options(write, "2,2,2", unset=True)
+    write.add_argument(
+        "--input", type=_numbers, default=None, help="comma-separated input values (default: random)"
+    )
+    write.add_argument(
+        "--target", type=_numbers, default=None, help="comma-separated target values (default: random)"
+    )
+    write.add_argument("--lr", type=_positive, default=None, help="learning rate (default 0.5)")
+    write.add_argument(
+        "--paper", choices=["a4", "letter"], default="a4", help="the PDF's paper size (default a4)"
+    )
+    write.add_argument(
+        "--exercise",
+        action="store_true",
+        help="blank the values a student computes, and write FILE-key with the answers",
+    )
+    write.add_argument(
+        "--blank",
+        type=lambda text: [part for part in text.split(",") if part.strip()],
+        default=None,
+        help="what to blank, comma-separated: forward, outputs, error, deltas, gradients, updates, after, "
+        "or one quantity such as dE/dw5 or w5+ (default: outputs, error and two weights' gradients and "
+        "updates); implies --exercise",
+    )
+    write.add_argument(
+        "--students",
+        type=_count,
+        default=None,
+        help="write N exercise variants FILE-1 ... FILE-N, each with its own inputs, targets and starting "
+        "weights, and one answer key for each (default: none); implies --exercise",
+    )
+
     grad = sub.add_parser("gradcheck", help="backpropagation against central differences, every parameter")
-    _add_network_options(grad, "3,4,2")
+    add_network_options(grad, "3,4,2")
     grad.add_argument("--batch", type=_count, default=4, help="examples in the checked batch (default 4)")
 
     train = sub.add_parser("train", help="train a model on a CSV file or a named dataset")

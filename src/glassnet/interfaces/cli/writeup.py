@@ -1,0 +1,110 @@
+"""``glassnet writeup``: one training step as a document (HTML with MathML, or PDF), an exercise with its
+answer key, or a class set of exercise variants."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.core.errors import GlassnetError
+from glassnet.core.examples import worked_example
+
+from .. import writeup
+from .common import check_save_path
+from .example import network_from_args, random_example
+from .parser import NETWORK_DEFAULTS
+
+SUFFIXES = (".html", ".htm", ".pdf")
+
+
+def _outputs(path: str, students: int | None, exercise: bool) -> list[tuple[Path, Path | None]]:
+    """(document, answer key) paths: FILE, or FILE and FILE-key, or FILE-1 and FILE-1-key ... FILE-N."""
+    target = Path(path)
+    stem, suffix = target.with_suffix(""), target.suffix
+    if students is not None:
+        return [
+            (Path(f"{stem}-{k}{suffix}"), Path(f"{stem}-{k}-key{suffix}")) for k in range(1, students + 1)
+        ]
+    return [(target, Path(f"{stem}-key{suffix}") if exercise else None)]
+
+
+def _write(page: str, path: Path, paper: str) -> None:
+    """Write an HTML page, or print it to a PDF, through a temporary file moved into place when done."""
+    if path.suffix.lower() == ".pdf":
+        writeup.write_pdf(page, str(path), paper)
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_writeup(args: argparse.Namespace) -> int:
+    """Write the step as a document; see the module docstring."""
+    path = args.output
+    if Path(path).suffix.lower() not in SUFFIXES:
+        raise GlassnetError(f"cannot write {path!r}: expected a file name ending in .html or .pdf")
+    exercise = args.exercise or args.students is not None or args.blank is not None
+    outputs = _outputs(path, args.students, exercise)
+    for doc, key in outputs:
+        check_save_path(str(doc))
+        if key is not None:
+            check_save_path(str(key))
+
+    given = [name for name in NETWORK_DEFAULTS if getattr(args, name) not in (None, False)]
+    worked = not given and args.input is None and args.target is None and args.lr is None
+    for name, default in NETWORK_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    x: Any
+    t: Any
+    if worked and args.students is None:
+        net, x, t, lr = worked_example()
+        title = "Backpropagation, step by step: the classic worked example"
+        note = writeup.CLASSIC_NOTE
+    else:
+        if worked:  # a class set of the worked example's network, each with its own numbers
+            net, _, _, lr = worked_example()
+        else:
+            net = network_from_args(args)
+            lr = 0.5 if args.lr is None else args.lr
+        x, t = random_example(net, np.random.default_rng(args.seed), 1)
+        if args.input is not None:
+            x = net.as_inputs(args.input)
+        if args.target is not None:
+            t = net.as_targets(args.target)
+        title, note = "", ""
+    rng = np.random.default_rng(args.seed)
+    for k, (doc, key) in enumerate(outputs, start=1):
+        if args.students is not None:
+            net, x_row, t_row = writeup.exercise_variant(net, rng, lr)
+            x, t = np.array([x_row]), np.array([t_row])
+        trace = copy.deepcopy(net).traced_step(x, t, lr)  # the network keeps its starting weights
+        if not exercise:
+            _write(writeup.writeup_html(trace, title=title, note=note), doc, args.paper)
+            print(f"wrote {doc}")
+            continue
+        what = args.blank if args.blank is not None else writeup.default_blanks(trace)
+        try:
+            keys = writeup.blank_keys(trace, what)
+        except ValueError as exc:
+            raise GlassnetError(str(exc)) from None
+        blanks = {name: n for n, name in enumerate(keys, start=1)}
+        student = f", student {k} of {args.students}" if args.students is not None else ""
+        for target, is_key in ((doc, False), (key, True)):
+            assert target is not None
+            heading = "Exercise: one step of backpropagation" + student + (" (answer key)" if is_key else "")
+            page = writeup.writeup_html(trace, title=heading, exercise=writeup.Exercise(blanks, key=is_key))
+            _write(page, target, args.paper)
+        print(f"wrote {doc} and its answer key {key}")
+    return 0

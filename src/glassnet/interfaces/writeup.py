@@ -1,0 +1,473 @@
+"""The write-up: one training step as a self-contained HTML document that reads like the classic tutorial.
+
+A title, the network drawn, then the seven steps: what each does in a sentence or two, its rule typeset,
+and every quantity worked out with this step's numbers. Formulas are MathML, which browsers render
+natively: the file needs no script and no network. Every number carries the trace key it came from
+(``data-key``), so the document can be checked against the trace number by number.
+
+Long networks stay readable: a group of equations (one layer's forward pass, one layer's gradients) longer
+than ``FULL_GROUP`` is written out for its first neuron or parameter and given in a table for the rest.
+
+>>> from glassnet.core.examples import worked_example
+>>> net, x, t, lr = worked_example()
+>>> page = writeup_html(net.traced_step(x, t, lr))
+>>> page.startswith("<!doctype html>") and "<math" in page and 'data-key="parameters.w5.grad"' in page
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from glassnet.core.trace import StepTrace
+
+from .formulas import Blank, Equation, Node, fmt, mathml
+from .render import Section, sections
+
+FULL_GROUP = 12  # a longer group shows one written-out example per kind of equation and a table
+TABLE_ROWS = 200  # a table shows this many rows and says how many more the trace has
+
+CLASSIC_NOTE = (
+    "The classic write-up of this example prints 0.291027924 as the error after the first round of "
+    "updates; correct gradient descent gives 0.291027774, as above. The difference is in step 5: its "
+    "program updated w5 to w8 before it computed the hidden layer's gradients, so the hidden deltas used the "
+    "new output weights, where every gradient of one step should use the weights as they were before that "
+    "step. All of its first-step figures (0.75136507, 0.298371109, 0.082167041, 0.35891648 and the others) "
+    "agree with glassnet's to the digits it prints; so do its updated hidden weights, because w1 to w4 "
+    "barely move. Its outputs after 10,000 rounds (0.015912196 and 0.984065734) come from the same program; "
+    "glassnet's are 0.0159136204 and 0.9840642735."
+)
+
+CSS = """
+:root { color-scheme: light; --ink: #1a202c; --muted: #4a5568; --rule: #e2e8f0; --accent: #2b6cb0; }
+* { box-sizing: border-box; }
+body { font: 16px/1.55 Georgia, 'DejaVu Serif', serif; color: var(--ink); margin: 0 auto;
+       padding: 1.5rem 1rem 4rem; max-width: 54rem; overflow-wrap: break-word; }
+h1 { font-size: 1.7rem; line-height: 1.25; margin: 0.5rem 0; }
+h2 { font-size: 1.25rem; margin: 2rem 0 0.4rem; border-bottom: 1px solid var(--rule); padding-bottom: 0.2rem;
+     break-after: avoid; }
+h3 { font-size: 1.02rem; margin: 1.2rem 0 0.3rem; color: var(--muted); break-after: avoid; }
+p { margin: 0.4rem 0 0.8rem; }
+.lead { color: var(--muted); }
+math { font-size: 1.05em; }
+math[display="block"] { margin: 0.5rem 0; }
+.rule { background: #f7fafc; border-left: 3px solid var(--accent); padding: 0.2rem 0.8rem; margin: 0.6rem 0;
+        overflow-x: auto; }
+.eq { display: flex; flex-wrap: wrap; align-items: center; column-gap: 0.35em; row-gap: 0.15rem;
+      margin: 0.55rem 0; padding-left: 1.5em; break-inside: avoid; }
+.eq > :first-child { margin-left: -1.5em; }
+.eq math, td math { math-style: normal; }
+.eq .note { color: var(--muted); font-size: 0.9em; }
+figure { margin: 1rem 0; text-align: center; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 0.9rem; }
+.drawing-narrow { display: none; }
+@media (max-width: 600px) { .drawing-wide { display: none; } .drawing-narrow { display: block; } }
+@media print { .drawing-narrow { display: none; } .drawing-wide { display: block; } }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
+th, td { border-bottom: 1px solid var(--rule); padding: 0.2rem 0.6rem; text-align: left;
+         vertical-align: middle; }
+th { color: var(--muted); font-weight: normal; }
+td.num { font-family: 'DejaVu Sans Mono', monospace; text-align: right; }
+.more { color: var(--muted); font-style: italic; }
+.note-box { background: #fffbea; border: 1px solid #f6e05e; padding: 0.6rem 0.9rem; margin: 1.5rem 0; }
+mtext.blank { color: #c05621; }
+mtext.ref { color: #c05621; }
+.answer { background: #f0fff4; }
+footer { margin-top: 3rem; color: var(--muted); font-size: 0.85rem; }
+@page { margin: 16mm 14mm; }
+"""
+
+
+@dataclass
+class Exercise:
+    """Which quantities a student computes: ``blanks`` maps a trace key (see render.value_at) to its
+    blank's number, in the order they appear; ``key`` writes the answer key instead of the exercise."""
+
+    blanks: dict[str, int] = field(default_factory=dict)
+    key: bool = False
+
+
+def _math(node: Node, blanks: Mapping[str, int], display: bool = False) -> str:
+    attr = ' display="block"' if display else ""
+    return f"<math{attr}>{mathml(node, blanks)}</math>"
+
+
+def equation_html(eq: Equation, blanks: Mapping[str, int] | None = None, answer: int | None = None) -> str:
+    """One equation as a line that wraps between its stages: lhs = stage = … = value.
+
+    Each stage is its own <math> element, so a narrow page breaks the line at an equals sign rather than
+    overflowing.
+    """
+    blanks = blanks or {}
+    parts = eq.parts(blanks)
+    pieces = [_math(parts[0], blanks)]
+    for node in parts[1:]:
+        pieces.append(f"<math><mo>=</mo>{mathml(node, blanks)}</math>")
+    if answer is not None:
+        pieces.append(f'<span class="note answer">answer ({answer})</span>')
+    if eq.note:
+        pieces.append(f'<span class="note">({html.escape(eq.note)})</span>')
+    return f'<div class="eq" data-quantity="{html.escape(eq.key)}">{"".join(pieces)}</div>'
+
+
+def _kind(key: str) -> str:
+    """The kind of an equation: its key without the neuron or parameter name (neurons.*.z)."""
+    parts = key.split(".")
+    if parts[0] in ("neurons", "parameters", "inputs", "targets", "loss_terms") and len(parts) > 1:
+        parts[1] = "*"
+    return ".".join(parts)
+
+
+def _table(eqs: list[Equation], blanks: Mapping[str, int]) -> str:
+    rows = []
+    for eq in eqs[:TABLE_ROWS]:
+        value = Blank(blanks[eq.key]) if eq.key in blanks else eq.value
+        note = f"<td>{html.escape(eq.note)}</td>" if any(e.note for e in eqs) else ""
+        rows.append(
+            f'<tr data-quantity="{html.escape(eq.key)}"><td>{_math(eq.lhs, blanks)}</td>'
+            f'<td class="num">{_math(value, blanks)}</td>{note}</tr>'
+        )
+    more = len(eqs) - TABLE_ROWS
+    if more > 0:
+        rows.append(
+            f'<tr><td colspan="3" class="more">… and {more:,} more, every one in the trace '
+            "(<code>glassnet explain --json</code>)</td></tr>"
+        )
+    head = "<th>quantity</th><th>value</th>" + ("<th></th>" if any(e.note for e in eqs) else "")
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div class="table-wrap">{table}</div>'
+
+
+def _group_html(eqs: list[Equation], exercise: Exercise | None) -> str:
+    blanks = {} if exercise is None or exercise.key else exercise.blanks
+    answers = exercise.blanks if exercise is not None and exercise.key else {}
+    if len(eqs) <= FULL_GROUP:
+        return "".join(equation_html(eq, blanks, answers.get(eq.key)) for eq in eqs)
+    examples: dict[str, Equation] = {}
+    for eq in eqs:
+        examples.setdefault(_kind(eq.key), eq)
+    shown = list(examples.values())
+    written = "".join(equation_html(eq, blanks, answers.get(eq.key)) for eq in shown)
+    lead = (
+        f'<p class="lead">{len(eqs):,} quantities: the first of each kind written out, then all of them in '
+        "a table.</p>"
+    )
+    return lead + written + _table(eqs, blanks)
+
+
+def _groups(eqs: Iterable[Equation]) -> list[tuple[str, list[Equation]]]:
+    out: list[tuple[str, list[Equation]]] = []
+    for eq in eqs:
+        if out and out[-1][0] == eq.group:
+            out[-1][1].append(eq)
+        else:
+            out.append((eq.group, [eq]))
+    return out
+
+
+def _section_html(s: Section, exercise: Exercise | None, headings: bool) -> str:
+    parts = [f'<section id="step-{s.number}"><h2>{s.number}. {html.escape(s.title)}</h2>']
+    if s.intro:
+        parts.append(f"<p>{html.escape(s.intro)}</p>")
+    for lhs, rhs in s.rules:
+        parts.append(
+            f'<div class="rule"><math display="block">{mathml(lhs)}<mo>=</mo>{mathml(rhs)}</math></div>'
+        )
+    if s.number == 1:  # the givens: one table
+        parts.append(_table(s.equations, {}))
+        parts.append("</section>")
+        return "".join(parts)
+    groups = _groups(s.equations)
+    for name, eqs in groups:
+        if name and headings and len(groups) > 1:
+            parts.append(f"<h3>{html.escape(name[0].upper() + name[1:])}</h3>")
+        parts.append(_group_html(eqs, exercise))
+    if not s.equations:
+        parts.append("<p>(none: this network has no hidden layer)</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def describe(d: Mapping[str, Any]) -> str:
+    """One sentence about the network of a trace: sizes, activations, loss, optimizer and learning rate."""
+    sizes = "-".join(str(n) for n in d["sizes"])
+    acts = d["activations"]
+    if len(set(acts)) == 1:
+        act = f"{acts[0]} in every layer"
+    else:
+        act = f"{', '.join(sorted(set(acts[:-1])))} hidden layers and a {acts[-1]} output layer"
+    bias = {
+        "shared": "one bias shared by each layer's neurons",
+        "per_neuron": "a bias for every neuron",
+        "none": "no biases",
+    }[d["bias"]]
+    frozen = "" if d["train_biases"] or d["bias"] == "none" else " (held fixed)"
+    return (
+        f"A {sizes} network with {act}, {bias}{frozen}, the {d['loss']} loss and {d['optimizer']} at "
+        f"learning rate {fmt(d['learning_rate'])}."
+    )
+
+
+def drawing_html(d: Mapping[str, Any]) -> str:
+    """The network with this step's starting weights, drawn wide and narrow (a small screen shows the
+    narrow one)."""
+    wide, narrow = _trace_svg(d, 720), _trace_svg(d, 360)
+    return (
+        f'<figure><div class="drawing-wide">{wide}</div><div class="drawing-narrow">{narrow}</div>'
+        "<figcaption>The network before the step: blue weights are positive, red negative, thicker for "
+        "larger magnitudes.</figcaption></figure>"
+    )
+
+
+def writeup_html(
+    trace: StepTrace | Mapping[str, Any],
+    *,
+    title: str = "",
+    lead: str = "",
+    before: str = "",
+    note: str = "",
+    exercise: Exercise | None = None,
+    footer: str = "",
+) -> str:
+    """The seven steps of one traced training step as a self-contained HTML document.
+
+    ``lead`` is a paragraph under the title, ``before`` HTML placed before the steps (e.g. a trained model's
+    explanation of its row), ``note`` a boxed paragraph after them. With an ``exercise``, its blanks replace
+    the values a student computes (numbered in order), or, for its key, the answers are marked.
+    """
+    d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
+    steps = sections(d)
+    if not title:
+        title = "One step of backpropagation, worked out"
+        if exercise is not None:
+            title = "Exercise: one step of backpropagation" + (" (answer key)" if exercise.key else "")
+    body = [f"<h1>{html.escape(title)}</h1>", f'<p class="lead">{html.escape(lead or describe(d))}</p>']
+    if exercise is not None and not exercise.key:
+        body.append(
+            f"<p>Compute the {len(exercise.blanks)} numbered blanks, in order, to 9 decimal places. A "
+            "number in brackets elsewhere, like (3), stands for the value of blank 3.</p>"
+        )
+    elif exercise is not None:
+        body.append(
+            "<p>The answers to the exercise's numbered blanks are marked "
+            "<span class='answer'>answer (n)</span> beside each value.</p>"
+        )
+    body.append(drawing_html(d))
+    body.append(before)
+    body += [_section_html(s, exercise, headings=True) for s in steps]
+    if note:
+        body.append(f'<div class="note-box"><p>{note}</p></div>')
+    body.append(f"<footer>{footer or 'Written by glassnet from the trace of one training step.'}</footer>")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )
+
+
+def _trace_svg(d: Mapping[str, Any], width: int) -> str:
+    from glassnet.core.network import Network
+
+    from .notebook import network_svg
+
+    net = Network(d["sizes"], activation=d["activations"][0], bias=d["bias"], loss=d["loss"])
+    net.set_parameters({p["name"]: p["old"] for p in d["parameters"]})
+    return network_svg(net, width=width)
+
+
+# -------------------------------------------------------------------------------------------- exercises
+BLANK_GROUPS = ("forward", "outputs", "error", "deltas", "gradients", "updates", "after")
+
+
+def blank_keys(trace: StepTrace | Mapping[str, Any], what: Iterable[str]) -> list[str]:
+    """The trace keys an exercise blanks, in the order the document shows them.
+
+    ``what`` holds group names (forward: every net input and output; outputs: the output layer's outputs;
+    error: each loss term and the total; deltas; gradients: every dE/dw and dE/db; updates: every new
+    value; after: the error after the update) and single quantities: ``dE/dw5`` (a gradient) or ``w5+``
+    (an updated value).
+    """
+    d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
+    outputs = {n["name"] for n in d["layers"][-1]["neurons"]}
+    names = {p["name"] for p in d["parameters"]}
+    wanted: list[re.Pattern[str]] = []
+    for item in what:
+        item = item.strip()
+        if not item:
+            continue
+        pattern = {
+            "forward": r"neurons\.[^.]+\.(z|a)",
+            "outputs": rf"neurons\.({'|'.join(sorted(outputs))})\.a",
+            "error": r"loss_terms\..*|loss_total",
+            "deltas": r"neurons\.[^.]+\.delta",
+            "gradients": r"parameters\.[^.]+\.grad",
+            "updates": r"parameters\.[^.]+\.new",
+            "after": r"loss_after",
+        }.get(item)
+        if pattern is None:
+            match = re.fullmatch(r"dE/d(\w+)|(\w+)\+", item)
+            name = (match.group(1) or match.group(2)) if match else None
+            if match is None or name is None or name not in names:
+                raise ValueError(
+                    f"cannot blank {item!r}: expected one of {', '.join(BLANK_GROUPS)}, a gradient such as "
+                    f"dE/dw1 or an updated value such as w1+ of a parameter of this network (w1..., b1...)"
+                )
+            pattern = rf"parameters\.{name}\.{'grad' if match.group(1) else 'new'}"
+        wanted.append(re.compile(pattern))
+    keys: list[str] = []
+    for s in sections(d):
+        if s.number == 1:
+            continue  # the givens are never blanked
+        for eq in s.equations:
+            if eq.key not in keys and any(p.fullmatch(eq.key) for p in wanted):
+                keys.append(eq.key)
+    return keys
+
+
+def default_blanks(trace: StepTrace | Mapping[str, Any]) -> list[str]:
+    """What an exercise blanks unless told: the outputs, the error, and the gradient and update of the
+    first weight into the output layer and of the very first weight (w5 and w1 in the worked example)."""
+    d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
+    weights = [p for p in d["parameters"] if p["kind"] == "weight"]
+    last = max(p["layer"] for p in weights)
+    chosen = [next(p["name"] for p in weights if p["layer"] == last)]
+    if len(d["sizes"]) > 2:
+        chosen.append(weights[0]["name"])
+    return ["outputs", "error", *(f"dE/d{w}" for w in chosen), *(f"{w}+" for w in chosen)]
+
+
+# Well-conditioned exercises: no unit near saturation or a kink, no quantity too small to read at 9 digits.
+MAX_NET_INPUT = 2.0  # sigmoid' >= 0.105 and tanh' >= 0.07 within it
+MIN_MAGNITUDE = 1e-4  # every gradient, delta and loss term shows at least 5 significant digits
+VARIANT_ATTEMPTS = 5000
+
+
+def well_conditioned(trace: StepTrace | Mapping[str, Any]) -> bool:
+    """Whether a step makes a fair exercise: every net input within ±MAX_NET_INPUT (and above 0.05 for
+    ReLU-like units, away from the kink), and every loss term, dE/dout, delta and gradient at least
+    MIN_MAGNITUDE in size."""
+    d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
+    for layer in d["layers"]:
+        for n in layer["neurons"]:
+            if abs(n["z"]) > MAX_NET_INPUT:
+                return False
+            if layer["activation"] in ("relu", "leaky_relu") and n["z"] < 0.05:
+                return False
+            if min(abs(n["dE_da"]), abs(n["delta"])) < MIN_MAGNITUDE:
+                return False
+    if any(abs(v) < MIN_MAGNITUDE for v in d["loss_terms"].values()):
+        return False
+    return all(
+        abs(p["grad"]) >= MIN_MAGNITUDE for p in d["parameters"] if d["train_biases"] or p["kind"] == "weight"
+    )
+
+
+def _grid(rng: Any, low: float, high: float, step: float, size: int) -> list[float]:
+    """``size`` values on a grid of ``step`` between low and high, as a teacher would choose them."""
+    count = round((high - low) / step)
+    return [round(low + step * int(k), 2) for k in rng.integers(0, count + 1, size=size)]
+
+
+def exercise_variant(net: Any, rng: Any, lr: float) -> tuple[Any, list[float], list[float]]:
+    """New starting weights (set on ``net``), inputs and targets for one student, drawn on a grid of 0.05
+    (targets of 0.01) until the step is well conditioned. Returns (net, inputs, targets)."""
+    from glassnet.core.errors import GlassnetError
+
+    sizes = net.sizes
+    loss = net.loss_fn.name
+    out_act = net.activations[-1].name
+    for _ in range(VARIANT_ATTEMPTS):
+        values = {}
+        for ref in net.parameter_refs:
+            if ref.kind == "weight":
+                (w,) = _grid(rng, 0.05, 0.95, 0.05, 1)
+                values[ref.name] = w if rng.random() < 0.7 else -w
+            else:
+                values[ref.name] = _grid(rng, 0.05, 0.95, 0.05, 1)[0]
+        x = _grid(rng, 0.05, 0.95, 0.05, sizes[0])
+        if loss == "categorical_crossentropy":
+            t = [0.0] * sizes[-1]
+            t[int(rng.integers(0, sizes[-1]))] = 1.0
+        elif out_act in ("sigmoid", "softmax") or loss == "binary_crossentropy":
+            t = _grid(rng, 0.01, 0.99, 0.01, sizes[-1])
+        else:
+            t = _grid(rng, -0.99, 0.99, 0.01, sizes[-1])
+        trial = copy.deepcopy(net)
+        trial.set_parameters(values)
+        if well_conditioned(trial.traced_step([x], [t], lr)):
+            net.set_parameters(values)
+            return net, x, t
+    raise GlassnetError(
+        f"found no well-conditioned exercise for {net!r} in {VARIANT_ATTEMPTS} draws: "
+        "try fewer or smaller layers, or another activation"
+    )
+
+
+# --------------------------------------------------------------------------------------------------- PDF
+PAPERS = {"a4": "A4", "letter": "Letter"}
+CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def write_pdf(page: str, path: str, paper: str = "a4") -> None:
+    """Print an HTML document to a PDF with headless Chromium (through Playwright), on A4 or Letter paper.
+
+    Uses the system's Chromium when there is one, else the browser Playwright installed. The PDF is written
+    to a temporary file and moved into place only when complete.
+    """
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from glassnet.core.errors import GlassnetError
+
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise GlassnetError(
+            "writing a PDF needs Playwright and Chromium: pip install 'glassnet[pdf]', then install "
+            "Chromium (Debian: apt install chromium; elsewhere: playwright install chromium)"
+        ) from None
+    if paper not in PAPERS:
+        raise GlassnetError(f"unknown paper {paper!r}: expected one of {', '.join(PAPERS)}")
+    executable = next((found for name in CHROMIUMS if (found := shutil.which(name))), None)
+    target = Path(path)
+    with tempfile.TemporaryDirectory(prefix="glassnet-pdf-") as tmp:
+        source = Path(tmp) / "writeup.html"
+        source.write_text(page, encoding="utf-8")
+        out = target.with_name(f".{target.name}.partial")
+        try:
+            with sync_playwright() as p:
+                options: dict[str, Any] = {"args": ["--no-sandbox", "--disable-gpu"]}
+                if executable:
+                    options["executable_path"] = executable
+                browser = p.chromium.launch(**options)
+                try:
+                    tab = browser.new_page()
+                    tab.goto(source.as_uri())
+                    tab.pdf(
+                        path=str(out),
+                        format=PAPERS[paper],
+                        print_background=True,
+                        margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"},
+                    )
+                finally:
+                    browser.close()
+        except PlaywrightError as exc:
+            out.unlink(missing_ok=True)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise GlassnetError(
+                f"could not print {path!r} with Chromium ({first}); install Chromium (Debian: apt install "
+                "chromium; elsewhere: playwright install chromium)"
+            ) from None
+        os.replace(out, target)
