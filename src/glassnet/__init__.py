@@ -9,6 +9,7 @@ from .core.errors import GlassnetError
 from .core.network import Network
 from .core.optimizers import SGD
 from .core.training import FitResult, fit
+from .interfaces import writeup as _writeup  # noqa: F401 (registers StepTrace.writeup())
 
 __all__ = ["SGD", "FitResult", "GlassnetError", "Network", "fit"]
 __version__ = "0.1.0"

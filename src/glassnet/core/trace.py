@@ -13,6 +13,7 @@ Recording happens only in ``Network.traced_step``: a plain ``Network.step`` pays
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 
 
 DeltaForm = Literal["chain_rule", "simplified", "softmax_jacobian"]
+
+#: Views of a trace, by name, that the interfaces register: ``glassnet.interfaces.writeup`` registers
+#: "writeup" when it is imported (``import glassnet`` does). The core renders nothing itself.
+VIEWS: dict[str, Callable[..., Any]] = {}
 
 
 @dataclass
@@ -118,6 +123,15 @@ class StepTrace:
     def to_dict(self) -> dict[str, Any]:
         """A plain dict of lists, strings and floats (full float64 precision), ready for json.dumps."""
         return asdict(self)
+
+    def writeup(self, **options: Any) -> Any:
+        """This step as a write-up: a document with every formula typeset and every number worked out,
+        which displays itself in a notebook (see ``glassnet.interfaces.writeup.writeup_html`` for the
+        options)."""
+        view = VIEWS.get("writeup")
+        if view is None:
+            raise GlassnetError("no write-up view is loaded: import glassnet.interfaces.writeup first")
+        return view(self, **options)
 
 
 def _delta_form(net: Network, layer: int) -> tuple[str, DeltaForm]:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from glassnet.core.trace import StepTrace
+from glassnet.core.trace import VIEWS, StepTrace
 
 from .formulas import Blank, Equation, Node, fmt, mathml
 from .render import Section, sections
@@ -282,6 +282,37 @@ def _trace_svg(d: Mapping[str, Any], width: int) -> str:
     net = Network(d["sizes"], activation=d["activations"][0], bias=d["bias"], loss=d["loss"])
     net.set_parameters({p["name"]: p["old"] for p in d["parameters"]})
     return network_svg(net, width=width)
+
+
+class Writeup:
+    """A write-up document: ``html`` is the page; a notebook shows it in a frame of its own (its styles stay
+    inside); ``save(path)`` writes it to an .html file, or a .pdf printed by Chromium."""
+
+    def __init__(self, page: str) -> None:
+        self.html = page
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="glassnet write-up" '
+            'style="width:100%;height:720px;border:1px solid #e2e8f0" sandbox=""></iframe>'
+        )
+
+    def save(self, path: str, paper: str = "a4") -> None:
+        if str(path).lower().endswith(".pdf"):
+            write_pdf(self.html, str(path), paper)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.html)
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def _writeup_view(trace: StepTrace, **options: Any) -> Writeup:
+    return Writeup(writeup_html(trace, **options))
+
+
+VIEWS["writeup"] = _writeup_view
 
 
 # -------------------------------------------------------------------------------------------- exercises
