@@ -1,0 +1,337 @@
+"""The write-up: an HTML document with MathML whose every number is the trace's, exercises with answer
+keys, and class sets of variants checked against the independent reference implementation."""
+
+import itertools
+import re
+
+import html5lib
+import numpy as np
+import pytest
+
+from glassnet.core import reference
+from glassnet.core.examples import worked_example
+from glassnet.core.naming import parameter_refs
+from glassnet.core.network import Network
+from glassnet.interfaces.cli import main
+from glassnet.interfaces.formulas import fmt
+from glassnet.interfaces.render import to_markdown, value_at
+from glassnet.interfaces.writeup import (
+    CLASSIC_NOTE,
+    Exercise,
+    blank_keys,
+    default_blanks,
+    well_conditioned,
+    writeup_html,
+)
+
+CLASSIC_FIGURES = [
+    "0.3775",
+    "0.593269992",
+    "1.105905967",
+    "0.75136507",
+    "0.772928465",
+    "0.298371109",
+    "0.74136507",
+    "0.186815602",
+    "0.082167041",
+    "0.35891648",
+    "0.408666186",
+    "0.51130127",
+    "0.561370121",
+    "0.149780716",
+    "0.036350306",
+    "0.291027774",
+]
+CONSTANTS = {"0", "1", "2", "3", "4", "0.01"}  # numbers in formulas that are not the trace's
+
+
+def worked_trace():
+    net, x, t, lr = worked_example()
+    return net.traced_step(x, t, lr)
+
+
+def parse(page: str):
+    """The document as an element tree; html5lib's strict mode raises on any parse error."""
+    return html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+
+
+def M(name: str) -> str:
+    """A MathML element's tag as html5lib names it."""
+    return "{http://www.w3.org/1998/Math/MathML}" + name
+
+
+def text_of(element) -> str:
+    return "".join(element.itertext()).replace("\u2212", "-").strip()
+
+
+def numbers(tree) -> list[tuple[str, str]]:
+    """(data-key, printed text) of every keyed number in the document."""
+    return [(e.get("data-key"), text_of(e)) for e in tree.iter() if e.get("data-key")]
+
+
+NETWORKS = {
+    "worked example": None,
+    "tanh mse": dict(sizes=[3, 4, 2], activation="tanh", loss="mse", seed=7),
+    "relu softmax": dict(sizes=[2, 3, 3], activation="relu", loss="categorical_crossentropy", seed=1),
+    "sigmoid bce": dict(sizes=[3, 2, 2], activation="sigmoid", loss="binary_crossentropy", seed=2),
+    "two hidden leaky": dict(
+        sizes=[2, 3, 3, 2], activation="leaky_relu", output_activation="identity", seed=3
+    ),
+    "softmax half_sse": dict(sizes=[2, 2, 3], activation="tanh", output_activation="softmax", seed=4),
+    "no hidden, shared frozen": dict(sizes=[3, 2], bias="shared", train_biases=False, seed=5),
+}
+
+
+def trace_of(name):
+    spec = NETWORKS[name]
+    if spec is None:
+        return worked_trace()
+    spec = dict(spec)
+    net = Network(spec.pop("sizes"), **spec)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(1, net.sizes[0]))
+    t = (
+        np.eye(net.sizes[-1])[[1]]
+        if net.loss_fn.name == "categorical_crossentropy"
+        else rng.uniform(0, 1, (1, 2))
+    )
+    if t.shape[1] != net.sizes[-1]:
+        t = rng.uniform(0.05, 0.95, size=(1, net.sizes[-1]))
+    return net.traced_step(x, t, 0.1)
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_every_number_is_the_traces_at_the_printed_precision(name):
+    trace = trace_of(name)
+    tree = parse(writeup_html(trace))
+    keyed = numbers(tree)
+    assert len(keyed) > 30
+    for key, printed in keyed:
+        assert printed == fmt(value_at(trace, key)), key
+    # every other number in a formula is a constant of the formula or a subscript (the 5 of w5)
+    subscripts = {id(e[1]) for e in tree.iter(M("msub")) if len(e) > 1}
+    constants = [mn for mn in tree.iter(M("mn")) if not mn.get("data-key") and id(mn) not in subscripts]
+    assert constants and len(list(tree.iter(M("mn")))) > len(keyed)
+    for mn in constants:
+        assert text_of(mn) in CONSTANTS, text_of(mn)
+
+
+@pytest.mark.parametrize("name", list(NETWORKS))
+def test_every_quantity_of_the_trace_is_worked_out(name):
+    """Each net input, output, dE/dout, dout/dnet, delta, loss term, gradient and new value has its
+    equation, whose last number is its value."""
+    trace = trace_of(name)
+    d = trace.to_dict()
+    tree = parse(writeup_html(trace))
+    shown = {e.get("data-quantity") for e in tree.iter() if e.get("data-quantity")}
+    wanted = {"loss_total", "loss_after", *(f"loss_terms.{o}" for o in d["loss_terms"])}
+    for layer in d["layers"]:
+        for n in layer["neurons"]:
+            wanted |= {f"neurons.{n['name']}.{k}" for k in ("z", "a", "dE_da", "da_dz", "delta")}
+    for p in d["parameters"]:
+        wanted |= {f"parameters.{p['name']}.{k}" for k in ("old", "grad", "new")}
+    assert wanted <= shown, sorted(wanted - shown)
+    for eq in tree.iter("div"):
+        if eq.get("class") == "eq":
+            last = [e for e in eq.iter() if e.get("data-key")][-1]
+            assert last.get("data-key") == eq.get("data-quantity")
+
+
+def test_the_document_is_mathml_without_scripts_or_network():
+    page = writeup_html(worked_trace())
+    tree = parse(page)
+    assert len(list(tree.iter(M("math")))) > 80 and list(tree.iter(M("mfrac"))) and list(tree.iter(M("msub")))
+    assert not list(tree.iter("script")) and "<script" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<svg" in page and page.startswith("<!doctype html>")
+
+
+def test_the_worked_example_document_has_the_classic_figures(tmp_path, capsys):
+    out = tmp_path / "we.html"
+    assert main(["writeup", "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    tree = parse(out.read_text())
+    text = re.sub(r"\s+", "", text_of(tree))
+    for figure in CLASSIC_FIGURES:
+        assert figure in text, figure
+    # the chain rule of w5 and its update, factor by factor
+    assert "=0.74136507×0.186815602×0.593269992=0.082167041" in text
+    assert "=0.4-0.5×0.082167041=0.35891648" in text
+    # the hidden layer's sum over paths, with the weights before the update
+    assert "=0.138498562×0.4-0.038098237×0.5=0.055399425-0.019049118=0.036350306" in text
+    # the classic write-up's figure after the first update, explained
+    assert "0.291027924" in text and "0.291027774" in text
+    assert re.sub(r"\s+", "", CLASSIC_NOTE) in text
+
+
+def test_a_long_network_is_written_per_layer_with_tables():
+    net = Network([20, 30, 10], activation="relu", loss="categorical_crossentropy", seed=0)
+    x = np.random.default_rng(0).uniform(0, 1, (1, 20))
+    trace = net.traced_step(x, np.eye(10)[[3]], 0.1)
+    page = writeup_html(trace)
+    tree = parse(page)
+    equations = [e for e in tree.iter("div") if e.get("class") == "eq"]
+    rows = list(tree.iter("tr"))
+    assert len(equations) < 60, len(equations)  # one written out per kind and layer
+    assert len(rows) > 300  # the rest in tables
+    assert "more, every one in the trace" in page  # 600 gradients of the first layer: the table is cut
+    for key, printed in numbers(tree):
+        assert printed == fmt(value_at(trace, key)), key
+
+
+# ------------------------------------------------------------------------------------------- exercises
+def blanks_of(tree) -> list[int]:
+    return [int(e.get("data-blank")) for e in tree.iter(M("mtext")) if "blank" == e.get("class")]
+
+
+def test_an_exercise_blanks_every_chosen_value_everywhere(tmp_path):
+    out = tmp_path / "ex.html"
+    assert main(["writeup", "-o", str(out), "--exercise"]) == 0
+    trace = worked_trace()
+    keys = blank_keys(trace, default_blanks(trace))
+    assert keys == [
+        "neurons.o1.a",
+        "neurons.o2.a",
+        "loss_terms.o1",
+        "loss_terms.o2",
+        "loss_total",
+        "parameters.w5.grad",
+        "parameters.w1.grad",
+        "parameters.w1.new",
+        "parameters.w5.new",
+    ]
+    exercise = parse(out.read_text())
+    numbered = blanks_of(exercise)
+    assert sorted(set(numbered)) == list(range(1, len(keys) + 1)) and numbered[0] == 1
+    shown = {key.lstrip("-") for key, _ in numbers(exercise)}
+    assert not shown & set(keys)  # no blanked value is printed anywhere, not even inside another formula
+    text = text_of(exercise)
+    for key in keys:
+        assert fmt(value_at(trace, key)) not in text.replace("−", "-"), key
+    # a reference stands where a blanked value is used: E_o1 = 1/2 (0.01 - (1))^2
+    assert "(0.01-(1))" in re.sub(r"\s+", "", text)
+
+    key_doc = parse((tmp_path / "ex-key.html").read_text())
+    assert not blanks_of(key_doc)
+    answers = {e.get("data-quantity"): e for e in key_doc.iter("div") if e.get("data-quantity")}
+    for n, key in enumerate(keys, start=1):
+        assert f"answer ({n})" in text_of(answers[key])
+        assert fmt(value_at(trace, key)) in text_of(answers[key])
+
+
+def test_blanks_are_configurable_and_checked(tmp_path, capsys):
+    out = tmp_path / "ex.html"
+    assert main(["writeup", "-o", str(out), "--blank", "deltas,dE/dw8,b2+"]) == 0
+    tree = parse(out.read_text())
+    assert len(set(blanks_of(tree))) == 4 + 1 + 1
+    assert main(["writeup", "-o", str(out), "--blank", "dE/dw99"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot blank 'dE/dw99'") and err.count("\n") == 1
+
+
+def test_a_class_set_has_distinct_well_conditioned_variants_whose_keys_the_reference_confirms(tmp_path):
+    out = tmp_path / "class.html"
+    assert main(["writeup", "-o", str(out), "--students", "4", "--seed", "3"]) == 0
+    givens = []
+    for k in range(1, 5):
+        exercise = parse((tmp_path / f"class-{k}.html").read_text())
+        key_doc = parse((tmp_path / f"class-{k}-key.html").read_text())
+        assert blanks_of(exercise) and not blanks_of(key_doc)
+        printed = dict(numbers(key_doc))
+        given = {
+            k: float(v)
+            for k, v in printed.items()
+            if k.startswith(("inputs.", "targets.")) or k.endswith(".old")
+        }
+        givens.append(tuple(sorted(given.items())))
+        check_against_reference(given, printed)
+    assert len(set(givens)) == 4  # every student has their own numbers
+    # the same seed gives the same class set
+    again = tmp_path / "again.html"
+    assert main(["writeup", "-o", str(again), "--students", "1", "--seed", "3"]) == 0
+
+    def numbers_only(path):
+        return numbers(parse(path.read_text()))
+
+    assert numbers_only(tmp_path / "again-1.html") == numbers_only(tmp_path / "class-1.html")
+
+
+def check_against_reference(given: dict, printed: dict) -> None:
+    """Recompute the worked example network's step with the plain-NumPy reference from the variant's
+    givens, and compare every number the key prints for the outputs, losses, gradients and updates."""
+    refs = parameter_refs([2, 2, 2], "shared")
+    weights = [np.zeros((2, 2)), np.zeros((2, 2))]
+    biases = [np.zeros(1), np.zeros(1)]
+    for ref in refs:
+        value = given[f"parameters.{ref.name}.old"]
+        (weights if ref.kind == "weight" else biases)[ref.layer][ref.index] = value
+    x = np.array([[given["inputs.i1"], given["inputs.i2"]]])
+    t = np.array([[given["targets.o1"], given["targets.o2"]]])
+    fs = ["sigmoid", "sigmoid"]
+    zs, acts = reference.forward(weights, biases, fs, x)
+    E = reference.loss("half_sse", acts[-1], t)
+    grad_W, grad_b = reference.backward(weights, biases, fs, "half_sse", zs, acts, t)
+    new_W, _ = reference.update(weights, biases, grad_W, grad_b, 0.5, train_biases=False)
+    expected = {"loss_total": E, "neurons.o1.a": acts[-1][0, 0], "neurons.o2.a": acts[-1][0, 1]}
+    for ref in refs:
+        if ref.kind == "weight":
+            expected[f"parameters.{ref.name}.grad"] = grad_W[ref.layer][ref.index]
+            expected[f"parameters.{ref.name}.new"] = new_W[ref.layer][ref.index]
+    for key, value in expected.items():
+        assert printed[key].replace("−", "-") == fmt(float(value)), key
+    for z in zs:
+        assert np.all(np.abs(z) <= 2.0)  # no saturated unit
+
+
+def test_variants_are_well_conditioned():
+    net, x, t, lr = worked_example()
+    assert well_conditioned(net.traced_step(x, t, lr))
+    saturated = Network([2, 2, 2], seed=0)
+    saturated.set_parameters({name: 5.0 for name in saturated.parameters()})
+    assert not well_conditioned(saturated.traced_step([[0.5, 0.5]], [[0.1, 0.9]], 0.5))
+
+
+def test_writeup_refuses_bad_output_names_before_any_work(tmp_path, capsys):
+    csv = tmp_path / "data.csv"
+    csv.write_text("a,b\n1,2\n")
+    assert main(["writeup", "-o", str(csv)]) == 2
+    assert "expected a file name ending in .html or .pdf" in capsys.readouterr().err
+    assert csv.read_text() == "a,b\n1,2\n"
+    assert main(["writeup", "-o", str(tmp_path / "missing" / "w.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".*partial"))
+
+
+def test_any_network_from_the_options(tmp_path):
+    out = tmp_path / "net.html"
+    args = ["writeup", "-o", str(out), "--layers", "3,4,2", "--activation", "tanh", "--loss", "mse"]
+    assert main([*args, "--input", "0.1,0.2,0.3", "--target", "0.5,-0.5", "--lr", "0.1"]) == 0
+    page = out.read_text()
+    assert "A 3-4-2 network with tanh in every layer" in page and "classic write-up" not in page
+    assert 'data-key="inputs.i3">0.3<' in page
+
+
+# -------------------------------------------------------------------------------- notebook and Markdown
+def test_trace_writeup_displays_in_a_notebook(tmp_path):
+    doc = worked_trace().writeup()
+    frame = doc._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and "&lt;math" in frame and "<script" not in frame
+    doc.save(tmp_path / "w.html")
+    assert (tmp_path / "w.html").read_text() == doc.html == writeup_html(worked_trace())
+
+
+def test_markdown_uses_latex_with_the_same_numbers():
+    md = to_markdown(worked_trace())
+    assert r"\frac{\partial E}{\partial w_{5}}" in md
+    assert "= 0.298371109$" in md
+    assert "+ -" not in md and "- -" not in md
+    for line in md.splitlines():
+        if line.startswith("- $"):
+            parts = [p.strip() for p in line.rstrip("$").split(" = ")]
+            assert all(a != b for a, b in itertools.pairwise(parts)), line  # no "= x = x"
+
+
+def test_exercise_object_marks_answers():
+    trace = worked_trace()
+    page = writeup_html(trace, exercise=Exercise({"loss_total": 1}, key=True))
+    assert "answer (1)" in page and 'data-key="loss_total">0.298371109<' in page
