@@ -150,8 +150,10 @@ MEASURE = """() => {
 
 
 @pytest.mark.parametrize("viewport", [1500, 390])
-@pytest.mark.parametrize(("dataset", "layers"), [("worked-example", "2"), ("xor", "4"), ("moons", "8,8")])
-def test_the_network_labels_meet_nothing(server, browser, dataset, layers, viewport):
+@pytest.mark.parametrize(
+    ("dataset", "layers", "neurons"), [("worked-example", "2", 6), ("xor", "4", 8), ("moons", "8,8", 20)]
+)
+def test_the_network_labels_meet_nothing(server, browser, dataset, layers, neurons, viewport):
     from glassnet.interfaces.layout import Box
 
     page = browser.new_page(viewport={"width": viewport, "height": 900})
@@ -162,7 +164,7 @@ def test_the_network_labels_meet_nothing(server, browser, dataset, layers, viewp
     page.get_by_test_id("dataset").select_option(dataset)
     page.get_by_test_id("layers").fill(layers)
     page.get_by_test_id("apply").click()
-    page.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '0'")
+    page.wait_for_function(f"document.querySelectorAll('#network circle').length === {neurons}")
     page.get_by_test_id("step").click()
     page.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '1'")
     m = page.evaluate(MEASURE)
