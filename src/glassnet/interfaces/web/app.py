@@ -14,7 +14,7 @@ import math
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -37,6 +37,7 @@ from glassnet.core.trace import StepTrace
 from glassnet.core.training import TrainingState, divergence_message, fit
 
 from ..data import GENERATED_SETS, SKLEARN_SETS, generate, infer_task, read_csv_text, target_values
+from ..layout import network_layout
 
 STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 64
@@ -48,7 +49,10 @@ MAX_UPLOAD_ROWS = 2000
 MAX_UPLOAD_FEATURES = 8
 MAX_CLASSES = 8
 MAX_HISTORY = 2000
+DENSE = 8  # layers wider than this show only each neuron's output; its net input moves to the hover
+MAX_DRAWN_HEIGHT = 720  # the picture grows taller than this only when its neurons need the room
 SessionId = Annotated[str, PathParam(max_length=64)]
+Width = Annotated[int, Query(ge=240, le=4000, description="the width of the page's network picture")]
 
 # The choices the controls offer, from the core's registries (and data.py's named sets) plus the explorer's
 # own: the worked example, an uploaded CSV file and "frozen" (shared biases that are not trained).
@@ -190,11 +194,62 @@ def new_session(settings: Settings) -> Session:
     return session
 
 
-def state(session_id: str, s: Session) -> dict[str, Any]:
-    """Everything the page draws, as JSON."""
+def precise(x: float | None) -> str:
+    """A number as the page prints it: JavaScript's ``x.toPrecision(9)`` ("–" for None, "0" for 0).
+
+    >>> precise(0.4), precise(0.75136507), precise(123.456), precise(-1.5e-7), precise(0.0)
+    ('0.400000000', '0.751365070', '123.456000', '-1.50000000e-7', '0')
+    """
+    if x is None:
+        return "–"
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return "NaN" if math.isnan(x) else "Infinity" if x > 0 else "-Infinity"
+    mantissa, exponent = f"{x:.8e}".split("e")
+    e = int(exponent)
+    if e < -6 or e >= 9:
+        return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+    return f"{x:.{8 - e}f}"
+
+
+def drawing(s: Session, width: int) -> dict[str, Any]:
+    """Where the page draws the network (``layout.network_layout``, in the page's monospace 10px font):
+    weights labelled ``name=value`` on their edges, biases beside a neuron, above each neuron its net input
+    and output after a step (only its output in dense networks), above each input its value."""
+    net = s.net
+    values = net.parameters()
+    refs = net.parameter_refs
+    dense = max(net.sizes) > DENSE
+    text = {r.name: f"{r.name}={precise(values[r.name])}" for r in refs}
+    notes: dict[str, list[str]] = {}
+    if s.trace is not None:
+        for layer in s.trace["layers"]:
+            for n in layer["neurons"]:
+                a = precise(n["a"])
+                notes[n["name"]] = [a] if dense else [f"net {precise(n['z'])}", f"out {a}"]
+        for name, value in s.trace["inputs"].items():
+            notes[name] = [precise(value)]
+    layout = network_layout(
+        net.neuron_names,
+        [(r.name, r.source or "", r.targets[0], text[r.name]) for r in refs if r.kind == "weight"],
+        [(r.name, r.targets, text[r.name]) for r in refs if r.kind == "bias"],
+        width,
+        neuron_notes=notes,
+        font_size=10,
+        monospace=True,
+        radius=16,
+        max_height=MAX_DRAWN_HEIGHT,
+    )
+    return {"dense": dense, **asdict(layout)}
+
+
+def state(session_id: str, s: Session, width: int = 640) -> dict[str, Any]:
+    """Everything the page draws, as JSON; the network's layout for a picture ``width`` pixels wide."""
     net = s.net
     values = net.parameters()
     return {
+        "layout": drawing(s, width),
         "session": session_id,
         "settings": s.settings.model_dump(exclude={"csv"}),
         "sizes": net.sizes,
@@ -380,7 +435,7 @@ def create_app() -> FastAPI:
         }
 
     @app.post("/api/sessions", status_code=201, responses=errors)
-    def create(settings: Settings) -> dict[str, Any]:
+    def create(settings: Settings, width: Width = 640) -> dict[str, Any]:
         """Start a new network (one per browser tab)."""
         s = new_session(settings)
         session_id = secrets.token_urlsafe(12)
@@ -388,38 +443,38 @@ def create_app() -> FastAPI:
             sessions[session_id] = s
             while len(sessions) > MAX_SESSIONS:
                 sessions.popitem(last=False)
-        return state(session_id, s)
+        return state(session_id, s, width)
 
     @app.get("/api/sessions/{session_id}", responses=errors)
-    def read(session_id: SessionId) -> dict[str, Any]:
+    def read(session_id: SessionId, width: Width = 640) -> dict[str, Any]:
         """The session's current state."""
         s = get(session_id)
-        return state(session_id, s)
+        return state(session_id, s, width)
 
     @app.post("/api/sessions/{session_id}/step", responses=errors)
-    def step(session_id: SessionId) -> dict[str, Any]:
+    def step(session_id: SessionId, width: Width = 640) -> dict[str, Any]:
         """One training step on the next example, fully traced."""
         s = get(session_id)
         with s.lock:
             train(s, TrainRequest(steps=1))
-            return state(session_id, s)
+            return state(session_id, s, width)
 
     @app.post("/api/sessions/{session_id}/train", responses=errors)
-    def train_many(session_id: SessionId, request: TrainRequest) -> dict[str, Any]:
+    def train_many(session_id: SessionId, request: TrainRequest, width: Width = 640) -> dict[str, Any]:
         """Up to ``steps`` steps (at most 5,000 per request); the last is traced."""
         s = get(session_id)
         with s.lock:
             train(s, request)
-            return state(session_id, s)
+            return state(session_id, s, width)
 
     @app.post("/api/sessions/{session_id}/reset", responses=errors)
-    def reset(session_id: SessionId) -> dict[str, Any]:
+    def reset(session_id: SessionId, width: Width = 640) -> dict[str, Any]:
         """Back to step 1 with the same settings."""
         s = get(session_id)
         fresh = new_session(s.settings)
         with registry_lock:
             sessions[session_id] = fresh
-        return state(session_id, fresh)
+        return state(session_id, fresh, width)
 
     @app.get("/api/sessions/{session_id}/boundary", responses=errors)
     def decision_boundary(

@@ -26,6 +26,11 @@ function fmt(v) {
   return x.toPrecision(9);  // at least 9 significant digits
 }
 
+// Every request that returns the session's state asks for the network's layout at the picture's width.
+function view(path) {
+  return `${path}?width=${Math.max(240, Math.min(4000, Math.round($("network").clientWidth || 640)))}`;
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
@@ -94,67 +99,76 @@ function neuronsOf(trace) {
   return map;
 }
 
+// The server places everything (glassnet.interfaces.layout, the same layout as the notebook's SVG) for
+// the width this page asks for (see view()); this only draws where state.layout says.
+function noteId(layout, name, line) {
+  if (name.startsWith("i")) return `value-${name}`;
+  return layout.dense || line === 1 ? `out-${name}` : `net-${name}`;
+}
+
 function drawNetwork(state) {
   const svg = $("network");
-  const width = svg.clientWidth || 640, height = svg.clientHeight || 420;
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const lay = state.layout;
+  svg.style.height = `${lay.height}px`;
+  svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
   svg.replaceChildren();
-  const names = state.names;
-  const gap = (width - 160) / Math.max(1, names.length - 1);
-  const pos = {};
-  names.forEach((layer, l) => {
-    const step = Math.min(160, (height - 100) / Math.max(1, layer.length - 1));
-    const top = height / 2 + 8 - (step * (layer.length - 1)) / 2;
-    layer.forEach((name, k) => { pos[name] = [80 + l * gap, top + k * step]; });
-  });
-  const dense = Math.max(...names.map((layer) => layer.length)) > 8;
-  const weights = state.parameters.filter((p) => p.kind === "weight");
-  const largest = Math.max(1e-12, ...weights.map((p) => Math.abs(p.value)));
-  const labelled = weights.length <= 48;
-  const edges = el("g");
-  weights.forEach((p, i) => {
-    const [x1, y1] = pos[p.source], [x2, y2] = pos[p.targets[0]];
-    const g = el("g", {class: "edge" + (selected === p.name ? " selected" : ""), "data-param": p.name});
+  const params = Object.fromEntries(state.parameters.map((p) => [p.name, p]));
+  const labels = Object.fromEntries(lay.labels.map((l) => [l.key, l]));
+  const largest = Math.max(1e-12, ...lay.edges.map((e) => Math.abs(params[e.key].value)));
+  const lines = el("g"), texts = el("g");
+  for (const e of lay.edges) {
+    const p = params[e.key];
+    const sel = selected === p.name ? " selected" : "";
     const colour = p.value >= 0 ? "#2b6cb0" : "#c53030";
+    const {x1, y1, x2, y2} = e;
+    const g = el("g", {class: "edge" + sel, "data-param": p.name});
     g.append(el("line", {x1, y1, x2, y2, stroke: colour, "stroke-width": (0.6 + 4.4 * Math.sqrt(Math.abs(p.value) / largest)).toFixed(2)}));
     g.append(el("line", {x1, y1, x2, y2, stroke: "transparent", "stroke-width": 9}));
     g.append(el("title", {}, `${p.name} = ${fmt(p.value)}`));
-    if (labelled) {
-      const t = Math.abs(y2 - y1) < 1 ? 0.5 : (y2 > y1 ? 0.25 + 0.07 * (i % 3) : 0.75 - 0.07 * (i % 3));
-      g.append(el("text", {x: x1 + t * (x2 - x1), y: y1 + t * (y2 - y1) - 4, "text-anchor": "middle", class: "value", fill: colour},
-        `${p.name}=${fmt(p.value)}`));
-    }
     g.addEventListener("click", () => select(p.name));
-    edges.append(g);
-  });
-  svg.append(edges);
+    lines.append(g);
+    const label = labels[p.name];
+    if (label) {
+      const t = el("g", {class: "edge-label" + sel, "data-param": p.name});
+      t.append(el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "value", fill: colour}, label.text));
+      t.addEventListener("click", () => select(p.name));
+      texts.append(t);
+    }
+  }
+  svg.append(lines);
   const trace = neuronsOf(state.trace);
   const biasOf = {};
-  for (const p of state.parameters) if (p.kind === "bias") for (const t of p.targets) biasOf[t] = p;
-  for (const [name, [x, y]] of Object.entries(pos)) {
+  for (const p of state.parameters) if (p.kind === "bias") for (const t of p.targets) (biasOf[t] ||= []).push(p);
+  for (const n of lay.neurons) {
+    const {name, x, y, r} = n;
     const g = el("g", {class: "neuron", "data-neuron": name});
     const fillColour = name.startsWith("i") ? "#edf2f7" : name.startsWith("h") ? "#fefcbf" : "#c6f6d5";
-    g.append(el("circle", {cx: x, cy: y, r: 16, fill: fillColour}));
+    g.append(el("circle", {cx: x, cy: y, r, fill: fillColour}));
     g.append(el("text", {x, y: y + 4, "text-anchor": "middle", "font-weight": "bold"}, name));
-    const n = trace[name];
-    if (n && !dense) {
-      g.append(el("text", {x, y: y - 33, "text-anchor": "middle", "data-testid": `net-${name}`}, `net ${fmt(n.z)}`));
-      g.append(el("text", {x, y: y - 21, "text-anchor": "middle", "data-testid": `out-${name}`}, `out ${fmt(n.a)}`));
-    } else if (n) {
-      g.append(el("title", {}, `${name}: net ${fmt(n.z)}, out ${fmt(n.a)}`));
-      g.append(el("text", {x: x + 19, y: y + 4, "data-testid": `out-${name}`}, fmt(n.a)));
-    } else if (state.trace && name.startsWith("i")) {
-      g.append(el("text", {x, y: y - 22, "text-anchor": "middle", "data-testid": `value-${name}`}, fmt(state.trace.inputs[name])));
-    }
-    const b = biasOf[name];
-    if (b && !dense) {
-      const t = el("text", {x, y: y + 30, "text-anchor": "middle", class: "value bias" + (selected === b.name ? " selected" : "")},
-        `${b.name}=${fmt(b.value)}`);
-      t.addEventListener("click", () => select(b.name));
-      g.append(t);
+    const hover = [name];
+    const t = trace[name];
+    if (t) hover.push(`net ${fmt(t.z)}, out ${fmt(t.a)}`);
+    else if (state.trace && name.startsWith("i")) hover.push(`value ${fmt(state.trace.inputs[name])}`);
+    for (const b of biasOf[name] || []) hover.push(`${b.name} = ${fmt(b.value)}`);
+    g.append(el("title", {}, hover.join("\n")));
+    for (let k = 0; labels[`${name}#${k}`]; k++) {
+      const note = labels[`${name}#${k}`];
+      g.append(el("text", {x: note.x, y: note.y, "text-anchor": "middle", class: "note", "data-testid": noteId(lay, name, k)}, note.text));
     }
     svg.append(g);
   }
+  for (const label of lay.labels) {
+    if (label.kind === "bias") {
+      const b = params[label.key];
+      const t = el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "value bias" + (selected === b.name ? " selected" : ""), "data-param": b.name},
+        label.text);
+      t.addEventListener("click", () => select(b.name));
+      texts.append(t);
+    } else if (label.kind === "more") {
+      texts.append(el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "note"}, label.text));
+    }
+  }
+  svg.append(texts);
 }
 
 function drawParameters(state) {
@@ -316,7 +330,7 @@ async function act(action) {
 async function newSession() {
   const settings = await readSettings();
   selected = null;
-  render(await api("POST", "/api/sessions", settings));
+  render(await api("POST", view("/api/sessions"), settings));
 }
 
 async function converge() {
@@ -326,7 +340,7 @@ async function converge() {
   try {
     const tol = Number($("tolerance").value);
     for (let i = 0; i < 100 && running; i++) {
-      const state = await api("POST", `/api/sessions/${session.session}/train`, {steps: 2000, until_converged: true, loss_tol: tol});
+      const state = await api("POST", view(`/api/sessions/${session.session}/train`), {steps: 2000, until_converged: true, loss_tol: tol});
       render(state);
       if (state.converged) break;
     }
@@ -352,10 +366,10 @@ async function start() {
     $("tolerance").value = tolerance;
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); act(newSession); });
-  $("step").addEventListener("click", () => act(async () => render(await api("POST", `/api/sessions/${session.session}/step`))));
-  $("train").addEventListener("click", () => act(async () => render(await api("POST", `/api/sessions/${session.session}/train`, {steps: 100}))));
+  $("step").addEventListener("click", () => act(async () => render(await api("POST", view(`/api/sessions/${session.session}/step`)))));
+  $("train").addEventListener("click", () => act(async () => render(await api("POST", view(`/api/sessions/${session.session}/train`), {steps: 100}))));
   $("converge").addEventListener("click", () => act(converge));
-  $("reset").addEventListener("click", () => act(async () => { selected = null; render(await api("POST", `/api/sessions/${session.session}/reset`)); }));
+  $("reset").addEventListener("click", () => act(async () => { selected = null; render(await api("POST", view(`/api/sessions/${session.session}/reset`))); }));
   await newSession();
   document.body.setAttribute("data-ready", "true");
 }
