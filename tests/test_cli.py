@@ -90,7 +90,10 @@ def test_explain_any_network(capsys, form):
         assert len(data["parameters"]) == 3 * 4 + 4 * 2 + 4 + 2
     elif form == "--markdown":
         assert r"\frac{\partial E}{\partial w_{13}} = " in out
-        assert r"\mathrm{net}_{\mathrm{h1}} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + w_{3} \cdot i_{3} + b_{1} \cdot 1" in out
+        assert (
+            r"\mathrm{net}_{\mathrm{h1}} = w_{1} \cdot i_{1} + w_{2} \cdot i_{2} + w_{3} \cdot i_{3} "
+            r"+ b_{1} \cdot 1" in out
+        )
     else:
         assert "dE/dw13 = dE/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw13" in out
         assert "net_h1 = w1*i1 + w2*i2 + w3*i3 + b1*1" in out

@@ -156,7 +156,7 @@ MEASURE = """() => {
   const svg = document.querySelector('svg');
   const [, , W, H] = svg.getAttribute('viewBox').split(' ').map(Number);
   const box = (t) => { const b = t.getBBox(); return {x: b.x, y: b.y, w: b.width, h: b.height}; };
-  const labels = [...svg.querySelectorAll('text.label')].map((t) => ({key: t.dataset.key, ...box(t)}));
+  const labels = [...svg.querySelectorAll('text.label')].map((t) => ({key: t.dataset.label, ...box(t)}));
   const names = [...svg.querySelectorAll('text.name')].map(box);
   const circles = [...svg.querySelectorAll('circle')].map(
     (c) => ({x: c.cx.baseVal.value, y: c.cy.baseVal.value, r: c.r.baseVal.value}));

@@ -32,8 +32,8 @@ def test_plain_formulas_with_numbers():
     assert "net_o1 = w5*out_h1 + w6*out_h2 + b2*1" in text
     # a negative share is subtracted, never "+ -0.019"; the paths' shares are written before their sum
     assert (
-        "dE/dout_h1 = delta_o1*w5 + delta_o2*w7 = 0.138498562*0.4 - 0.038098237*0.5 = 0.055399425 - 0.019049118"
-        " = 0.036350306" in text
+        "dE/dout_h1 = delta_o1*w5 + delta_o2*w7 = 0.138498562*0.4 - 0.038098237*0.5 "
+        "= 0.055399425 - 0.019049118 = 0.036350306" in text
     )
     assert "dE/dw1 = dE/dout_h1 * dout_h1/dnet_h1 * dnet_h1/dw1 = 0.036350306 * 0.241300709 * 0.05" in text
     assert "w7+ = w7 - eta * dE/dw7 = 0.5 - 0.5*(-0.02260254) = 0.51130127" in text
@@ -44,8 +44,8 @@ def test_plain_formulas_with_numbers():
 def test_markdown_writes_formulas_as_latex():
     md = to_markdown(worked_trace())
     assert (
-        r"- $\frac{\partial E}{\partial w_{5}} = \frac{\partial E}{\partial \mathrm{out}_{\mathrm{o1}}} \cdot "
-        in md
+        r"- $\frac{\partial E}{\partial w_{5}} = "
+        r"\frac{\partial E}{\partial \mathrm{out}_{\mathrm{o1}}} \cdot " in md
     )
     assert r"0.74136507 \times 0.186815602 \times 0.593269992 = 0.082167041$" in md
     assert r"0.138498562 \times 0.4 - 0.038098237 \times 0.5" in md

@@ -108,6 +108,12 @@ def test_every_number_is_the_traces_at_the_printed_precision(name):
     assert len(keyed) > 30
     for key, printed in keyed:
         assert printed == fmt(value_at(trace, key)), key
+    # the drawing's labels show the weights and biases before the step
+    labels = [e for e in tree.iter() if e.get("data-label") in {p["name"] for p in trace["parameters"]}]
+    assert labels or len(trace["parameters"]) > 60
+    for label in labels:
+        name = label.get("data-label")
+        assert text_of(label) == f"{name}={fmt(value_at(trace, f'parameters.{name}.old'))}"
     # every other number in a formula is a constant of the formula or a subscript (the 5 of w5)
     subscripts = {id(e[1]) for e in tree.iter(M("msub")) if len(e) > 1}
     constants = [mn for mn in tree.iter(M("mn")) if not mn.get("data-key") and id(mn) not in subscripts]

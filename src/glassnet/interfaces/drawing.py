@@ -111,7 +111,7 @@ def layout_svg(
     for label in labels.values():
         colour = edge_colour(values.get(label.key, 0.0)) if label.kind == "weight" else "#4a5568"
         parts.append(
-            f'<text class="label {label.kind}" data-key="{html.escape(label.key)}" '
+            f'<text class="label {label.kind}" data-label="{html.escape(label.key)}" '
             f'x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="middle" '
             f'fill="{colour}" stroke="white" stroke-width="4" stroke-linejoin="round" paint-order="stroke">'
             f"{html.escape(label.text)}</text>"

@@ -419,6 +419,17 @@ def mathml(node: Node, blanks: Mapping[str, int] | None = None) -> str:
     return go(node)
 
 
+def mathml_terms(n: Sum, blanks: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
+    """A sum's terms as (sign, MathML) pairs, the first sign empty: a writer can let a long sum wrap
+    between its terms."""
+    b = blanks or {}
+    out = []
+    for k, term in enumerate(n.terms):
+        sign = "" if k == 0 else "−" if k in n.minus and not _negated_blank(term, b) else "+"
+        out.append((sign, mathml(term, b)))
+    return out
+
+
 @dataclass
 class Equation:
     """One quantity worked out: ``lhs = stages[0] = stages[1] = … = value``.

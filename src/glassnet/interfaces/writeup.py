@@ -26,7 +26,7 @@ from typing import Any
 
 from glassnet.core.trace import VIEWS, StepTrace
 
-from .formulas import Blank, Equation, Node, fmt, mathml
+from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms
 from .render import Section, sections
 
 FULL_GROUP = 12  # a longer group shows one written-out example per kind of equation and a table
@@ -109,7 +109,11 @@ def equation_html(eq: Equation, blanks: Mapping[str, int] | None = None, answer:
     parts = eq.parts(blanks)
     pieces = [_math(parts[0], blanks)]
     for node in parts[1:]:
-        pieces.append(f"<math><mo>=</mo>{mathml(node, blanks)}</math>")
+        if isinstance(node, Sum):  # a long sum may wrap between its terms
+            for k, (sign, term) in enumerate(mathml_terms(node, blanks)):
+                pieces.append(f"<math><mo>{'=' if k == 0 else sign}</mo>{term}</math>")
+        else:
+            pieces.append(f"<math><mo>=</mo>{mathml(node, blanks)}</math>")
     if answer is not None:
         pieces.append(f'<span class="note answer">answer ({answer})</span>')
     if eq.note:
@@ -218,7 +222,9 @@ def describe(d: Mapping[str, Any]) -> str:
 def drawing_html(d: Mapping[str, Any]) -> str:
     """The network with this step's starting weights, drawn wide and narrow (a small screen shows the
     narrow one)."""
-    wide, narrow = _trace_svg(d, 720), _trace_svg(d, 360)
+    from .drawing import trace_svg
+
+    wide, narrow = trace_svg(dict(d), width=720), trace_svg(dict(d), width=360)
     return (
         f'<figure><div class="drawing-wide">{wide}</div><div class="drawing-narrow">{narrow}</div>'
         "<figcaption>The network before the step: blue weights are positive, red negative, thicker for "
@@ -272,16 +278,6 @@ def writeup_html(
         + "\n".join(body)
         + "</body></html>\n"
     )
-
-
-def _trace_svg(d: Mapping[str, Any], width: int) -> str:
-    from glassnet.core.network import Network
-
-    from .notebook import network_svg
-
-    net = Network(d["sizes"], activation=d["activations"][0], bias=d["bias"], loss=d["loss"])
-    net.set_parameters({p["name"]: p["old"] for p in d["parameters"]})
-    return network_svg(net, width=width)
 
 
 class Writeup:
