@@ -66,6 +66,10 @@ def test_example_notebook_runs_end_to_end():
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/svg+xml" in o.get("data", {}) for o in outputs)
     assert any("glassnet-trace" in o.get("data", {}).get("text/html", "") for o in outputs)
+    writeups = [
+        o["data"]["text/html"] for o in outputs if "<iframe srcdoc=" in o.get("data", {}).get("text/html", "")
+    ]
+    assert len(writeups) == 1 and "0.082167041" in writeups[0] and "&lt;math" in writeups[0]
     text = "".join(o.get("text", "") for o in outputs)
     assert "dE/dw5 = 0.741365070 * 0.186815602 * 0.593269992 = 0.082167041" in text
     assert "test accuracy" in text
