@@ -2,6 +2,7 @@
 on the layout's own boxes and, in a real browser, on the boxes the drawn SVG texts occupy."""
 
 import itertools
+import re
 import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -145,7 +146,9 @@ def test_the_layout_is_plain_data():
 
 def test_network_svg_halo_and_hover():
     svg = network_svg(worked_example()[0])
-    assert svg.count('paint-order="stroke"') == 10 and 'stroke="white"' in svg
+    # each of the 10 labels stands on a white ground of its own box, drawn just before it
+    assert svg.count('class="halo"') == 10 and svg.count("<rect") == 10
+    assert re.search(r'<rect class="halo"[^>]*/>\s*<text class="label weight" data-label="w1"', svg)
     assert "<title>w7 = 0.5</title>" in svg and "b1 = 0.35" in svg  # hovers carry every value
     with pytest.raises(ValueError, match="'old' or 'new'"):
         trace_svg({"sizes": [1, 1], "parameters": []}, "mid")

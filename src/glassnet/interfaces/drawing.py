@@ -110,10 +110,14 @@ def layout_svg(
         )
     for label in labels.values():
         colour = edge_colour(values.get(label.key, 0.0)) if label.kind == "weight" else "#4a5568"
+        box = label.box  # a white ground, so that edges passing under a label do not cross its text
+        parts.append(
+            f'<rect class="halo" x="{box.x:.1f}" y="{box.y:.1f}" width="{box.w:.1f}" height="{box.h:.1f}" '
+            'rx="2" fill="white" opacity="0.88"/>'
+        )
         parts.append(
             f'<text class="label {label.kind}" data-label="{html.escape(label.key)}" '
-            f'x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="middle" '
-            f'fill="{colour}" stroke="white" stroke-width="4" stroke-linejoin="round" paint-order="stroke">'
+            f'x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="middle" fill="{colour}">'
             f"{html.escape(label.text)}</text>"
         )
     parts.append("</svg>")

@@ -19,11 +19,16 @@ from __future__ import annotations
 
 import copy
 import html
+import os
 import re
-from collections.abc import Iterable, Mapping
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from glassnet.core.errors import GlassnetError
 from glassnet.core.trace import VIEWS, StepTrace
 
 from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms
@@ -407,8 +412,6 @@ def _grid(rng: Any, low: float, high: float, step: float, size: int) -> list[flo
 def exercise_variant(net: Any, rng: Any, lr: float) -> tuple[Any, list[float], list[float]]:
     """New starting weights (set on ``net``), inputs and targets for one student, drawn on a grid of 0.05
     (targets of 0.01) until the step is well conditioned. Returns (net, inputs, targets)."""
-    from glassnet.core.errors import GlassnetError
-
     sizes = net.sizes
     loss = net.loss_fn.name
     out_act = net.activations[-1].name
@@ -444,19 +447,20 @@ PAPERS = {"a4": "A4", "letter": "Letter"}
 CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
+MARGINS: Any = {"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"}  # Playwright's PdfMargins
+
+
 def write_pdf(page: str, path: str, paper: str = "a4") -> None:
-    """Print an HTML document to a PDF with headless Chromium (through Playwright), on A4 or Letter paper.
+    """Print an HTML document to a PDF with headless Chromium (through Playwright), on A4 or Letter paper."""
+    write_pdfs([(page, path)], paper)
 
-    Uses the system's Chromium when there is one, else the browser Playwright installed. The PDF is written
-    to a temporary file and moved into place only when complete.
+
+def write_pdfs(documents: Sequence[tuple[str, str]], paper: str = "a4") -> None:
+    """Print each (HTML page, PDF path) with one headless Chromium, on A4 or Letter paper.
+
+    Uses the system's Chromium when there is one, else the browser Playwright installed. Each PDF is
+    written to a temporary file and moved into place only when complete.
     """
-    import os
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from glassnet.core.errors import GlassnetError
-
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
@@ -468,11 +472,8 @@ def write_pdf(page: str, path: str, paper: str = "a4") -> None:
     if paper not in PAPERS:
         raise GlassnetError(f"unknown paper {paper!r}: expected one of {', '.join(PAPERS)}")
     executable = next((found for name in CHROMIUMS if (found := shutil.which(name))), None)
-    target = Path(path)
     with tempfile.TemporaryDirectory(prefix="glassnet-pdf-") as tmp:
-        source = Path(tmp) / "writeup.html"
-        source.write_text(page, encoding="utf-8")
-        out = target.with_name(f".{target.name}.partial")
+        path = ""
         try:
             with sync_playwright() as p:
                 options: dict[str, Any] = {"args": ["--no-sandbox", "--disable-gpu"]}
@@ -481,20 +482,20 @@ def write_pdf(page: str, path: str, paper: str = "a4") -> None:
                 browser = p.chromium.launch(**options)
                 try:
                     tab = browser.new_page()
-                    tab.goto(source.as_uri())
-                    tab.pdf(
-                        path=str(out),
-                        format=PAPERS[paper],
-                        print_background=True,
-                        margin={"top": "14mm", "bottom": "14mm", "left": "12mm", "right": "12mm"},
-                    )
+                    for k, (page, path) in enumerate(documents):
+                        source = Path(tmp) / f"writeup-{k}.html"
+                        source.write_text(page, encoding="utf-8")
+                        target = Path(path)
+                        out = Path(tmp) / f"writeup-{k}.pdf"
+                        tab.goto(source.as_uri())
+                        tab.pdf(path=str(out), format=PAPERS[paper], print_background=True, margin=MARGINS)
+                        shutil.move(str(out), target.with_name(f".{target.name}.partial"))
+                        os.replace(target.with_name(f".{target.name}.partial"), target)
                 finally:
                     browser.close()
         except PlaywrightError as exc:
-            out.unlink(missing_ok=True)
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise GlassnetError(
                 f"could not print {path!r} with Chromium ({first}); install Chromium (Debian: apt install "
                 "chromium; elsewhere: playwright install chromium)"
             ) from None
-        os.replace(out, target)

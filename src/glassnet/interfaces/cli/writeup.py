@@ -34,11 +34,8 @@ def _outputs(path: str, students: int | None, exercise: bool) -> list[tuple[Path
     return [(target, Path(f"{stem}-key{suffix}") if exercise else None)]
 
 
-def _write(page: str, path: Path, paper: str) -> None:
-    """Write an HTML page, or print it to a PDF, through a temporary file moved into place when done."""
-    if path.suffix.lower() == ".pdf":
-        writeup.write_pdf(page, str(path), paper)
-        return
+def _write_html(page: str, path: Path) -> None:
+    """Write an HTML page through a temporary file moved into place when done."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -55,6 +52,10 @@ def cmd_writeup(args: argparse.Namespace) -> int:
     if Path(path).suffix.lower() not in SUFFIXES:
         raise GlassnetError(f"cannot write {path!r}: expected a file name ending in .html or .pdf")
     exercise = args.exercise or args.students is not None or args.blank is not None
+    if args.students is not None and (args.input is not None or args.target is not None):
+        raise GlassnetError(
+            "--students draws each student's own inputs and targets: leave out --input and --target"
+        )
     outputs = _outputs(path, args.students, exercise)
     for doc, key in outputs:
         check_save_path(str(doc))
@@ -85,14 +86,14 @@ def cmd_writeup(args: argparse.Namespace) -> int:
             t = net.as_targets(args.target)
         title, note = "", ""
     rng = np.random.default_rng(args.seed)
+    documents: list[tuple[str, Path]] = []
     for k, (doc, key) in enumerate(outputs, start=1):
         if args.students is not None:
             net, x_row, t_row = writeup.exercise_variant(net, rng, lr)
             x, t = np.array([x_row]), np.array([t_row])
         trace = copy.deepcopy(net).traced_step(x, t, lr)  # the network keeps its starting weights
         if not exercise:
-            _write(writeup.writeup_html(trace, title=title, note=note), doc, args.paper)
-            print(f"wrote {doc}")
+            documents.append((writeup.writeup_html(trace, title=title, note=note), doc))
             continue
         what = args.blank if args.blank is not None else writeup.default_blanks(trace)
         try:
@@ -105,6 +106,12 @@ def cmd_writeup(args: argparse.Namespace) -> int:
             assert target is not None
             heading = "Exercise: one step of backpropagation" + student + (" (answer key)" if is_key else "")
             page = writeup.writeup_html(trace, title=heading, exercise=writeup.Exercise(blanks, key=is_key))
-            _write(page, target, args.paper)
-        print(f"wrote {doc} and its answer key {key}")
+            documents.append((page, target))
+    if Path(path).suffix.lower() == ".pdf":  # one browser prints them all
+        writeup.write_pdfs([(page, str(target)) for page, target in documents], args.paper)
+    else:
+        for page, target in documents:
+            _write_html(page, target)
+    for doc, key in outputs:
+        print(f"wrote {doc}" + (f" and its answer key {key}" if key is not None else ""))
     return 0
