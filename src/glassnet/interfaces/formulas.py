@@ -6,7 +6,7 @@ A formula is built once from nodes and every view renders the same tree, so the 
 apart. A number node keeps the trace key it came from (e.g. ``parameters.w5.grad``), so a document can be
 checked number by number against the trace, and an exercise can blank a value everywhere it appears.
 
->>> f = Sum([Product([Num(0.15, "parameters.w1.old"), Num(0.05, "inputs.i1")]), Num(-0.2)])
+>>> f = signed_sum([Product([Num(0.15, "parameters.w1.old"), Num(0.05, "inputs.i1")]), Num(-0.2)])
 >>> plain(f), latex(f)
 ('0.15*0.05 - 0.2', '0.15 \\\\times 0.05 - 0.2')
 >>> mathml(Sym("net", "h1"))
