@@ -118,14 +118,12 @@ def _bias_names(network: Network) -> list[list[str | None]]:
     return names
 
 
-def _target_encoded(model: Model, value: Any) -> NDArray[Any]:
-    """The target as the network sees it: one-hot for a class, standardized for a number."""
-    if model.task == "classification":
-        assert model.classes is not None
-        labels = target_values(np.asarray([value], dtype=object), "classification", like=model.classes)
-        return model.encode_targets(labels)
-    values = target_values(np.asarray([value], dtype=object), "regression")
-    return model.encode_targets(values)
+def _target_encoded(model: Model, value: Any) -> tuple[Any, NDArray[Any]]:
+    """The target read as the model reads it (a class label, e.g. 3 for the text '3', or a number), and as
+    the network sees it: one-hot for a class, standardized for a number."""
+    task = "classification" if model.task == "classification" else "regression"
+    values = target_values(np.asarray([value], dtype=object), task, like=model.classes)
+    return _plain(values[0]), model.encode_targets(values)
 
 
 def explain_row(
@@ -227,9 +225,9 @@ def explain_row(
         "step": None,
     }
     if target is not None:
-        t = _target_encoded(model, target)
+        value, t = _target_encoded(model, target)
         explanation["target"] = {
-            "value": _plain(target),
+            "value": value,
             "encoded": {o: float(v) for o, v in zip(outputs, t[0], strict=True)},
             "encoding": "one-hot over the classes"
             if model.task == "classification"
@@ -555,9 +553,9 @@ def to_rich(e: dict[str, Any]) -> Any:
         parts.append(grads)
         parts.append(
             Text(
-                f"E before the step = {_fmt(s['loss'])}, after = {_fmt(s['loss_after'])} "
-                f"(the full trace of {s['parameters']:,} parameters is shown for networks of up to "
-                f"{FULL_STEP_PARAMETERS} parameters)"
+                f"E before the step = {_fmt(s['loss'])}, after = {_fmt(s['loss_after'])}; the seven steps "
+                f"are shown in full for networks of up to {FULL_STEP_PARAMETERS} parameters (this one has "
+                f"{s['parameters']:,}; --json gives the {k} largest gradients)"
             )
         )
     return Group(*parts)
