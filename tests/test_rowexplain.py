@@ -167,7 +167,7 @@ def test_a_row_without_the_target_has_no_loss(models, files, capsys):
     assert found.target is None and e["target"] is None and e["loss"] is None and e["step"] is None
     assert main(["explain", "--model", models["cls"], "--data", files["cls_nolabel"], "--row", "2"]) == 0
     out = capsys.readouterr().out
-    assert "no 'label' column: no loss and no training step" in out and "loss (" not in out
+    assert "(the file has no 'label' column): no loss and no training step" in out and "loss (" not in out
 
 
 def test_a_regression_row_in_target_units(models, files):
@@ -303,3 +303,12 @@ def test_wrong_files_are_one_error_line(models, files, tmp_path):
         status, out, err = run("explain", *args)
         assert status == 2 and out == "", args
         assert err.count("\n") == 1 and err.startswith("error: ") and message in err, (args, err)
+
+
+def test_a_target_column_that_cannot_be_read_is_said_and_not_used(models, tmp_path, capsys):
+    data = _write(tmp_path / "part.csv", ["a", "b", "c", "label"], [[1, 2, 3, "yes"], [1, 2, 3, ""]])
+    assert main(["explain", "--model", models["cls"], "--data", data, "--row", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "note: the target column 'label' was not used: missing value in target column" in captured.err
+    assert "no target for this row (the target column 'label' was not used" in captured.out
+    assert "loss (" not in captured.out

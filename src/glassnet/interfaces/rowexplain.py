@@ -136,11 +136,13 @@ def explain_row(
     row: int | None = None,
     source: str | None = None,
     model_path: str | None = None,
+    target_note: str | None = None,
 ) -> dict[str, Any]:
     """The explanation of one row of raw ``features`` (in the order of ``model.feature_names``), as a
     plain JSON-ready dict (keys in the module's docstring and README); ``target`` (raw label or value)
     adds the loss and a traced step with learning rate ``lr`` (default: the model's ``lr`` setting, else
-    0.01). ``row``, ``source`` and ``model_path`` are recorded as given. The model is not changed.
+    0.01). ``row``, ``source``, ``model_path`` and ``target_note`` (why a row has no target) are recorded
+    as given. The model is not changed.
     """
     if top_k < 1:
         raise GlassnetError(f"top k must be an integer >= 1; received {top_k!r}")
@@ -221,6 +223,7 @@ def explain_row(
         "contributions": _contributions(model, x64, top_k),
         "top_k": top_k,
         "target": None,
+        "target_note": target_note,
         "loss": None,
         "step": None,
     }
@@ -516,7 +519,8 @@ def to_rich(e: dict[str, Any]) -> Any:
     parts.append(Text("\n".join(lines)))
 
     if e["target"] is None:
-        parts.append(Text(f"this row has no {e['target_name']!r} column: no loss and no training step"))
+        why = e.get("target_note") or f"the file has no {e['target_name']!r} column"
+        parts.append(Text(f"no target for this row ({why}): no loss and no training step"))
         return Group(*parts)
     t = e["target"]
     encoded = ", ".join(f"{o} = {_fmt(v)}" for o, v in t["encoded"].items())

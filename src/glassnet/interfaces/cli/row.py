@@ -77,6 +77,7 @@ def cmd_explain_row(args: argparse.Namespace) -> int:
         row=args.row,
         source=args.data,
         model_path=args.model,
+        target_note=found.note,
     )
     if args.json:
         print(strict_json(explanation))
