@@ -62,7 +62,9 @@ def read_row(
         raise GlassnetError(f"--row counts data rows from 1 (the first row after the header); received {row}")
     table = read(path, model.target_name, require_target=False, features=model.feature_names, **options)
     note = None
-    if model.target_name in table.ignored:  # the file has the target column: read it too
+    if model.target_name in table.ignored and path == "-":  # standard input cannot be read twice
+        note = f"the target column {model.target_name!r} is not read from standard input; give a file"
+    elif model.target_name in table.ignored:  # the file has the target column: read it too
         try:
             table = read(path, model.target_name, features=model.feature_names, **options)
         except GlassnetError as exc:

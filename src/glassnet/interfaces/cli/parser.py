@@ -187,7 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     form = explain.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="print the step as Markdown")
-    form.add_argument("--json", action="store_true", help="print the step as JSON, every number in full")
+    form.add_argument(
+        "--json",
+        action="store_true",
+        help="print the step (with --model: the row's explanation) as JSON, every number in full",
+    )
     saved = explain.add_argument_group("one row through a saved model (--model, --data and --row together)")
     saved.add_argument("--model", default=None, help="a model file saved by 'glassnet train --save'")
     saved.add_argument("--data", default=None, metavar="FILE", help="a CSV file with the model's columns")
