@@ -3,8 +3,9 @@
 Bad input never shows a traceback: the command prints one line starting ``error:`` and exits with status 2.
 
 ``parser`` holds every command's options; each group of commands has its module: ``example`` (demo, explain,
-gradcheck), ``writeup``, ``train`` (with ``settings`` of a checkpoint and ``signals``), ``saved`` (evaluate,
-predict, export) and ``explore``; ``common`` is what they share.
+gradcheck), ``writeup`` (a step as a document), ``row`` (explain --model: one CSV row through a saved model),
+``train`` (with ``settings`` of a checkpoint and ``signals``), ``saved`` (evaluate, predict, export) and
+``explore``; ``common`` is what they share.
 """
 
 from __future__ import annotations

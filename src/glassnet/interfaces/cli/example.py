@@ -127,7 +127,17 @@ def network_from_args(args: argparse.Namespace) -> Network:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """One training step of the network the options describe, every number shown."""
+    """One training step of the network the options describe, every number shown; with ``--model``, one
+    row of a CSV file through a saved model (``row.cmd_explain_row``)."""
+    from .row import cmd_explain_row, wants_row
+
+    if wants_row(args):
+        return cmd_explain_row(args)
+    for name, value in getattr(args, "network_defaults", {}).items():
+        if getattr(args, name) is None:  # not given: the default
+            setattr(args, name, value)
+    if args.lr is None:
+        args.lr = 0.5
     net = network_from_args(args)
     rng = np.random.default_rng(args.seed)
     x, t = random_example(net, rng, 1)

@@ -188,7 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-updates", type=_count, default=1_000_000, help="give up after N updates (default 1000000)"
     )
 
-    explain = sub.add_parser("explain", help="one training step of any small network, explained")
+    explain = sub.add_parser(
+        "explain",
+        help="one training step of any small network, explained; with --model, one row of a CSV file "
+        "through a saved model, in numbers",
+    )
     add_network_options(explain, "2,2,2")
     explain.add_argument(
         "--input", type=_numbers, default=None, help="comma-separated input values (default: random)"
@@ -196,10 +200,46 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--target", type=_numbers, default=None, help="comma-separated target values (default: random)"
     )
-    explain.add_argument("--lr", type=_positive, default=0.5, help="learning rate (default 0.5)")
+    explain.add_argument(
+        "--lr",
+        type=_positive,
+        default=None,
+        help="learning rate (default 0.5; with --model: the model's training lr, else 0.01)",
+    )
     form = explain.add_mutually_exclusive_group()
     form.add_argument("--markdown", action="store_true", help="print the step as Markdown")
-    form.add_argument("--json", action="store_true", help="print the step as JSON, every number in full")
+    form.add_argument(
+        "--json",
+        action="store_true",
+        help="print the step (with --model: the row's explanation) as JSON, every number in full",
+    )
+    saved = explain.add_argument_group("one row through a saved model (--model, --data and --row together)")
+    saved.add_argument("--model", default=None, help="a model file saved by 'glassnet train --save'")
+    saved.add_argument("--data", default=None, metavar="FILE", help="a CSV file with the model's columns")
+    saved.add_argument(
+        "--row",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="the row to explain, counted as data rows from 1: row 1 is the first row after the header "
+        "(blank lines are not counted)",
+    )
+    saved.add_argument(
+        "--top",
+        type=_count,
+        default=None,
+        metavar="K",
+        help="list the K largest contributions and gradients, the rest as a count and a sum (default 10)",
+    )
+    saved.add_argument(
+        "--sep", type=separator, default=None, help="field separator, e.g. ';' or tab (default: detected)"
+    )
+    saved.add_argument("--decimal", choices=[".", ","], default=None, help="decimal mark (default: detected)")
+    network_options = ("layers", "activation", "output_activation", "loss", "bias", "freeze_biases", "seed")
+    explain.set_defaults(  # None marks an option not given: --model refuses the ones that build a network
+        network_defaults={name: explain.get_default(name) for name in network_options},
+        **dict.fromkeys(network_options),
+    )
 
     write = sub.add_parser(
         "writeup",
