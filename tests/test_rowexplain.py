@@ -312,3 +312,73 @@ def test_a_target_column_that_cannot_be_read_is_said_and_not_used(models, tmp_pa
     assert "note: the target column 'label' was not used: missing value in target column" in captured.err
     assert "no target for this row (the target column 'label' was not used" in captured.out
     assert "loss (" not in captured.out
+
+
+# ----------------------------------------------------------------------------- the write-up of a row
+def _keyed(page):
+    import html5lib
+
+    tree = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+    return tree, [
+        (e.get("data-key"), "".join(e.itertext()).replace("\u2212", "-"))
+        for e in tree.iter()
+        if e.get("data-key")
+    ]
+
+
+@pytest.mark.parametrize(("name", "data"), [("cls", "cls_csv"), ("reg", "reg_csv"), ("big", "big_csv")])
+def test_writeup_of_a_row_shows_the_prediction_and_the_step_in_the_models_numbers(
+    models, files, tmp_path, name, data
+):
+    from glassnet.interfaces.render import value_at
+    from glassnet.interfaces.rowexplain import prediction_text
+    from glassnet.interfaces.writeup import fmt
+
+    out = tmp_path / "row.html"
+    assert (
+        main(["writeup", "-o", str(out), "--model", models[name], "--data", files[data], "--row", "3"]) == 0
+    )
+    page = out.read_text()
+    *_, e = _explain(models, files, name, data, 3, full_step=True)
+    assert "Why the model predicted what it did for row 3 of" in page
+    assert prediction_text(e).replace("'", "&#x27;") in page
+    _, keyed = _keyed(page)
+    trace = e["step"]["trace"]
+    assert len(keyed) > 40
+    for key, printed in keyed:  # the step's numbers are the trace's, on the standardized row
+        assert printed == fmt(value_at(trace, key)), key
+    standardized = [f["standardized"] for f in e["features"]]
+    assert [trace["inputs"][f"i{k + 1}"] for k in range(len(standardized))] == pytest.approx(standardized)
+    assert "<script" not in page
+
+
+def test_writeup_of_a_row_without_its_target_has_no_step(models, files, tmp_path):
+    out = tmp_path / "row.html"
+    assert (
+        main(
+            [
+                "writeup",
+                "-o",
+                str(out),
+                "--model",
+                models["cls"],
+                "--data",
+                files["cls_nolabel"],
+                "--row",
+                "2",
+            ]
+        )
+        == 0
+    )
+    page = out.read_text()
+    assert "No training step is worked out" in page and 'id="step-1"' not in page
+    assert "predicted class" in page
+
+
+def test_writeup_of_a_row_refuses_exercise_options(models, files, tmp_path, capsys):
+    args = ["writeup", "-o", str(tmp_path / "x.html"), "--model", models["cls"], "--data", files["cls_csv"]]
+    assert main([*args, "--row", "1", "--exercise"]) == 2
+    assert capsys.readouterr().err.startswith("error: --exercise, --blank and --students write exercises")
+    assert main([*args]) == 2
+    assert "--model needs --row" in capsys.readouterr().err
+    assert not (tmp_path / "x.html").exists()

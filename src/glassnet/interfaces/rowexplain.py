@@ -139,12 +139,14 @@ def explain_row(
     source: str | None = None,
     model_path: str | None = None,
     target_note: str | None = None,
+    full_step: bool = False,
 ) -> dict[str, Any]:
     """The explanation of one row of raw ``features`` (in the order of ``model.feature_names``), as a
     plain JSON-ready dict (keys in the module's docstring and README); ``target`` (raw label or value)
     adds the loss and a traced step with learning rate ``lr`` (default: the model's ``lr`` setting, else
     0.01). ``row``, ``source``, ``model_path`` and ``target_note`` (why a row has no target) are recorded
-    as given. The model is not changed.
+    as given. The step's full trace is kept for networks of up to FULL_STEP_PARAMETERS parameters, or
+    always with ``full_step`` (the write-up shows any size). The model is not changed.
     """
     if top_k < 1:
         raise GlassnetError(f"top k must be an integer >= 1; received {top_k!r}")
@@ -242,7 +244,7 @@ def explain_row(
         }
         z_out, a_out = forward[-1]
         explanation["loss"] = net.loss(a_out, net.as_targets(t), z_out)
-        explanation["step"] = _step(model, x, t, lr, top_k)
+        explanation["step"] = _step(model, x, t, lr, top_k, full_step)
     return explanation
 
 
@@ -342,7 +344,9 @@ def _contributions(model: Model, x: NDArray[np.float64], top_k: int) -> dict[str
     }
 
 
-def _step(model: Model, x: NDArray[Any], t: NDArray[Any], lr: float | None, top_k: int) -> dict[str, Any]:
+def _step(
+    model: Model, x: NDArray[Any], t: NDArray[Any], lr: float | None, top_k: int, full_step: bool = False
+) -> dict[str, Any]:
     """One traced gradient-descent step on this row, on a copy of the network: the summary, and the full
     trace for a small network."""
     stored = model.settings.get("lr")
@@ -356,7 +360,7 @@ def _step(model: Model, x: NDArray[Any], t: NDArray[Any], lr: float | None, top_
     trace = net.traced_step(x, t, rate)
     grads = np.array([p.grad for p in trace.parameters], dtype=np.float64)
     order, rest = _top(grads, top_k)
-    full = len(trace.parameters) <= FULL_STEP_PARAMETERS
+    full = full_step or len(trace.parameters) <= FULL_STEP_PARAMETERS
     return {
         "optimizer": "sgd",
         "learning_rate": rate,

@@ -81,6 +81,7 @@ th, td { border-bottom: 1px solid var(--rule); padding: 0.2rem 0.6rem; text-alig
 th { color: var(--muted); font-weight: normal; }
 td.num { font-family: 'DejaVu Sans Mono', monospace; text-align: right; }
 .more { color: var(--muted); font-style: italic; }
+.glassnet-row table { display: block; overflow-x: auto; max-width: 100%; }
 .note-box { background: #fffbea; border: 1px solid #f6e05e; padding: 0.6rem 0.9rem; margin: 1.5rem 0; }
 mtext.blank { color: #c05621; }
 mtext.ref { color: #c05621; }
@@ -276,12 +277,61 @@ def writeup_html(
     if note:
         body.append(f'<div class="note-box"><p>{note}</p></div>')
     body.append(f"<footer>{footer or 'Written by glassnet from the trace of one training step.'}</footer>")
+    return _document(title, body)
+
+
+def _document(title: str, body: list[str]) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         + "\n".join(body)
         + "</body></html>\n"
+    )
+
+
+def row_writeup_html(e: Mapping[str, Any]) -> str:
+    """A trained model's explanation of one CSV row (``rowexplain.explain_row``, with ``full_step``) as a
+    document: the row's features and their standardization, the forward pass, the prediction and each
+    input's share of it; then, when the row has its target, one step of training on it worked out as in
+    any write-up."""
+    from .rowexplain import prediction_text, row_html
+
+    where = f"row {e['row']} of {e['data']}" if e.get("row") is not None else "one row"
+    title = f"Why the model predicted what it did for {where}"
+    net = e["network"]
+    lead = (
+        f"The saved model {e['model'] or ''} is a {'-'.join(str(n) for n in net['sizes'])} network "
+        f"({', '.join(net['activations'])}; {net['loss']} loss). For this row it "
+        f"{prediction_text(dict(e))}."
+    )
+    row = (
+        '<section id="row"><h2>The row, through the trained model</h2>'
+        "<p>The model standardizes each feature with the mean and scale it learned from its training data, "
+        "then runs its forward pass. Each input's share of an output's net input is split along the paths "
+        f"it takes: {html.escape(e['contributions']['rule'])}</p>"
+        f"{row_html(dict(e))}</section>"
+    )
+    step = e.get("step")
+    if not step or not step.get("trace"):
+        why = e.get("target_note") or "the row has no value in the target column"
+        body = [f"<h1>{html.escape(title)}</h1>", f'<p class="lead">{html.escape(lead)}</p>', row]
+        body.append(f"<p>No training step is worked out: {html.escape(why)}.</p>")
+        body.append("<footer>Written by glassnet from a saved model and one row of data.</footer>")
+        return _document(title, body)
+    row += (
+        '<section id="step"><h2>One step of training on this row</h2>'
+        f"<p>{html.escape(step['note'])}: plain gradient descent at learning rate "
+        f"{fmt(step['learning_rate'])} ({html.escape(step['learning_rate_source'])}). The inputs below are "
+        "the standardized features and the targets the row's label as the network sees it "
+        f"({html.escape(e['target']['encoding'])}).</p></section>"
+    )
+    return writeup_html(
+        step["trace"],
+        title=title,
+        lead=lead,
+        before=row,
+        footer="Written by glassnet from a saved model and one row of data.",
     )
 
 

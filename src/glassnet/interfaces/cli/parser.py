@@ -165,6 +165,32 @@ def _add_csv_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decimal", choices=[".", ","], default=None, help="decimal mark (default: detected)")
 
 
+def _add_saved_row_options(p: argparse.ArgumentParser, verb: str) -> None:
+    """--model, --data and --row (with --top, --sep, --decimal): one CSV row through a saved model."""
+    saved = p.add_argument_group(f"{verb} one row through a saved model (--model, --data and --row together)")
+    saved.add_argument("--model", default=None, help="a model file saved by 'glassnet train --save'")
+    saved.add_argument("--data", default=None, metavar="FILE", help="a CSV file with the model's columns")
+    saved.add_argument(
+        "--row",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="the row to explain, counted as data rows from 1: row 1 is the first row after the header "
+        "(blank lines are not counted)",
+    )
+    saved.add_argument(
+        "--top",
+        type=_count,
+        default=None,
+        metavar="K",
+        help="list the K largest contributions and gradients, the rest as a count and a sum (default 10)",
+    )
+    saved.add_argument(
+        "--sep", type=separator, default=None, help="field separator, e.g. ';' or tab (default: detected)"
+    )
+    saved.add_argument("--decimal", choices=[".", ","], default=None, help="decimal mark (default: detected)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``glassnet`` parser; ``args.command`` names the command given."""
     parser = _Parser(
@@ -213,28 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the step (with --model: the row's explanation) as JSON, every number in full",
     )
-    saved = explain.add_argument_group("one row through a saved model (--model, --data and --row together)")
-    saved.add_argument("--model", default=None, help="a model file saved by 'glassnet train --save'")
-    saved.add_argument("--data", default=None, metavar="FILE", help="a CSV file with the model's columns")
-    saved.add_argument(
-        "--row",
-        type=_count,
-        default=None,
-        metavar="N",
-        help="the row to explain, counted as data rows from 1: row 1 is the first row after the header "
-        "(blank lines are not counted)",
-    )
-    saved.add_argument(
-        "--top",
-        type=_count,
-        default=None,
-        metavar="K",
-        help="list the K largest contributions and gradients, the rest as a count and a sum (default 10)",
-    )
-    saved.add_argument(
-        "--sep", type=separator, default=None, help="field separator, e.g. ';' or tab (default: detected)"
-    )
-    saved.add_argument("--decimal", choices=[".", ","], default=None, help="decimal mark (default: detected)")
+    _add_saved_row_options(explain, "explain")
     network_options = ("layers", "activation", "output_activation", "loss", "bias", "freeze_biases", "seed")
     explain.set_defaults(  # None marks an option not given: --model refuses the ones that build a network
         network_defaults={name: explain.get_default(name) for name in network_options},
@@ -274,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or one quantity such as dE/dw5 or w5+ (default: outputs, error and two weights' gradients and "
         "updates); implies --exercise",
     )
+    _add_saved_row_options(write, "write")
     write.add_argument(
         "--students",
         type=_count,

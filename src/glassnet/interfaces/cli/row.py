@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from glassnet.core.errors import GlassnetError
 
@@ -46,8 +47,8 @@ def wants_row(args: argparse.Namespace) -> bool:
     return bool(given)
 
 
-def cmd_explain_row(args: argparse.Namespace) -> int:
-    """One row of a CSV file through a saved model: the rich view, or ``--json``."""
+def explanation_from_args(args: argparse.Namespace, full_step: bool = False) -> dict[str, Any]:
+    """Check the saved-model options, read the row and explain it (see ``rowexplain.explain_row``)."""
     conflicts = [
         flag for name, flag in NETWORK_FLAGS.items() if getattr(args, name, None) not in (None, False)
     ]
@@ -68,7 +69,7 @@ def cmd_explain_row(args: argparse.Namespace) -> int:
     tell(found.table, args.data)
     if found.note:
         print(f"note: {found.note}", file=sys.stderr)
-    explanation = explain_row(
+    return explain_row(
         model,
         found.features,
         target=found.target,
@@ -78,7 +79,13 @@ def cmd_explain_row(args: argparse.Namespace) -> int:
         source=args.data,
         model_path=args.model,
         target_note=found.note,
+        full_step=full_step,
     )
+
+
+def cmd_explain_row(args: argparse.Namespace) -> int:
+    """One row of a CSV file through a saved model: the rich view, or ``--json``."""
+    explanation = explanation_from_args(args)
     if args.json:
         print(strict_json(explanation))
         return 0

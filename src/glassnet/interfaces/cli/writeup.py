@@ -19,6 +19,7 @@ from .. import writeup
 from .common import check_save_path
 from .example import network_from_args, random_example
 from .parser import NETWORK_DEFAULTS
+from .row import explanation_from_args, wants_row
 
 SUFFIXES = (".html", ".htm", ".pdf")
 
@@ -56,6 +57,20 @@ def cmd_writeup(args: argparse.Namespace) -> int:
         raise GlassnetError(
             "--students draws each student's own inputs and targets: leave out --input and --target"
         )
+    if wants_row(args):
+        if exercise:
+            raise GlassnetError(
+                "--exercise, --blank and --students write exercises on a new network; --model explains a "
+                "saved model's row: use one or the other"
+            )
+        check_save_path(path, [args.model, args.data])
+        page = writeup.row_writeup_html(explanation_from_args(args, full_step=True))
+        if Path(path).suffix.lower() == ".pdf":
+            writeup.write_pdf(page, path, args.paper)
+        else:
+            _write_html(page, Path(path))
+        print(f"wrote {path}")
+        return 0
     outputs = _outputs(path, args.students, exercise)
     for doc, key in outputs:
         check_save_path(str(doc))
