@@ -1,5 +1,7 @@
 import os
+import shutil
 from importlib.util import find_spec
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,3 +25,18 @@ def pytest_runtest_setup(item):
         missing = [name for name in mark.args if find_spec(name) is None]
         if missing:
             pytest.skip(f"needs {', '.join(missing)}, from an extra that is not installed")
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, which scripts/test installs
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium package (scripts/test does)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()

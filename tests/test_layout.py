@@ -3,7 +3,6 @@ on the layout's own boxes and, in a real browser, on the boxes the drawn SVG tex
 
 import itertools
 import re
-import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from glassnet.interfaces.layout import Box, Layout, network_layout
 from glassnet.interfaces.render import fmt
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = (1280, 390)
 
 
@@ -165,17 +163,6 @@ MEASURE = """() => {
     (c) => ({x: c.cx.baseVal.value, y: c.cy.baseVal.value, r: c.r.baseVal.value}));
   return {W, H, labels, names, circles};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "install Debian's chromium package (scripts/test does)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
