@@ -165,6 +165,7 @@ MEASURE = """() => {
 }"""
 
 
+@pytest.mark.needs("playwright")
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", list(networks()))
 def test_drawn_labels_meet_nothing_in_a_browser(browser, name, width):
