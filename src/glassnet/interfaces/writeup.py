@@ -26,7 +26,7 @@ from typing import Any
 
 from glassnet.core.trace import VIEWS, StepTrace
 
-from .formulas import Blank, Equation, Node, fmt, mathml
+from .formulas import Blank, Equation, Node, Sum, _negated_blank, fmt, mathml
 from .render import Section, sections
 
 FULL_GROUP = 12  # a longer group shows one written-out example per kind of equation and a table
@@ -109,12 +109,26 @@ def equation_html(eq: Equation, blanks: Mapping[str, int] | None = None, answer:
     parts = eq.parts(blanks)
     pieces = [_math(parts[0], blanks)]
     for node in parts[1:]:
-        pieces.append(f"<math><mo>=</mo>{mathml(node, blanks)}</math>")
+        terms = _terms(node, blanks)
+        pieces.append(f"<math><mo>=</mo>{terms[0]}</math>")
+        pieces += [f"<math>{term}</math>" for term in terms[1:]]
     if answer is not None:
         pieces.append(f'<span class="note answer">answer ({answer})</span>')
     if eq.note:
         pieces.append(f'<span class="note">({html.escape(eq.note)})</span>')
     return f'<div class="eq" data-quantity="{html.escape(eq.key)}">{"".join(pieces)}</div>'
+
+
+def _terms(node: Node, blanks: Mapping[str, int]) -> list[str]:
+    """A stage as MathML pieces: a sum is split before each + and −, so that a long weighted sum wraps
+    (MathML Core does not break a line inside a <math>); anything else is one piece."""
+    if not isinstance(node, Sum) or len(node.terms) < 2:
+        return [mathml(node, blanks)]
+    out = [mathml(node.terms[0], blanks)]
+    for k, term in enumerate(node.terms[1:], start=1):
+        subtracted = k in node.minus and not _negated_blank(term, blanks)  # as formulas._joined_sum
+        out.append(("<mo>−</mo>" if subtracted else "<mo>+</mo>") + mathml(term, blanks))
+    return out
 
 
 def _kind(key: str) -> str:
