@@ -127,7 +127,8 @@ def _terms(node: Node, blanks: Mapping[str, int]) -> list[str]:
     out = [mathml(node.terms[0], blanks)]
     for k, term in enumerate(node.terms[1:], start=1):
         subtracted = k in node.minus and not _negated_blank(term, blanks)  # as formulas._joined_sum
-        out.append(("<mo>−</mo>" if subtracted else "<mo>+</mo>") + mathml(term, blanks))
+        sign = "−" if subtracted else "+"  # leading its piece, spaced as the binary operator it is
+        out.append(f'<mo form="infix" lspace="0" rspace="0.2222em">{sign}</mo>{mathml(term, blanks)}')
     return out
 
 
