@@ -3,9 +3,6 @@ back with poppler's pdfinfo and pdftotext. The page size is right, the text hold
 every number of the HTML, nothing is printed in the side margins, and a failed run leaves no file.
 
 A missing chromium or poppler-utils fails these tests with what to install; scripts/test installs both.
-The browser tests (test_writeup_browser.py) keep a Playwright session open for their module, and
-Playwright's sync API cannot start a second one inside it: the PDFs are printed here, in a module of
-their own.
 """
 
 from __future__ import annotations
@@ -134,3 +131,22 @@ def test_a_failed_pdf_leaves_no_file_and_says_why_in_one_line(tmp_path, capsys, 
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
     assert "Traceback" not in captured.err and captured.out == ""
     assert sorted(tmp_path.rglob("*")) == before  # no PDF, no partial file
+
+
+@pytest.mark.usefixtures("tools")
+def test_a_notebook_saves_a_pdf_inside_its_event_loop(tmp_path):
+    """A Jupyter kernel runs an asyncio loop, where Playwright's sync API alone would refuse to start."""
+    import asyncio
+
+    from glassnet.core.examples import worked_example
+
+    net, x, t, lr = worked_example()
+    page = net.traced_step(x, t, lr).writeup()
+    target = tmp_path / "step.pdf"
+
+    async def in_the_kernel() -> None:
+        page.save(str(target), paper="letter")
+
+    asyncio.run(in_the_kernel())
+    assert page_size(target)[:2] == (612.0, 792.0)
+    assert "0.298371109" in pdf_text(target)

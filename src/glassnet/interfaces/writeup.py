@@ -467,8 +467,24 @@ def write_pdf(page: str, path: str, paper: str = "a4") -> None:
     """Print an HTML document to a PDF with headless Chromium (through Playwright), on A4 or Letter paper.
 
     Uses the system's Chromium when there is one, else the browser Playwright installed. The PDF is written
-    to a temporary file and moved into place only when complete.
+    to a temporary file and moved into place only when complete. Playwright's sync API refuses to run in a
+    thread with a running asyncio loop (a Jupyter kernel's, or another Playwright session's): there the
+    printing runs in a thread of its own.
     """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        _print_pdf(page, path, paper)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="glassnet-pdf") as pool:
+        pool.submit(_print_pdf, page, path, paper).result()
+
+
+def _print_pdf(page: str, path: str, paper: str) -> None:
     import os
     import shutil
     import tempfile
