@@ -150,3 +150,24 @@ def test_a_notebook_saves_a_pdf_inside_its_event_loop(tmp_path):
     asyncio.run(in_the_kernel())
     assert page_size(target)[:2] == (612.0, 792.0)
     assert "0.298371109" in pdf_text(target)
+
+
+@pytest.mark.usefixtures("tools")
+@pytest.mark.parametrize(
+    "network",
+    [
+        ["--layers", "4,16,16,3", "--activation", "relu", "--loss", "categorical_crossentropy"],
+        ["--layers", "20,30,10"],
+    ],
+    ids=["relu-4-16-16-3", "sigmoid-20-30-10"],
+)
+def test_a_larger_network_prints_within_the_margins_with_every_number(tmp_path, network):
+    pdf, page = tmp_path / "step.pdf", tmp_path / "step.html"
+    assert write(["-o", str(pdf), *network]) == 0
+    assert write(["-o", str(page), *network]) == 0
+    width, _, pages = page_size(pdf)
+    left, right = text_extent(pdf)
+    assert left >= MARGIN - 1 and right <= width - MARGIN + 1, (left, right, width, pages)
+    text = pdf_text(pdf)
+    missing = [n for n in numbers_of(page.read_text(encoding="utf-8")) if n not in text]
+    assert missing == [], f"numbers of the HTML missing from the PDF: {missing[:20]}"
