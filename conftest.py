@@ -16,6 +16,8 @@ NEEDS = {
     "tests/test_web_api.py": "fastapi",
     "tests/test_web_browser.py": "fastapi",
     "tests/test_web_fuzz.py": "schemathesis",
+    "tests/test_writeup_browser.py": "playwright",
+    "tests/test_writeup_pdf.py": "playwright",
 }
 
 collect_ignore = [path for path, module in NEEDS.items() if find_spec(module) is None]

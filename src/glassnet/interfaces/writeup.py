@@ -117,7 +117,10 @@ def equation_html(eq: Equation, blanks: Mapping[str, int] | None = None, answer:
     for node in parts[1:]:
         if isinstance(node, Sum):  # a long sum may wrap between its terms
             for k, (sign, term) in enumerate(mathml_terms(node, blanks)):
-                pieces.append(f"<math><mo>{'=' if k == 0 else sign}</mo>{term}</math>")
+                sign_ml = (
+                    "<mo>=</mo>" if k == 0 else f'<mo form="infix" lspace="0" rspace="0.2222em">{sign}</mo>'
+                )
+                pieces.append(f"<math>{sign_ml}{term}</math>")
         else:
             pieces.append(f"<math><mo>=</mo>{mathml(node, blanks)}</math>")
     if answer is not None:
@@ -125,6 +128,19 @@ def equation_html(eq: Equation, blanks: Mapping[str, int] | None = None, answer:
     if eq.note:
         pieces.append(f'<span class="note">({html.escape(eq.note)})</span>')
     return f'<div class="eq" data-quantity="{html.escape(eq.key)}">{"".join(pieces)}</div>'
+
+
+def _terms(node: Node, blanks: Mapping[str, int]) -> list[str]:
+    """A stage as MathML pieces: a sum is split before each + and −, so that a long weighted sum wraps
+    (MathML Core does not break a line inside a <math>); anything else is one piece."""
+    if not isinstance(node, Sum) or len(node.terms) < 2:
+        return [mathml(node, blanks)]
+    out = [mathml(node.terms[0], blanks)]
+    for k, term in enumerate(node.terms[1:], start=1):
+        subtracted = k in node.minus and not _negated_blank(term, blanks)  # as formulas._joined_sum
+        sign = "−" if subtracted else "+"  # leading its piece, spaced as the binary operator it is
+        out.append(f'<mo form="infix" lspace="0" rspace="0.2222em">{sign}</mo>{mathml(term, blanks)}')
+    return out
 
 
 def _kind(key: str) -> str:
@@ -509,8 +525,24 @@ def write_pdfs(documents: Sequence[tuple[str, str]], paper: str = "a4") -> None:
     """Print each (HTML page, PDF path) with one headless Chromium, on A4 or Letter paper.
 
     Uses the system's Chromium when there is one, else the browser Playwright installed. Each PDF is
-    written to a temporary file and moved into place only when complete.
+    written to a temporary file and moved into place only when complete. Playwright's sync API refuses to
+    run in a thread with a running asyncio loop (a Jupyter kernel's): there the printing runs in a thread
+    of its own.
     """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        _print_pdfs(documents, paper)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="glassnet-pdf") as pool:
+        pool.submit(_print_pdfs, documents, paper).result()
+
+
+def _print_pdfs(documents: Sequence[tuple[str, str]], paper: str) -> None:
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
