@@ -130,19 +130,6 @@ def equation_html(eq: Equation, blanks: Mapping[str, int] | None = None, answer:
     return f'<div class="eq" data-quantity="{html.escape(eq.key)}">{"".join(pieces)}</div>'
 
 
-def _terms(node: Node, blanks: Mapping[str, int]) -> list[str]:
-    """A stage as MathML pieces: a sum is split before each + and −, so that a long weighted sum wraps
-    (MathML Core does not break a line inside a <math>); anything else is one piece."""
-    if not isinstance(node, Sum) or len(node.terms) < 2:
-        return [mathml(node, blanks)]
-    out = [mathml(node.terms[0], blanks)]
-    for k, term in enumerate(node.terms[1:], start=1):
-        subtracted = k in node.minus and not _negated_blank(term, blanks)  # as formulas._joined_sum
-        sign = "−" if subtracted else "+"  # leading its piece, spaced as the binary operator it is
-        out.append(f'<mo form="infix" lspace="0" rspace="0.2222em">{sign}</mo>{mathml(term, blanks)}')
-    return out
-
-
 def _kind(key: str) -> str:
     """The kind of an equation: its key without the neuron or parameter name (neurons.*.z)."""
     parts = key.split(".")
