@@ -419,6 +419,19 @@ def mathml(node: Node, blanks: Mapping[str, int] | None = None) -> str:
     return go(node)
 
 
+def number_keys(node: Node) -> list[str]:
+    """The trace keys of every number in a formula, in reading order."""
+    if isinstance(node, Num):
+        return [node.key] if node.key else []
+    keys: list[str] = []
+    for value in vars(node).values():
+        children = value if isinstance(value, (list, tuple)) else [value]
+        for child in children:
+            if isinstance(child, Node):
+                keys += number_keys(child)
+    return keys
+
+
 def mathml_terms(n: Sum, blanks: Mapping[str, int] | None = None) -> list[tuple[str, str]]:
     """A sum's terms as (sign, MathML) pairs, the first sign empty: a writer can let a long sum wrap
     between its terms."""

@@ -371,11 +371,17 @@ class _Steps:
             if p["kind"] == "weight":
                 n = p["targets"][0]
                 through = Deriv(_net(n), param(name))
-                dz_dw = Num(p["dz_dw"], f"{key}.dz_dw")
+                dz_dw = Num(p["dz_dw"], self.value_key[p["source"]])  # the value flowing along the weight
                 if product_rule:
                     stages = [
                         Product([Deriv(E, _out(n)), Deriv(_out(n), _net(n)), through]),
-                        Product([Num(p["dE_da"], f"{key}.dE_da"), Num(p["da_dz"], f"{key}.da_dz"), dz_dw]),
+                        Product(
+                            [
+                                Num(p["dE_da"], f"neurons.{n}.dE_da"),
+                                Num(p["da_dz"], f"neurons.{n}.da_dz"),
+                                dz_dw,
+                            ]
+                        ),
                     ]
                 else:
                     stages = [

@@ -31,7 +31,7 @@ from typing import Any
 from glassnet.core.errors import GlassnetError
 from glassnet.core.trace import VIEWS, StepTrace
 
-from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms
+from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms, number_keys
 from .render import Section, sections
 
 FULL_GROUP = 12  # a longer group shows one written-out example per kind of equation and a table
@@ -379,16 +379,19 @@ def blank_keys(trace: StepTrace | Mapping[str, Any], what: Iterable[str]) -> lis
     ``what`` holds group names (forward: every net input and output; outputs: the output layer's outputs;
     error: each loss term and the total; deltas; gradients: every dE/dw and dE/db; updates: every new
     value; after: the error after the update) and single quantities: ``dE/dw5`` (a gradient) or ``w5+``
-    (an updated value).
+    (an updated value). Every value computed from a blank is a blank too, so that no later line gives an
+    answer away (blanking out_o1 blanks the error, the output layer's gradients and so on down the
+    chain); the givens and frozen biases are never blanked.
     """
     d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
     outputs = {n["name"] for n in d["layers"][-1]["neurons"]}
+    frozen = set() if d["train_biases"] else {p["name"] for p in d["parameters"] if p["kind"] == "bias"}
     names = {p["name"] for p in d["parameters"]}
+    items = [item.strip() for item in what if item.strip()]
+    if not items:
+        raise ValueError(f"nothing to blank: expected one or more of {', '.join(BLANK_GROUPS)}, dE/dw1, w1+")
     wanted: list[re.Pattern[str]] = []
-    for item in what:
-        item = item.strip()
-        if not item:
-            continue
+    for item in items:
         pattern = {
             "forward": r"neurons\.[^.]+\.(z|a)",
             "outputs": rf"neurons\.({'|'.join(sorted(outputs))})\.a",
@@ -406,6 +409,10 @@ def blank_keys(trace: StepTrace | Mapping[str, Any], what: Iterable[str]) -> lis
                     f"cannot blank {item!r}: expected one of {', '.join(BLANK_GROUPS)}, a gradient such as "
                     f"dE/dw1 or an updated value such as w1+ of a parameter of this network (w1..., b1...)"
                 )
+            if match.group(2) and name in frozen:
+                raise ValueError(
+                    f"cannot blank {item!r}: {name} is frozen in this network, it is not updated"
+                )
             pattern = rf"parameters\.{name}\.{'grad' if match.group(1) else 'new'}"
         wanted.append(re.compile(pattern))
     keys: list[str] = []
@@ -413,21 +420,20 @@ def blank_keys(trace: StepTrace | Mapping[str, Any], what: Iterable[str]) -> lis
         if s.number == 1:
             continue  # the givens are never blanked
         for eq in s.equations:
-            if eq.key not in keys and any(p.fullmatch(eq.key) for p in wanted):
+            parts = eq.key.split(".")
+            if eq.key in keys or (parts[0] == "parameters" and parts[1] in frozen and parts[2] == "new"):
+                continue
+            chosen = any(p.fullmatch(eq.key) for p in wanted)
+            uses_a_blank = any(key.lstrip("-") in keys for stage in eq.stages for key in number_keys(stage))
+            if chosen or uses_a_blank:
                 keys.append(eq.key)
     return keys
 
 
 def default_blanks(trace: StepTrace | Mapping[str, Any]) -> list[str]:
-    """What an exercise blanks unless told: the outputs, the error, and the gradient and update of the
-    first weight into the output layer and of the very first weight (w5 and w1 in the worked example)."""
-    d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
-    weights = [p for p in d["parameters"] if p["kind"] == "weight"]
-    last = max(p["layer"] for p in weights)
-    chosen = [next(p["name"] for p in weights if p["layer"] == last)]
-    if len(d["sizes"]) > 2:
-        chosen.append(weights[0]["name"])
-    return ["outputs", "error", *(f"dE/d{w}" for w in chosen), *(f"{w}+" for w in chosen)]
+    """What an exercise blanks unless told: the outputs, and so (see ``blank_keys``) everything computed
+    from them: the error, the backward pass and the updates. The hidden layers' forward pass is given."""
+    return ["outputs"]
 
 
 # Well-conditioned exercises: no unit near saturation or a kink, no quantity too small to read at 9 digits.

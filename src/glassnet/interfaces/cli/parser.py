@@ -276,8 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=lambda text: [part for part in text.split(",") if part.strip()],
         default=None,
         help="what to blank, comma-separated: forward, outputs, error, deltas, gradients, updates, after, "
-        "or one quantity such as dE/dw5 or w5+ (default: outputs, error and two weights' gradients and "
-        "updates); implies --exercise",
+        "or one quantity such as dE/dw5 or w5+; whatever is computed from a blank is blanked too "
+        "(default: outputs, and so the error, the backward pass and the updates); implies --exercise",
     )
     _add_saved_row_options(write, "write")
     write.add_argument(
