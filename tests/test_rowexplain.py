@@ -295,9 +295,9 @@ def test_wrong_files_are_one_error_line(models, files, tmp_path):
         (["--model", models["cls"], "--row", "1"], "--model needs --data"),
         (
             ["--data", files["cls_csv"], "--row", "1"],
-            "--data, --row explain a row through a saved model and need --model",
+            "--data, --row: these explain a row through a saved model and need --model",
         ),
-        (["--top", "3"], "--top explain a row through a saved model and need --model"),
+        (["--top", "3"], "--top: these explain a row through a saved model and need --model"),
     ]
     for args, message in cases:
         status, out, err = run("explain", *args)

@@ -2,6 +2,7 @@
 keys, and class sets of variants checked against the independent reference implementation."""
 
 import itertools
+import os
 import re
 
 import html5lib
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from glassnet.core import reference
+from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.naming import parameter_refs
 from glassnet.core.network import Network
@@ -179,7 +181,7 @@ def test_a_long_network_is_written_per_layer_with_tables():
     trace = trace.to_dict()  # value_at on a dict does not convert it again per number
     equations = [e for e in tree.iter("div") if e.get("class") == "eq"]
     rows = list(tree.iter("tr"))
-    assert len(equations) < 60, len(equations)  # one written out per kind and layer
+    assert len(equations) < 120, len(equations)  # short groups in full, long ones one per kind
     assert len(rows) > 300  # the rest in tables
     assert "more, every one in the trace" in page  # 600 gradients of the first layer: the table is cut
     for key, printed in numbers(tree):
@@ -352,3 +354,73 @@ def test_exercise_object_marks_answers():
     trace = worked_trace()
     page = writeup_html(trace, exercise=Exercise({"loss_total": 1}, key=True))
     assert "answer (1)" in page and 'data-key="loss_total">0.298371109<' in page
+
+
+# ------------------------------------------------------------------------- what a new user tried
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--loss", "categorical_crossentropy"],
+        ["--layers", "2,3,3", "--activation", "relu", "--loss", "categorical_crossentropy"],
+        ["--layers", "3,4,2", "--activation", "tanh", "--loss", "mse"],
+        ["--layers", "2,3,3,2", "--activation", "leaky_relu"],
+    ],
+)
+def test_class_sets_for_every_kind_of_network(tmp_path, options):
+    assert main(["writeup", "-o", str(tmp_path / "v.html"), "--students", "2", *options]) == 0
+    assert blanks_of(parse((tmp_path / "v-2.html").read_text()))
+
+
+def test_too_large_is_refused_before_any_work(tmp_path, capsys):
+    assert main(["writeup", "-o", str(tmp_path / "x.html"), "--students", "100000"]) == 2
+    assert "at most 500 variants" in capsys.readouterr().err
+    for command in (["writeup", "-o", str(tmp_path / "x.html")], ["explain"]):
+        assert main([*command, "--layers", "1000,1000,10"]) == 2
+        err = capsys.readouterr().err
+        assert (
+            err.startswith("error: a 1000-1000-10 network has 1,011,010 parameters") and err.count("\n") == 1
+        )
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_command_says_which_network_it_wrote(tmp_path, capsys):
+    assert main(["writeup", "-o", str(tmp_path / "a.html"), "--layers", "2,2,2"]) == 0
+    assert "note: a 2-2-2 network with random weights (seed 0)" in capsys.readouterr().err
+    assert main(["writeup", "-o", str(tmp_path / "b.html"), "--seed", "5"]) == 0
+    assert "--seed changes nothing" in capsys.readouterr().err
+    assert "classic worked example" in (tmp_path / "b.html").read_text()
+
+
+def test_html_files_are_readable_as_any_file_the_user_writes(tmp_path):
+    out = tmp_path / "w.html"
+    assert main(["writeup", "-o", str(out)]) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_softmax_with_cross_entropy_says_why_delta_is_not_the_product():
+    net = Network([2, 3, 3], activation="relu", loss="categorical_crossentropy", seed=3)
+    page = writeup_html(net.traced_step([[0.5, -0.2]], [[0, 1, 0]], 0.3))
+    assert "that sum comes to out − target" in page
+
+
+def test_markdown_keeps_notes_out_of_the_latex():
+    net = Network([2, 3, 3, 1], activation="leaky_relu", loss="binary_crossentropy", bias="none", seed=0)
+    md = to_markdown(net.traced_step([[0.2, 0.4]], [[1.0]], 0.1))
+    assert "- $w_{1} = " in md and "$ (i1 → h1_1)" in md
+    for line in md.splitlines():
+        if line.startswith("- $"):
+            formula = line[3 : line.index("$", 3)]
+            assert "\\text{(" not in formula and "→" not in formula, line
+
+
+def test_a_notebook_makes_exercises_and_keys_and_saves_only_documents(tmp_path):
+    trace = worked_trace()
+    exercise, key = trace.writeup(exercise=True), trace.writeup(exercise=True, key=True)
+    assert "(1)\u2002________" in exercise.html and "answer (1)" in key.html
+    assert "Compute the 2 numbered blanks," in trace.writeup(blank="dE/dw8").html
+    assert "Compute the numbered blank," in trace.writeup(blank="after").html
+    with pytest.raises(GlassnetError, match=r"expected a name ending in \.html or \.pdf"):
+        exercise.save(tmp_path / "notes.txt")
+    assert not list(tmp_path.iterdir())

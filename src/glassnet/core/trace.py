@@ -126,8 +126,10 @@ class StepTrace:
 
     def writeup(self, **options: Any) -> Any:
         """This step as a write-up: a document with every formula typeset and every number worked out,
-        which displays itself in a notebook (see ``glassnet.interfaces.writeup.writeup_html`` for the
-        options)."""
+        which displays itself in a notebook and saves itself (``.save("step.html")`` or ".pdf").
+        ``exercise=True`` blanks the outputs and all that follows from them, ``blank="dE/dw5"`` (as the
+        CLI's --blank) chooses, and ``key=True`` gives the answer key; see
+        ``glassnet.interfaces.writeup`` for the rest."""
         view = VIEWS.get("writeup")
         if view is None:
             raise GlassnetError("no write-up view is loaded: import glassnet.interfaces.writeup first")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from glassnet.core.naming import neuron_names
@@ -39,6 +40,7 @@ def parameters_svg(
     *,
     title: str = "",
     font_size: float = 11,
+    weight_labels: bool = True,
 ) -> str:
     """An SVG diagram of a network given as plain data.
 
@@ -49,8 +51,9 @@ def parameters_svg(
     width : the picture's width in pixels; its height follows from the layout.
 
     Every weight is an edge, blue for positive and red for negative, wider for larger magnitudes, labelled
-    ``name=value`` where there is room; biases are labelled beside a neuron they feed. Every value is also
-    in a hover (an SVG ``<title>``), so a label without room loses nothing.
+    ``name=value`` where there is room (``weight_labels=False``: nowhere, for a dense drawing whose values
+    are given elsewhere); biases are labelled beside a neuron they feed. Every value is also in a hover (an
+    SVG ``<title>``), so a label without room loses nothing.
     """
     values = {str(p["name"]): float(p["value"]) for p in parameters}
     weights = [p for p in parameters if p["kind"] == "weight"]
@@ -62,6 +65,8 @@ def parameters_svg(
         width,
         font_size=font_size,
     )
+    if not weight_labels:
+        layout = replace(layout, labels=[label for label in layout.labels if label.kind != "weight"])
     hovers: dict[str, list[str]] = {}
     for p in biases:
         for t in p["targets"]:
@@ -138,7 +143,9 @@ def network_svg(net: Network, width: int = 720) -> str:
     return parameters_svg(net.neuron_names, parameters, width, title=repr(net))
 
 
-def trace_svg(trace: Mapping[str, Any], which: str = "old", width: int = 720) -> str:
+def trace_svg(
+    trace: Mapping[str, Any], which: str = "old", width: int = 720, weight_labels: bool = True
+) -> str:
     """A step trace's network (``StepTrace.to_dict()``) with its parameters before (``which="old"``) or
     after (``"new"``) the step's update."""
     if which not in ("old", "new"):
@@ -146,5 +153,9 @@ def trace_svg(trace: Mapping[str, Any], which: str = "old", width: int = 720) ->
     parameters = [{**p, "value": p[which]} for p in trace["parameters"]]
     label = "before" if which == "old" else "after"
     return parameters_svg(
-        neuron_names(trace["sizes"]), parameters, width, title=f"the network {label} this step's update"
+        neuron_names(trace["sizes"]),
+        parameters,
+        width,
+        title=f"the network {label} this step's update",
+        weight_labels=weight_labels,
     )

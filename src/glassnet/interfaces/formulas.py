@@ -476,5 +476,5 @@ class Equation:
         return f"{line}   ({self.note})" if self.note else line
 
     def tex(self, blanks: Mapping[str, int] | None = None) -> str:
-        line = " = ".join(latex(p, blanks) for p in self.parts(blanks))
-        return rf"{line} \quad \text{{({self.note})}}" if self.note else line
+        """The equation as LaTeX, without its note (a writer puts the note beside it, as text)."""
+        return " = ".join(latex(p, blanks) for p in self.parts(blanks))

@@ -400,7 +400,9 @@ class _Steps:
     def update(self) -> list[Equation]:
         d = self.d
         eqs = []
-        for p in self.params:
+        for p in sorted(
+            self.params, key=lambda p: p["layer"]
+        ):  # layer by layer, its biases after its weights
             name, key = p["name"], f"parameters.{p['name']}"
             group = self.layer_name(p["layer"])
             old, new, after = Num(p["old"], f"{key}.old"), Num(p["new"], f"{key}.new"), Sup(param(name), "+")
@@ -452,6 +454,29 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
             "the new values are the ones it computed."
         )
     w_ij, out_j, net_j = Sym("w", "ij"), Sym("out", "j"), Sym("net", "j")
+    output = d["layers"][-1]
+    output_intro = (
+        "The chain rule says how much the total error changes when one weight changes: through the "
+        "output the weight feeds (∂E/∂out), that output's activation (∂out/∂net) and the net input the "
+        "weight is part of (∂net/∂w, the value flowing along the weight). Their product is the "
+        "gradient; the first two factors together are the neuron's delta δ = ∂E/∂net."
+    )
+    if output["delta_form"] == "simplified" and output["activation"] == "softmax":
+        output_intro += (
+            f" Here softmax meets {d['loss']}: every output depends on every net input, so δ sums the "
+            "paths through all the outputs, and that sum comes to out − target. This is why δ below is "
+            "not the product of the single ∂E/∂out and ∂out/∂net shown above it."
+        )
+    elif output["delta_form"] == "simplified":
+        output_intro += (
+            f" Here {output['activation']} meets {d['loss']}: the product simplifies, and δ is computed "
+            f"as {output['delta_rule']}."
+        )
+    elif output["delta_form"] == "softmax_jacobian":
+        output_intro += (
+            " With softmax every output depends on every net input, so δ sums over the outputs (the "
+            "softmax Jacobian), as written below."
+        )
     return [
         Section(
             1,
@@ -483,10 +508,7 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
             4,
             "Backpropagation: output layer",
             steps.deltas(d["layers"][-1]) + steps.gradients(steps.last),
-            "The chain rule says how much the total error changes when one weight changes: through the "
-            "output the weight feeds (∂E/∂out), that output's activation (∂out/∂net) and the net input the "
-            "weight is part of (∂net/∂w, the value flowing along the weight). Their product is the "
-            "gradient; the first two factors together are the neuron's delta δ.",
+            output_intro,
             [(Deriv(E, w_ij), Product([Deriv(E, out_j), Deriv(out_j, net_j), Deriv(net_j, w_ij)]))],
         ),
         Section(
@@ -501,7 +523,7 @@ def sections(trace: StepTrace | dict[str, Any]) -> list[Section]:
         ),
         Section(
             6,
-            f"Update ({d['optimizer']}, eta = {fmt(d['learning_rate'])})",
+            f"Update ({d['optimizer']}, η = {fmt(d['learning_rate'])})",
             steps.update(),
             update_intro,
             [(Sup(Sym("w"), "+"), _minus(Sym("w"), Product([ETA, Deriv(E, Sym("w"))])))] if sgd else [],
@@ -522,7 +544,9 @@ def to_markdown(trace: StepTrace | dict[str, Any]) -> str:
     parts = ["# One training step, explained", ""]
     for s in sections(trace):
         parts += [f"## {s.number}. {s.title}", "", s.intro, ""]
-        parts += [f"- ${eq.tex()}$" for eq in s.equations] or ["(none)"]
+        parts += [f"- ${eq.tex()}$" + (f" ({eq.note})" if eq.note else "") for eq in s.equations] or [
+            "(none)"
+        ]
         parts.append("")
     return "\n".join(parts)
 

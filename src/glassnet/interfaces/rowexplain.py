@@ -33,6 +33,7 @@ from .data import Table, read_csv, select_features, target_values
 TOP_K = 10
 DEFAULT_LR = 0.01
 FULL_STEP_PARAMETERS = 200  # up to this many parameters the step is shown in full (the seven steps)
+WRITEUP_STEP_PARAMETERS = 150_000  # the write-up works out every number of a step up to this size
 MAX_PATHS = 5_000_000  # more paths than this are not listed (input shares still are)
 SHOWN_ROWS = 20  # a terminal table longer than this shows its top k rows and a summary line
 ROW_NUMBERING = "row 1 is the first data row after the header; blank lines are not counted"
@@ -146,7 +147,8 @@ def explain_row(
     adds the loss and a traced step with learning rate ``lr`` (default: the model's ``lr`` setting, else
     0.01). ``row``, ``source``, ``model_path`` and ``target_note`` (why a row has no target) are recorded
     as given. The step's full trace is kept for networks of up to FULL_STEP_PARAMETERS parameters, or
-    always with ``full_step`` (the write-up shows any size). The model is not changed.
+    with ``full_step`` up to WRITEUP_STEP_PARAMETERS (the write-up shows large layers as tables). The model
+    is not changed.
     """
     if top_k < 1:
         raise GlassnetError(f"top k must be an integer >= 1; received {top_k!r}")
@@ -360,7 +362,7 @@ def _step(
     trace = net.traced_step(x, t, rate)
     grads = np.array([p.grad for p in trace.parameters], dtype=np.float64)
     order, rest = _top(grads, top_k)
-    full = full_step or len(trace.parameters) <= FULL_STEP_PARAMETERS
+    full = len(trace.parameters) <= (WRITEUP_STEP_PARAMETERS if full_step else FULL_STEP_PARAMETERS)
     return {
         "optimizer": "sgd",
         "learning_rate": rate,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import html
+import itertools
 import os
 import re
 import shutil
@@ -34,7 +35,9 @@ from glassnet.core.trace import VIEWS, StepTrace
 from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms, number_keys
 from .render import Section, sections
 
-FULL_GROUP = 12  # a longer group shows one written-out example per kind of equation and a table
+FULL_GROUP = 48  # a longer group shows one written-out example per kind of equation and a table
+LABELLED_WEIGHTS = 60  # a drawing with more weights leaves their values to the tables (and hovers)
+MAX_PARAMETERS = 150_000  # a write-up of every number of a larger network would take minutes and gigabytes
 TABLE_ROWS = 200  # a table shows this many rows and says how many more the trace has
 
 CLASSIC_NOTE = (
@@ -69,7 +72,8 @@ math[display="block"] { margin: 0.5rem 0; }
 .eq math, td math { math-style: normal; }
 .eq .note { color: var(--muted); font-size: 0.9em; }
 figure { margin: 1rem 0; text-align: center; }
-figure svg { max-width: 100%; height: auto; }
+figure svg { max-width: 100%; height: auto; max-height: 80vh; }
+@media print { figure svg { max-height: 230mm; } }
 figcaption { color: var(--muted); font-size: 0.9rem; }
 .drawing-narrow { display: none; }
 @media (max-width: 600px) { .drawing-wide { display: none; } .drawing-narrow { display: block; } }
@@ -233,7 +237,9 @@ def drawing_html(d: Mapping[str, Any]) -> str:
     narrow one)."""
     from .drawing import trace_svg
 
-    wide, narrow = trace_svg(dict(d), width=720), trace_svg(dict(d), width=360)
+    labelled = sum(p["kind"] == "weight" for p in d["parameters"]) <= LABELLED_WEIGHTS
+    wide = trace_svg(dict(d), width=720, weight_labels=labelled)
+    narrow = trace_svg(dict(d), width=360, weight_labels=labelled)
     return (
         f'<figure><div class="drawing-wide">{wide}</div><div class="drawing-narrow">{narrow}</div>'
         "<figcaption>The network before the step: blue weights are positive, red negative, thicker for "
@@ -266,8 +272,9 @@ def writeup_html(
     body = [f"<h1>{html.escape(title)}</h1>", f'<p class="lead">{html.escape(lead or describe(d))}</p>']
     if exercise is not None and not exercise.key:
         body.append(
-            f"<p>Compute the {len(exercise.blanks)} numbered blanks, in order, to 9 decimal places. A "
-            "number in brackets elsewhere, like (3), stands for the value of blank 3.</p>"
+            f"<p>Compute {_count(len(exercise.blanks), 'numbered blank')}, in order, rounded to 9 "
+            "decimal places (the answer key drops trailing zeros). A number in brackets elsewhere, like "
+            "(3), stands for the value of blank 3.</p>"
         )
     elif exercise is not None:
         body.append(
@@ -281,6 +288,10 @@ def writeup_html(
         body.append(f'<div class="note-box"><p>{note}</p></div>')
     body.append(f"<footer>{footer or 'Written by glassnet from the trace of one training step.'}</footer>")
     return _document(title, body)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"the {noun}" if n == 1 else f"the {n} {noun}s"
 
 
 def _document(title: str, body: list[str]) -> str:
@@ -317,9 +328,26 @@ def row_writeup_html(e: Mapping[str, Any]) -> str:
     )
     step = e.get("step")
     if not step or not step.get("trace"):
-        why = e.get("target_note") or "the row has no value in the target column"
         body = [f"<h1>{html.escape(title)}</h1>", f'<p class="lead">{html.escape(lead)}</p>', row]
-        body.append(f"<p>No training step is worked out: {html.escape(why)}.</p>")
+        if not step:
+            why = e.get("target_note") or "the row has no value in the target column"
+            body.append(f"<p>No training step is worked out: {html.escape(why)}.</p>")
+        else:
+            rows = "".join(
+                f"<tr><td>{html.escape(g['name'])}</td><td>{html.escape(g['source'] or 'bias')} → "
+                f"{html.escape(', '.join(g['targets']))}</td><td class='num'>{fmt(g['old'])}</td>"
+                f"<td class='num'>{fmt(g['grad'])}</td><td class='num'>{fmt(g['new'])}</td></tr>"
+                for g in step["largest_gradients"]
+            )
+            body.append(
+                '<section id="step"><h2>One step of training on this row, in summary</h2>'
+                f"<p>This network has {step['parameters']:,} parameters, too many to write out every number "
+                f"of a step. The error on this row is {fmt(step['loss'])} before one step of plain gradient "
+                f"descent at learning rate {fmt(step['learning_rate'])} and {fmt(step['loss_after'])} "
+                "after it; these weights have the largest gradients:</p>"
+                '<div class="table-wrap"><table><thead><tr><th>parameter</th><th>from → to</th><th>old</th>'
+                f"<th>∂E/∂w</th><th>new</th></tr></thead><tbody>{rows}</tbody></table></div></section>"
+            )
         body.append("<footer>Written by glassnet from a saved model and one row of data.</footer>")
         return _document(title, body)
     row += (
@@ -338,6 +366,17 @@ def row_writeup_html(e: Mapping[str, Any]) -> str:
     )
 
 
+def check_size(sizes: Sequence[int], bias: str = "per_neuron") -> None:
+    """Refuse, before any work, a network too large to write every number of one step."""
+    count = sum((a + (bias != "none")) * b for a, b in itertools.pairwise(sizes))
+    if count > MAX_PARAMETERS:
+        raise GlassnetError(
+            f"a {'-'.join(map(str, sizes))} network has {count:,} parameters: too many to write out every "
+            f"number of a step (at most {MAX_PARAMETERS:,}); for a trained model, explain one row with "
+            "--model, which summarizes a large network"
+        )
+
+
 class Writeup:
     """A write-up document: ``html`` is the page; a notebook shows it in a frame of its own (its styles stay
     inside); ``save(path)`` writes it to an .html file, or a .pdf printed by Chromium."""
@@ -351,18 +390,44 @@ class Writeup:
             'style="width:100%;height:720px;border:1px solid #e2e8f0" sandbox=""></iframe>'
         )
 
-    def save(self, path: str, paper: str = "a4") -> None:
-        if str(path).lower().endswith(".pdf"):
+    def save(self, path: str | os.PathLike[str], paper: str = "a4") -> None:
+        """Write the page to ``path``: .html or .htm as it is, .pdf printed by Chromium on ``paper``."""
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".html", ".htm", ".pdf"):
+            raise GlassnetError(
+                f"cannot save a write-up as {str(path)!r}: expected a name ending in .html or .pdf"
+            )
+        if suffix == ".pdf":
             write_pdf(self.html, str(path), paper)
         else:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(self.html)
+            Path(path).write_text(self.html, encoding="utf-8")
 
     def __str__(self) -> str:
         return self.html
 
 
-def _writeup_view(trace: StepTrace, **options: Any) -> Writeup:
+def _writeup_view(
+    trace: StepTrace,
+    *,
+    exercise: bool | Exercise = False,
+    blank: str | Iterable[str] | None = None,
+    key: bool = False,
+    **options: Any,
+) -> Writeup:
+    """``StepTrace.writeup``: the write-up; with ``exercise=True`` (or ``blank=`` what to blank, as the
+    CLI's --blank) an exercise, and with ``key=True`` its answer key."""
+    if isinstance(exercise, Exercise):
+        return Writeup(writeup_html(trace, exercise=exercise, **options))
+    if exercise or blank is not None or key:
+        what = (
+            default_blanks(trace) if blank is None else blank.split(",") if isinstance(blank, str) else blank
+        )
+        try:
+            keys = blank_keys(trace, what)
+        except ValueError as exc:
+            raise GlassnetError(str(exc)) from None
+        chosen = Exercise({name: n for n, name in enumerate(keys, start=1)}, key=key)
+        return Writeup(writeup_html(trace, exercise=chosen, **options))
     return Writeup(writeup_html(trace, **options))
 
 
@@ -445,7 +510,7 @@ VARIANT_ATTEMPTS = 5000
 def well_conditioned(trace: StepTrace | Mapping[str, Any]) -> bool:
     """Whether a step makes a fair exercise: every net input within ±MAX_NET_INPUT (and above 0.05 for
     ReLU-like units, away from the kink), and every loss term, dE/dout, delta and gradient at least
-    MIN_MAGNITUDE in size."""
+    MIN_MAGNITUDE in size (or exactly 0, as the loss terms of a one-hot target's zeros are)."""
     d = trace.to_dict() if isinstance(trace, StepTrace) else dict(trace)
     for layer in d["layers"]:
         for n in layer["neurons"]:
@@ -453,9 +518,10 @@ def well_conditioned(trace: StepTrace | Mapping[str, Any]) -> bool:
                 return False
             if layer["activation"] in ("relu", "leaky_relu") and n["z"] < 0.05:
                 return False
-            if min(abs(n["dE_da"]), abs(n["delta"])) < MIN_MAGNITUDE:
+            if abs(n["delta"]) < MIN_MAGNITUDE or 0 < abs(n["dE_da"]) < MIN_MAGNITUDE:
                 return False
-    if any(abs(v) < MIN_MAGNITUDE for v in d["loss_terms"].values()):
+    # a one-hot target's zero terms are exactly 0 by the formula, not by chance: those are fair
+    if any(0 < abs(v) < MIN_MAGNITUDE for v in d["loss_terms"].values()):
         return False
     return all(
         abs(p["grad"]) >= MIN_MAGNITUDE for p in d["parameters"] if d["train_biases"] or p["kind"] == "weight"
@@ -496,8 +562,9 @@ def exercise_variant(net: Any, rng: Any, lr: float) -> tuple[Any, list[float], l
             net.set_parameters(values)
             return net, x, t
     raise GlassnetError(
-        f"found no well-conditioned exercise for {net!r} in {VARIANT_ATTEMPTS} draws: "
-        "try fewer or smaller layers, or another activation"
+        f"found no well-conditioned exercise for a {'-'.join(map(str, sizes))} {net.activations[0].name} "
+        f"network with the {loss} loss in {VARIANT_ATTEMPTS:,} draws: try fewer or smaller layers, or "
+        "another activation"
     )
 
 

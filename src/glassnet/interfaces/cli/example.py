@@ -15,6 +15,7 @@ from glassnet.core.optimizers import SGD
 from glassnet.core.training import EpochInfo, fit
 
 from .. import render
+from ..writeup import check_size
 from .common import escape, rich_console
 
 GRADCHECK_LIMIT = 1e-6
@@ -138,6 +139,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             setattr(args, name, value)
     if args.lr is None:
         args.lr = 0.5
+    check_size(args.layers, args.bias)
     net = network_from_args(args)
     rng = np.random.default_rng(args.seed)
     x, t = random_example(net, rng, 1)

@@ -41,7 +41,7 @@ def wants_row(args: argparse.Namespace) -> bool:
     given = [flag for name, flag in ROW_FLAGS.items() if getattr(args, name, None) is not None]
     if given and args.model is None:
         raise GlassnetError(
-            f"{', '.join(given)} explain a row through a saved model and need --model MODEL "
+            f"{', '.join(given)}: these explain a row through a saved model and need --model MODEL "
             "(with --data FILE.csv and --row N)"
         )
     return bool(given)

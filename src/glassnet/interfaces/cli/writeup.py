@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from .parser import NETWORK_DEFAULTS
 from .row import explanation_from_args, wants_row
 
 SUFFIXES = (".html", ".htm", ".pdf")
+MAX_STUDENTS = 500  # a class set; more is surely a slip
+PDF_BATCH = 20  # documents printed per browser start, so a class set is written as it goes
 
 
 def _outputs(path: str, students: int | None, exercise: bool) -> list[tuple[Path, Path | None]]:
@@ -56,6 +59,8 @@ def cmd_writeup(args: argparse.Namespace) -> int:
     if Path(path).suffix.lower() not in SUFFIXES:
         raise GlassnetError(f"cannot write {path!r}: expected a file name ending in .html or .pdf")
     exercise = args.exercise or args.students is not None or args.blank is not None
+    if args.students is not None and args.students > MAX_STUDENTS:
+        raise GlassnetError(f"--students {args.students}: at most {MAX_STUDENTS} variants in one run")
     if args.students is not None and (args.input is not None or args.target is not None):
         raise GlassnetError(
             "--students draws each student's own inputs and targets: leave out --input and --target"
@@ -88,6 +93,12 @@ def cmd_writeup(args: argparse.Namespace) -> int:
     x: Any
     t: Any
     if worked and args.students is None:
+        if args.seed:
+            print(
+                "note: the worked example has given weights and example, so --seed changes nothing "
+                "(it draws a network's weights when a network option is given, or --students' variants)",
+                file=sys.stderr,
+            )
         net, x, t, lr = worked_example()
         title = "Backpropagation, step by step: the classic worked example"
         note = writeup.CLASSIC_NOTE
@@ -95,8 +106,16 @@ def cmd_writeup(args: argparse.Namespace) -> int:
         if worked:  # a class set of the worked example's network, each with its own numbers
             net, _, _, lr = worked_example()
         else:
+            writeup.check_size(args.layers, args.bias)
             net = network_from_args(args)
             lr = 0.5 if args.lr is None else args.lr
+            if args.students is None:
+                given_values = "the given" if args.input is not None else "a random"
+                print(
+                    f"note: a {'-'.join(map(str, net.sizes))} network with random weights (seed {args.seed}) "
+                    f"and {given_values} example; with no network option: the classic worked example",
+                    file=sys.stderr,
+                )
         x, t = random_example(net, np.random.default_rng(args.seed), 1)
         if args.input is not None:
             x = net.as_inputs(args.input)
@@ -104,7 +123,22 @@ def cmd_writeup(args: argparse.Namespace) -> int:
             t = net.as_targets(args.target)
         title, note = "", ""
     rng = np.random.default_rng(args.seed)
+    pdf = Path(path).suffix.lower() == ".pdf"
     documents: list[tuple[str, Path]] = []
+    said: list[str] = []
+
+    def flush() -> None:
+        """Write the documents made so far (HTML one by one, PDFs with one browser per batch), then say so."""
+        if pdf:
+            writeup.write_pdfs([(page, str(target)) for page, target in documents], args.paper)
+        else:
+            for page, target in documents:
+                _write_html(page, target)
+        for line in said:
+            print(line)
+        documents.clear()
+        said.clear()
+
     for k, (doc, key) in enumerate(outputs, start=1):
         if args.students is not None:
             net, x_row, t_row = writeup.exercise_variant(net, rng, lr)
@@ -112,24 +146,25 @@ def cmd_writeup(args: argparse.Namespace) -> int:
         trace = copy.deepcopy(net).traced_step(x, t, lr)  # the network keeps its starting weights
         if not exercise:
             documents.append((writeup.writeup_html(trace, title=title, note=note), doc))
-            continue
-        what = args.blank if args.blank is not None else writeup.default_blanks(trace)
-        try:
-            keys = writeup.blank_keys(trace, what)
-        except ValueError as exc:
-            raise GlassnetError(str(exc)) from None
-        blanks = {name: n for n, name in enumerate(keys, start=1)}
-        student = f", student {k} of {args.students}" if args.students is not None else ""
-        for target, is_key in ((doc, False), (key, True)):
-            assert target is not None
-            heading = "Exercise: one step of backpropagation" + student + (" (answer key)" if is_key else "")
-            page = writeup.writeup_html(trace, title=heading, exercise=writeup.Exercise(blanks, key=is_key))
-            documents.append((page, target))
-    if Path(path).suffix.lower() == ".pdf":  # one browser prints them all
-        writeup.write_pdfs([(page, str(target)) for page, target in documents], args.paper)
-    else:
-        for page, target in documents:
-            _write_html(page, target)
-    for doc, key in outputs:
-        print(f"wrote {doc}" + (f" and its answer key {key}" if key is not None else ""))
+        else:
+            what = args.blank if args.blank is not None else writeup.default_blanks(trace)
+            try:
+                keys = writeup.blank_keys(trace, what)
+            except ValueError as exc:
+                raise GlassnetError(str(exc)) from None
+            blanks = {name: n for n, name in enumerate(keys, start=1)}
+            student = f", student {k} of {args.students}" if args.students is not None else ""
+            for target, is_key in ((doc, False), (key, True)):
+                assert target is not None
+                heading = (
+                    "Exercise: one step of backpropagation" + student + (" (answer key)" if is_key else "")
+                )
+                page = writeup.writeup_html(
+                    trace, title=heading, exercise=writeup.Exercise(blanks, key=is_key)
+                )
+                documents.append((page, target))
+        said.append(f"wrote {doc}" + (f" and its answer key {key}" if key is not None else ""))
+        if len(documents) >= (PDF_BATCH if pdf else 1):
+            flush()
+    flush()
     return 0
