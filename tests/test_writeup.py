@@ -184,6 +184,8 @@ def test_a_long_network_is_written_per_layer_with_tables():
     assert len(equations) < 120, len(equations)  # short groups in full, long ones one per kind
     assert len(rows) > 300  # the rest in tables
     assert "more, every one in the trace" in page  # 600 gradients of the first layer: the table is cut
+    assert 'class="label weight"' not in page  # 900 weights: their values are in the tables, not the drawing
+    assert writeup_html(worked_trace()).count('class="label weight"') == 2 * 8  # wide and narrow drawing
     for key, printed in numbers(tree):
         assert printed == fmt(value_at(trace, key)), key
 
