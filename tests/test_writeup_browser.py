@@ -8,14 +8,12 @@ A missing chromium fails these tests with what to install; scripts/test installs
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from glassnet.interfaces import cli
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = (1280, 390)  # a laptop and a phone
 
 #: Paper sizes in CSS pixels (96 per inch) and the margins write_pdf prints with (12 mm left and right).
@@ -50,17 +48,6 @@ def documents(tmp_path_factory) -> dict[str, Path]:
         paths[name] = path
     assert paths["exercise-key"].exists()
     return paths
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "install Debian's chromium package (scripts/test does)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def open_document(browser, path: Path, width: int, media: str = "screen"):

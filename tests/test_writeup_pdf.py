@@ -17,7 +17,8 @@ import pytest
 
 from glassnet.interfaces import cli
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from .conftest import CHROMIUM
+
 MARGIN = 12 / 25.4 * 72  # write_pdf's left and right margins (12 mm), in points
 
 CLASSIC_FIGURES = (
