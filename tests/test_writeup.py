@@ -205,10 +205,8 @@ def test_an_exercise_blanks_every_chosen_value_everywhere(tmp_path):
     assert {f"parameters.w{k}.grad" for k in range(1, 9)} | {
         f"parameters.w{k}.new" for k in range(1, 9)
     } <= set(keys)
-    assert {"neurons.h1.a", "neurons.o1.z", "parameters.b1.new", "loss_after"}.isdisjoint(
-        keys
-    )  # given, frozen
-    assert len(keys) == 33
+    assert {"neurons.h1.a", "neurons.o1.z", "parameters.b1.new"}.isdisjoint(keys)  # given, frozen
+    assert keys[-1] == "loss_after" and len(keys) == 34  # the error after the update follows from them
     exercise = parse(out.read_text())
     numbered = blanks_of(exercise)
     assert sorted(set(numbered)) == list(range(1, len(keys) + 1)) and numbered[0] == 1
@@ -221,6 +219,9 @@ def test_an_exercise_blanks_every_chosen_value_everywhere(tmp_path):
     assert "(0.01-(1))" in re.sub(r"\s+", "", text)
     # a number computed from a blank is never printed: dE/dout_o1 = (1) - 0.01 is blank (6) itself
     assert "0.74136507" not in text and "0.082167041" not in text
+    # nor a share worked out from blanked deltas (0.138498562 x 0.4), nor the error after the update
+    assert "0.055399425" not in text and "0.291027774" not in text
+    assert "((" not in re.sub(r"\s+", "", text)  # a negative blank is not given away by parentheses
 
     key_doc = parse((tmp_path / "ex-key.html").read_text())
     assert not blanks_of(key_doc)
@@ -234,10 +235,12 @@ def test_blanks_are_configurable_and_checked(tmp_path, capsys):
     out = tmp_path / "ex.html"
     assert main(["writeup", "-o", str(out), "--blank", "dE/dw8"]) == 0
     tree = parse(out.read_text())
-    assert len(set(blanks_of(tree))) == 2  # dE/dw8, and w8+ which is computed from it
+    assert len(set(blanks_of(tree))) == 3  # dE/dw8, then w8+ and the error after the update
     trace = worked_trace()
-    assert blank_keys(trace, ["dE/dw1"]) == ["parameters.w1.grad", "parameters.w1.new"]
+    assert blank_keys(trace, ["dE/dw1"]) == ["parameters.w1.grad", "parameters.w1.new", "loss_after"]
     # out_h1 blanked: the gradients that substitute it (dnet_o1/dw5 = out_h1) are blanks too
+    # a weight's gradient is its neuron's delta times the value flowing in: blanking deltas blanks it
+    assert "parameters.w5.grad" in blank_keys(trace, ["deltas"])
     forward = blank_keys(trace, ["forward"])
     assert "neurons.h1.a" in forward and "parameters.w5.grad" in forward
     for bad, message in [
@@ -421,7 +424,7 @@ def test_a_notebook_makes_exercises_and_keys_and_saves_only_documents(tmp_path):
     trace = worked_trace()
     exercise, key = trace.writeup(exercise=True), trace.writeup(exercise=True, key=True)
     assert "(1)\u2002________" in exercise.html and "answer (1)" in key.html
-    assert "Compute the 2 numbered blanks," in trace.writeup(blank="dE/dw8").html
+    assert "Compute the 3 numbered blanks," in trace.writeup(blank="dE/dw8").html
     assert "Compute the numbered blank," in trace.writeup(blank="after").html
     with pytest.raises(GlassnetError, match=r"expected a name ending in \.html or \.pdf"):
         exercise.save(tmp_path / "notes.txt")

@@ -236,7 +236,7 @@ def plain(node: Node, blanks: Mapping[str, int] | None = None) -> str:
             numeric = all(_is_number(f) for f in n.factors)
             spaced = (numeric and len(n.factors) > 2) or any(isinstance(f, (Deriv, Frac)) for f in n.factors)
             sep = " * " if spaced else "*"
-            return sep.join(_factor(f, k, go) for k, f in enumerate(n.factors))
+            return sep.join(_factor(f, k, go, b) for k, f in enumerate(n.factors))
         if isinstance(n, Sum):
             return _joined_sum(n, go, " + ", " - ", b)
         if isinstance(n, Seq):
@@ -256,11 +256,17 @@ def _grouped(n: Node, go: object) -> str:
     return f"({text})" if grouped else text
 
 
-def _factor(f: Node, k: int, go: object) -> str:
+def _factor(f: Node, k: int, go: object, blanks: Mapping[str, int]) -> str:
     text: str = go(f)  # type: ignore[operator]
-    if isinstance(f, Sum) or (k > 0 and isinstance(f, Num) and f.value < 0):
-        return f"({text})"
-    return text
+    return f"({text})" if _parenthesized(f, k, blanks) else text
+
+
+def _parenthesized(f: Node, k: int, blanks: Mapping[str, int]) -> bool:
+    """Whether factor ``k`` of a product needs parentheses: a sum, or a negative number after the first
+    factor (not when an exercise blanks it: its sign is for the student to find)."""
+    if isinstance(f, Sum):
+        return True
+    return k > 0 and isinstance(f, Num) and f.value < 0 and f.key.lstrip("-") not in blanks
 
 
 def _joined_sum(n: Sum, go: object, plus: str, minus: str, blanks: Mapping[str, int]) -> str:
@@ -332,7 +338,7 @@ def latex(node: Node, blanks: Mapping[str, int] | None = None) -> str:
             parts = []
             for k, f in enumerate(n.factors):
                 text = go(f)
-                if isinstance(f, Sum) or (k > 0 and isinstance(f, Num) and f.value < 0):
+                if _parenthesized(f, k, b):
                     text = rf"\left({text}\right)"
                 parts.append(text)
             return sep.join(parts)
@@ -402,7 +408,7 @@ def mathml(node: Node, blanks: Mapping[str, int] | None = None) -> str:
             parts = []
             for k, f in enumerate(n.factors):
                 text = go(f)
-                if isinstance(f, Sum) or (k > 0 and isinstance(f, Num) and f.value < 0):
+                if _parenthesized(f, k, b):
                     text = f"<mo>(</mo>{text}<mo>)</mo>"
                 parts.append(text)
             return f"<mrow>{sep.join(parts)}</mrow>"
@@ -462,7 +468,12 @@ class Equation:
         """lhs, the stages that differ from the next one, then the value (or its blank)."""
         blanks = blanks or {}
         value: Node = Blank(blanks[self.key]) if self.key in blanks else self.value
-        chain = [*self.stages, value]
+        stages = []
+        for stage in self.stages:
+            stages.append(stage)
+            if any(key.lstrip("-") in blanks for key in number_keys(stage)):
+                break  # a later stage is worked out from a blank: it would give the blank away
+        chain = [*stages, value]
         kept = [
             node
             for node, after in zip(chain, [*chain[1:], None], strict=True)

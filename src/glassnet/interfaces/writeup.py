@@ -480,6 +480,12 @@ def blank_keys(trace: StepTrace | Mapping[str, Any], what: Iterable[str]) -> lis
                 )
             pattern = rf"parameters\.{name}\.{'grad' if match.group(1) else 'new'}"
         wanted.append(re.compile(pattern))
+    # what an equation's value reveals beyond the numbers it substitutes: a weight's gradient is its
+    # neuron's delta times the value flowing in, and the error after the update follows from every update
+    implied: dict[str, list[str]] = {"loss_after": [f"parameters.{p['name']}.new" for p in d["parameters"]]}
+    for p in d["parameters"]:
+        if p["kind"] == "weight":
+            implied[f"parameters.{p['name']}.grad"] = [f"neurons.{p['targets'][0]}.delta"]
     keys: list[str] = []
     for s in sections(d):
         if s.number == 1:
@@ -489,7 +495,8 @@ def blank_keys(trace: StepTrace | Mapping[str, Any], what: Iterable[str]) -> lis
             if eq.key in keys or (parts[0] == "parameters" and parts[1] in frozen and parts[2] == "new"):
                 continue
             chosen = any(p.fullmatch(eq.key) for p in wanted)
-            uses_a_blank = any(key.lstrip("-") in keys for stage in eq.stages for key in number_keys(stage))
+            used = [key.lstrip("-") for stage in eq.stages for key in number_keys(stage)]
+            uses_a_blank = any(key in keys for key in [*used, *implied.get(eq.key, [])])
             if chosen or uses_a_blank:
                 keys.append(eq.key)
     return keys
