@@ -106,3 +106,15 @@ def test_large_sums_are_shortened():
 def test_fmt():
     assert fmt(0.298371108760003) == "0.298371109"
     assert fmt(-2.0) == "-2"
+
+
+def test_a_narrow_or_piped_console_wraps_the_panels_and_loses_no_number():
+    from rich.console import Console
+
+    trace = worked_trace()
+    console = Console(record=True, width=60, soft_wrap=True)  # soft_wrap: how the CLI prints off a terminal
+    console.print(to_rich(trace))
+    text = "".join(console.export_text().split())  # wrapped lines joined up again
+    text = text.replace("│", "")
+    for p in trace.parameters:
+        assert fmt(p.grad) in text and fmt(p.new) in text, p.name

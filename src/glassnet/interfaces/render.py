@@ -563,7 +563,11 @@ def to_rich(trace: StepTrace | dict[str, Any]) -> Any:
     from rich.text import Text
 
     panels = [
-        Panel(Text("\n".join(s.lines)), title=f"[bold]Step {s.number}. {s.title}[/bold]", title_align="left")
+        Panel(
+            Text("\n".join(s.lines), no_wrap=False, overflow="fold"),  # wrapped, never cut, in a pipe too
+            title=f"[bold]Step {s.number}. {s.title}[/bold]",
+            title_align="left",
+        )
         for s in sections(trace)
     ]
     return Group(*panels)
