@@ -382,3 +382,18 @@ def test_writeup_of_a_row_refuses_exercise_options(models, files, tmp_path, caps
     assert main([*args]) == 2
     assert "--model needs --row" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_a_regression_write_up_links_the_network_output_to_target_units(models, files, tmp_path):
+    out = tmp_path / "reg.html"
+    assert (
+        main(["writeup", "-o", str(out), "--model", models["reg"], "--data", files["reg_csv"], "--row", "5"])
+        == 0
+    )
+    page = out.read_text()
+    *_, e = _explain(models, files, "reg", "reg_csv", 5)
+    p = e["prediction"]
+    assert f"in target units: mean {p['target_mean']:.7g} + scale {p['target_scale']:.7g} × o1" in page
+    assert f"predicted price = {p['value']:.7g} " in page  # float32: 7 digits, not false precision
+    assert f"The row's target is price = {float(files['y'][4])!r}" in page
+    assert "The model computes in float32" in page

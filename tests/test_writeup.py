@@ -428,4 +428,6 @@ def test_a_notebook_makes_exercises_and_keys_and_saves_only_documents(tmp_path):
     assert "Compute the numbered blank," in trace.writeup(blank="after").html
     with pytest.raises(GlassnetError, match=r"expected a name ending in \.html or \.pdf"):
         exercise.save(tmp_path / "notes.txt")
+    with pytest.raises(GlassnetError, match="does not exist"):
+        exercise.save(tmp_path / "missing" / "x.pdf")
     assert not list(tmp_path.iterdir())

@@ -410,11 +410,18 @@ def prediction_text(e: dict[str, Any]) -> str:
     p = e["prediction"]
     if e["task"] == "classification":
         return f"predicted class {p['class']!r} ({p['output']}) with probability {_fmt(p['probability'])}"
-    values = p["outputs"]
+    digits = ".7g" if e["network"]["dtype"] == "float32" else ".9g"  # what the model's arithmetic holds
+    scaled = p.get("target_mean") is not None
     return "predicted " + ", ".join(
-        f"{e['target_name']} = {_fmt(v['value'])} "
-        f"(network output {v['output']} = {_fmt(v['network_output'])})"
-        for v in values
+        f"{e['target_name']} = {format(v['value'], digits)} "
+        f"(network output {v['output']} = {_fmt(v['network_output'])}"
+        + (
+            f", in target units: mean {format(p['target_mean'], digits)} + scale "
+            f"{format(p['target_scale'], digits)} × {v['output']})"
+            if scaled
+            else ")"
+        )
+        for v in p["outputs"]
     )
 
 

@@ -324,7 +324,13 @@ def row_writeup_html(e: Mapping[str, Any]) -> str:
         "<p>The model standardizes each feature with the mean and scale it learned from its training data, "
         "then runs its forward pass. Each input's share of an output's net input is split along the paths "
         f"it takes: {html.escape(e['contributions']['rule'])}</p>"
-        f"{row_html(dict(e))}</section>"
+        + (
+            "<p>The model computes in float32, to about 7 significant digits; the shares are worked out in "
+            "float64 from its weights, so they agree with its forward pass to those digits.</p>"
+            if net.get("dtype") == "float32"
+            else ""
+        )
+        + f"{row_html(dict(e))}</section>"
     )
     step = e.get("step")
     if not step or not step.get("trace"):
@@ -350,12 +356,14 @@ def row_writeup_html(e: Mapping[str, Any]) -> str:
             )
         body.append("<footer>Written by glassnet from a saved model and one row of data.</footer>")
         return _document(title, body)
+    target = e["target"]
     row += (
         '<section id="step"><h2>One step of training on this row</h2>'
-        f"<p>{html.escape(step['note'])}: plain gradient descent at learning rate "
-        f"{fmt(step['learning_rate'])} ({html.escape(step['learning_rate_source'])}). The inputs below are "
-        "the standardized features and the targets the row's label as the network sees it "
-        f"({html.escape(e['target']['encoding'])}).</p></section>"
+        f"<p>{html.escape(step['note'])}: plain gradient descent (whatever optimizer trained the model) at "
+        f"learning rate {fmt(step['learning_rate'])} ({html.escape(step['learning_rate_source'])}). The "
+        f"row's target is {html.escape(str(e['target_name']))} = {html.escape(repr(target['value']))}; the "
+        "inputs below are the standardized features and the targets that value as the network sees it "
+        f"({html.escape(target['encoding'])}).</p></section>"
     )
     return writeup_html(
         step["trace"],
@@ -397,6 +405,9 @@ class Writeup:
             raise GlassnetError(
                 f"cannot save a write-up as {str(path)!r}: expected a name ending in .html or .pdf"
             )
+        if not Path(path).parent.is_dir():
+            folder = str(Path(path).parent)
+            raise GlassnetError(f"cannot save to {str(path)!r}: folder {folder!r} does not exist")
         if suffix == ".pdf":
             write_pdf(self.html, str(path), paper)
         else:
