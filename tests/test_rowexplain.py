@@ -397,3 +397,12 @@ def test_a_regression_write_up_links_the_network_output_to_target_units(models, 
     assert f"predicted price = {p['value']:.7g} " in page  # float32: 7 digits, not false precision
     assert f"The row's target is price = {float(files['y'][4])!r}" in page
     assert "The model computes in float32" in page
+
+
+def test_a_wide_layer_is_listed_by_its_first_neurons_in_html(models, files, monkeypatch):
+    from glassnet.interfaces import rowexplain
+
+    monkeypatch.setattr(rowexplain, "ROWS", 8)
+    *_, e = _explain(models, files, "big", "big_csv", 1)
+    forward = row_html(e).split("<caption>forward pass</caption>")[1].split("</table>")[0]
+    assert "<td>24 more</td>" in forward and ">h9<" not in forward and ">h8<" in forward

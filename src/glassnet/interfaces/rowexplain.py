@@ -34,6 +34,7 @@ TOP_K = 10
 DEFAULT_LR = 0.01
 FULL_STEP_PARAMETERS = 200  # up to this many parameters the step is shown in full (the seven steps)
 WRITEUP_STEP_PARAMETERS = 150_000  # the write-up works out every number of a step up to this size
+ROWS = 64  # an HTML table of a layer lists its first neurons and counts the rest
 MAX_PATHS = 5_000_000  # more paths than this are not listed (input shares still are)
 SHOWN_ROWS = 20  # a terminal table longer than this shows its top k rows and a summary line
 ROW_NUMBERING = "row 1 is the first data row after the header; blank lines are not counted"
@@ -608,9 +609,19 @@ def row_html(e: dict[str, Any]) -> str:
             "forward pass",
             ["layer", "activation", "neuron", "net input z", "output a"],
             [
-                [lay["layer"], lay["activation"], n["name"], n["z"], n["a"]]
+                row
                 for lay in e["forward"]
-                for n in lay["neurons"]
+                for row in [
+                    *(
+                        [lay["layer"], lay["activation"], n["name"], n["z"], n["a"]]
+                        for n in lay["neurons"][:ROWS]
+                    ),
+                    *(
+                        [[lay["layer"], lay["activation"], f"{len(lay['neurons']) - ROWS:,} more", "", ""]]
+                        if len(lay["neurons"]) > ROWS
+                        else []
+                    ),
+                ]
             ],
         ),
         f"<p><strong>{esc(prediction_text(e))}</strong></p>",

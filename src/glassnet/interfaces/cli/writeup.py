@@ -109,18 +109,18 @@ def cmd_writeup(args: argparse.Namespace) -> int:
             writeup.check_size(args.layers, args.bias)
             net = network_from_args(args)
             lr = 0.5 if args.lr is None else args.lr
-            if args.students is None:
-                given_values = "the given" if args.input is not None else "a random"
-                print(
-                    f"note: a {'-'.join(map(str, net.sizes))} network with random weights (seed {args.seed}) "
-                    f"and {given_values} example; with no network option: the classic worked example",
-                    file=sys.stderr,
-                )
         x, t = random_example(net, np.random.default_rng(args.seed), 1)
         if args.input is not None:
             x = net.as_inputs(args.input)
         if args.target is not None:
             t = net.as_targets(args.target)
+        if not worked and args.students is None:
+            given_values = "the given" if args.input is not None else "a random"
+            print(
+                f"note: a {'-'.join(map(str, net.sizes))} network with random weights (seed {args.seed}) "
+                f"and {given_values} example; with no network option: the classic worked example",
+                file=sys.stderr,
+            )
         title, note = "", ""
     rng = np.random.default_rng(args.seed)
     pdf = Path(path).suffix.lower() == ".pdf"
