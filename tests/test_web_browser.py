@@ -169,3 +169,17 @@ def test_the_network_labels_meet_nothing(server, browser, dataset, layers, neuro
         assert not any(box.meets_circle(*c) for c in m["circles"]), text
     for (a, ta), (b, tb) in itertools.combinations(texts, 2):
         assert not a.meets(b), (ta, tb)
+
+
+def test_the_csv_fields_show_only_for_the_csv_dataset(server, browser):
+    page, errors = open_page(browser, server)
+    assert not page.get_by_test_id("csv-file").is_visible()  # the worked example: no upload field
+    assert not page.locator("#target-row").is_visible()
+    page.get_by_test_id("dataset").select_option("csv")
+    page.wait_for_function("!document.querySelector('#csv-row').hidden")
+    assert page.get_by_test_id("csv-file").is_visible()
+    page.get_by_test_id("dataset").select_option("xor")
+    page.wait_for_function("document.querySelector('#csv-row').hidden")
+    assert not page.get_by_test_id("csv-file").is_visible()
+    assert not errors
+    page.close()
