@@ -15,7 +15,7 @@ from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
 
 @pytest.fixture
 def client():
-    return TestClient(web.create_app())
+    return TestClient(web.create_app(["testserver"]))
 
 
 def new(client, **settings):
@@ -139,7 +139,7 @@ def test_bounds_on_training_requests(client):
 def test_unknown_sessions_and_eviction(client, monkeypatch):
     assert client.post("/api/sessions/nope/step").status_code == 404
     monkeypatch.setattr(web, "MAX_SESSIONS", 3)
-    app_client = TestClient(web.create_app())
+    app_client = TestClient(web.create_app(["testserver"]))
     first = new(app_client)["session"]
     for _ in range(3):
         new(app_client)
@@ -235,7 +235,7 @@ def explorer():
     testclient = pytest.importorskip("fastapi.testclient")
     from glassnet.interfaces.web.app import create_app
 
-    return testclient.TestClient(create_app())
+    return testclient.TestClient(create_app(["testserver"]))
 
 
 def test_iris_in_the_explorer_without_scikit_learn(monkeypatch):
@@ -249,3 +249,34 @@ def test_explorer_rejects_a_non_finite_regression_target():
     csv = "x,y\n" + "\n".join(f"{k},{k * 2}" for k in range(30)) + "\n31,1e400\n"
     response = explorer().post("/api/sessions", json={"dataset": "csv", "csv": csv})
     assert response.status_code == 400 and "1e400" in response.json()["detail"]
+
+
+# ------------------------------------------------------------------ only the user's own browser drives it
+def test_a_foreign_host_is_refused_and_loopback_is_served():
+    app = web.create_app()
+    for base in ("http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765"):
+        assert TestClient(app, base_url=base).get("/api/options").status_code == 200
+    rebound = TestClient(app, base_url="http://evil.example")  # DNS rebinding: a page's own name for us
+    response = rebound.get("/")
+    assert response.status_code == 400 and "host 'evil.example' is not served" in response.json()["detail"]
+    assert rebound.post("/api/sessions", json={"dataset": "xor"}).status_code == 400
+    assert TestClient(web.create_app(["*"]), base_url="http://192.168.1.5:8765").get("/").status_code == 200
+
+
+def test_a_foreign_page_cannot_change_sessions():
+    client = TestClient(web.create_app(), base_url="http://127.0.0.1:8765")
+    settings = {"dataset": "xor"}
+    foreign = client.post("/api/sessions", json=settings, headers={"Origin": "http://evil.example"})
+    assert foreign.status_code == 403 and "cannot change the explorer's sessions" in foreign.json()["detail"]
+    own = client.post("/api/sessions", json=settings, headers={"Origin": "http://127.0.0.1:8765"})
+    assert own.status_code == 201
+    session = own.json()["session"]
+    assert (
+        client.post(f"/api/sessions/{session}/step", headers={"Origin": "http://evil.example"}).status_code
+        == 403
+    )
+    # reading carries no Origin check (a cross-origin page cannot read the reply anyway)
+    assert (
+        client.get(f"/api/sessions/{session}", headers={"Origin": "http://evil.example"}).status_code == 200
+    )
+    assert client.post(f"/api/sessions/{session}/step").status_code == 200  # no Origin: curl, scripts

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from glassnet.interfaces.web import app as web
 from glassnet.interfaces.web.app import create_app
 
-app = create_app()
+app = create_app(["testserver"])  # the host name of Starlette's test client
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 SESSION = (
     TestClient(app).post("/api/sessions", json={"dataset": "moons", "hidden_layers": [4]}).json()["session"]
@@ -91,7 +91,7 @@ def _cases():
 
 @pytest.fixture(scope="module")
 def structural_client():
-    return TestClient(create_app())
+    return TestClient(create_app(["testserver"]))
 
 
 @pytest.mark.parametrize("path, body, field, accepted", list(_cases()))

@@ -33,5 +33,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    every = args.host in ("0.0.0.0", "::")  # any interface: the user chose to be reached by any name
+    app = create_app(["*"] if every else [args.host])
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -14,6 +14,7 @@ import math
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -374,9 +375,53 @@ def boundary(s: Session, resolution: int) -> dict[str, Any]:
     }
 
 
-def create_app() -> FastAPI:
-    """The explorer's FastAPI application."""
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def host_name(host: str) -> str:
+    """The name in a Host header, without its port: '127.0.0.1:8765' -> '127.0.0.1', '[::1]:80' -> '::1'.
+
+    >>> host_name("[::1]:8765"), host_name("localhost"), host_name("Evil.example:80")
+    ('::1', 'localhost', 'evil.example')
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def create_app(hosts: Sequence[str] = ()) -> FastAPI:
+    """The explorer's FastAPI application.
+
+    Only the user's own browser drives it: a request must name a loopback host (or one of ``hosts``, the
+    address the explorer listens on) in its Host header, which defeats DNS rebinding, and a request that
+    changes state must come from the explorer's own page when it says where it comes from (Origin), as
+    Jupyter and the common development servers do. ``hosts`` holding "*" allows any host (listening on
+    every interface, by the user's choice).
+    """
     app = FastAPI(title="glassnet explorer", version="1", docs_url=None, redoc_url=None)
+    allowed = {host_name(h) for h in (*LOOPBACK, *hosts)}
+
+    @app.middleware("http")
+    async def only_the_users_browser(request: Request, call_next: Any) -> Any:
+        host = request.headers.get("host", "")
+        if "*" not in allowed and host_name(host) not in allowed:
+            names = ", ".join(sorted(allowed))
+            return JSONResponse(
+                {"detail": f"host {host!r} is not served: the explorer answers to {names}"},
+                status_code=400,
+            )
+        origin = request.headers.get("origin")
+        if request.method not in SAFE_METHODS and origin is not None:
+            netloc = origin.split("://", 1)[-1].rstrip("/").lower()
+            if netloc != host.lower():
+                return JSONResponse(
+                    {"detail": f"a page from {origin!r} cannot change the explorer's sessions"},
+                    status_code=403,
+                )
+        return await call_next(request)
+
     errors: dict[int | str, dict[str, Any]] = {
         400: {"description": "bad input, with a message"},
         404: {"description": "no such session"},
