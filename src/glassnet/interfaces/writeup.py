@@ -33,6 +33,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.trace import VIEWS, StepTrace
 
 from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms, number_keys
+from .modelfile import atomic_write
 from .render import Section, sections
 
 FULL_GROUP = 48  # a longer group shows one written-out example per kind of equation and a table
@@ -411,7 +412,7 @@ class Writeup:
         if suffix == ".pdf":
             write_pdf(self.html, str(path), paper)
         else:
-            Path(path).write_text(self.html, encoding="utf-8")
+            atomic_write(path, self.html.encode())
 
     def __str__(self) -> str:
         return self.html
@@ -649,8 +650,7 @@ def _print_pdfs(documents: Sequence[tuple[str, str]], paper: str) -> None:
                         out = Path(tmp) / f"writeup-{k}.pdf"
                         tab.goto(source.as_uri())
                         tab.pdf(path=str(out), format=PAPERS[paper], print_background=True, margin=MARGINS)
-                        shutil.move(str(out), target.with_name(f".{target.name}.partial"))
-                        os.replace(target.with_name(f".{target.name}.partial"), target)
+                        atomic_write(target, out.read_bytes())
                 finally:
                     browser.close()
         except PlaywrightError as exc:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 
 from .. import writeup
+from ..modelfile import atomic_write
 from .common import check_save_path
 from .example import network_from_args, random_example
 from .parser import NETWORK_DEFAULTS
@@ -36,21 +35,6 @@ def _outputs(path: str, students: int | None, exercise: bool) -> list[tuple[Path
             (Path(f"{stem}-{k}{suffix}"), Path(f"{stem}-{k}-key{suffix}")) for k in range(1, students + 1)
         ]
     return [(target, Path(f"{stem}-key{suffix}") if exercise else None)]
-
-
-def _write_html(page: str, path: Path) -> None:
-    """Write an HTML page through a temporary file moved into place when done."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # readable as any file the user writes, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def cmd_writeup(args: argparse.Namespace) -> int:
@@ -76,7 +60,7 @@ def cmd_writeup(args: argparse.Namespace) -> int:
         if Path(path).suffix.lower() == ".pdf":
             writeup.write_pdf(page, path, args.paper)
         else:
-            _write_html(page, Path(path))
+            atomic_write(path, page.encode())
         print(f"wrote {path}")
         return 0
     outputs = _outputs(path, args.students, exercise)
@@ -133,7 +117,7 @@ def cmd_writeup(args: argparse.Namespace) -> int:
             writeup.write_pdfs([(page, str(target)) for page, target in documents], args.paper)
         else:
             for page, target in documents:
-                _write_html(page, target)
+                atomic_write(target, page.encode())
         for line in said:
             print(line)
         documents.clear()
