@@ -118,7 +118,7 @@ def test_moons_shows_a_decision_boundary_and_errors_show_in_the_page(server, bro
     page.get_by_test_id("apply").click()
     alert = page.get_by_role("alert")
     alert.wait_for(state="visible")
-    assert "less than or equal to 16" in alert.inner_text()
+    assert alert.inner_text().startswith("hidden layers:") and "16" in alert.inner_text()
     assert errors == []
     page.close()
 
@@ -151,7 +151,7 @@ def test_the_network_labels_meet_nothing(server, browser, dataset, layers, neuro
     page.get_by_test_id("dataset").select_option(dataset)
     page.get_by_test_id("layers").fill(layers)
     page.get_by_test_id("apply").click()
-    page.wait_for_function(f"document.querySelectorAll('#network circle').length === {neurons}")
+    page.wait_for_function(f"document.querySelectorAll('#network g.neuron').length === {neurons}")
     page.get_by_test_id("step").click()
     page.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '1'")
     m = page.evaluate(MEASURE)
