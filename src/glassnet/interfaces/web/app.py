@@ -725,6 +725,7 @@ def precise(x: float | None) -> str:
     return f"{x:.{8 - e}f}"
 
 
+EXACT_LABELS = 60  # up to this many labels, the layout is placed for the exact texts
 VALUE_ROOM = 14  # characters a value's label is placed for: "-1.23456789e-5"; the places stay while it trains
 
 
@@ -735,9 +736,10 @@ def drawing(
     weights labelled ``name=value`` on their edges, biases beside a neuron, above each neuron its net input
     and output after a step (only its output in dense networks), above each input its value.
 
-    Labels are placed with room for values of ``VALUE_ROOM`` characters, so that while training the same
-    places serve frame after frame (``cache``, computed once per width and kind of notes): only the texts
-    change."""
+    A small network's labels are placed for the texts shown. A larger one's are placed with room for values
+    of ``VALUE_ROOM`` characters, so that while training the same places serve frame after frame
+    (``cache``, computed once per width and kind of notes; placing 900 labels takes a quarter second): only
+    the texts change."""
     values = net.parameters()
     refs = net.parameter_refs
     dense = max(net.sizes) > DENSE
@@ -751,8 +753,10 @@ def drawing(
         for name, value in trace["inputs"].items():
             notes[name] = [("", precise(value))]
 
+    exact = len(text) + sum(map(len, notes.values())) <= EXACT_LABELS  # small: placed for the texts shown
+
     def room(parts: tuple[str, str]) -> str:
-        return parts[0] + "0" * VALUE_ROOM
+        return parts[0] + "0" * (len(parts[1]) if exact else VALUE_ROOM)
 
     key = (width, tuple(room(t) for t in text.values()), tuple((k, *map(room, v)) for k, v in notes.items()))
     layout = cache.get(key)
