@@ -29,6 +29,7 @@ const page = {
   generation: 0,     // grows when the network is replaced; older replies are dropped
   selected: null,    // the parameter whose chain rule is shown
   running: null,     // "play" or "converge" while a training loop runs
+  loop: null,        // the number of the loop that runs (see runLoop)
   paused: false,     // the user paused a loop (shown until the next action)
   busy: null,        // the button whose request is in flight
   invalid: null,     // a message while a setting is invalid: training is disabled until it is fixed
@@ -110,6 +111,7 @@ const sessionPath = (action) => () => `/api/sessions/${page.session}${action ? "
 function newGeneration() {
   page.generation += 1;
   page.running = null;
+  page.loop = null;
   page.viewToken += 1;
   page.selected = null;
 }
@@ -320,28 +322,40 @@ async function trainOnce(path, body, button) {
   }, button);
 }
 
-// Play and "Train until converged": a loop of short train requests, drawn after each reply.
+// Play and "Train until converged": a loop of short train requests, drawn after each reply. Pressing the
+// button again pauses: the reply already on its way is still drawn (the server took those steps), then the
+// loop ends and the page says "paused".
+let loops = 0;  // each loop's number: a loop goes on only while page.loop is its own
 async function runLoop(kind) {
   await flushSettings();
-  if (page.running === kind) { page.running = null; page.paused = true; updateButtons(); render.status(); return; }
+  if (page.running === kind) { page.running = null; page.loop = null; updateButtons(); return; }
   if (page.invalid || page.running) return;
-  const generation = page.generation;
+  const generation = page.generation, loop = ++loops;
   page.running = kind;
+  page.loop = loop;
   page.paused = false;
   page.viewToken += 1;
   updateButtons();
   render.status();
+  const chunk = () => {
+    const body = {...PLAY_CHUNK};
+    if (kind === "converge") Object.assign(body, {until_converged: true, loss_tol: tolerance()});
+    return request("POST", sessionPath("train"), body);
+  };
+  let done = false;
   await act(async () => {
-    while (page.running === kind && generation === page.generation) {
-      const body = {...PLAY_CHUNK};
-      if (kind === "converge") Object.assign(body, {until_converged: true, loss_tol: tolerance()});
-      const state = await request("POST", sessionPath("train"), body);
-      if (!state || page.running !== kind) break;
+    // The next chunk is asked for before this one is drawn, so the server trains while the page draws.
+    let next = chunk();
+    while (next) {
+      const state = await next;
+      if (!state) break;  // a new network or a Reset came in between
+      done = Boolean(state.stopped) && (kind === "converge" || state.stopped.kind !== "converged");
+      next = page.loop === loop && !done ? chunk() : null;
       draw(state);
-      if (state.stopped && (kind === "converge" || state.stopped.kind !== "converged")) break;
     }
   });
-  if (page.running === kind && generation === page.generation) page.running = null;
+  if (page.loop === loop) { page.loop = null; page.running = null; }
+  else if (generation === page.generation && !done && !page.running) page.paused = true;  // the user paused
   updateButtons();
   render.status();
 }
@@ -368,7 +382,7 @@ async function regenerate() {
 
 // Time travel: the slider asks for a step; only the newest ask is sent and drawn.
 function viewStep(k) {
-  if (page.running) { page.running = null; page.paused = true; }
+  if (page.running) { page.running = null; page.loop = null; }
   page.viewWanted = k;
   page.viewToken += 1;
   $("time-label").textContent = `step ${k} of ${page.state ? page.state.steps : k}`;
@@ -420,6 +434,7 @@ function select(name) {
 function draw(state, {count = true} = {}) {
   page.state = state;
   if (count) window.glassnetFrames += 1;
+  window.glassnetState = state;  // the state drawn, for tests and the curious
   syncTrainingFields(state);
   render.summary(state);
   render.time(state);
