@@ -361,3 +361,178 @@ def test_set_a_weight_by_hand_and_preview_the_next_step(server, browser):
     assert page.evaluate("window.glassnetState.trace.loss_total") == preview["loss_total"]
     assert errors == []
     page.close()
+
+
+STATUS_LOG = """window.statusLog = [];
+document.addEventListener('DOMContentLoaded', () => {
+  const status = document.querySelector('[data-testid=status]');
+  new MutationObserver(() => window.statusLog.push(status.textContent))
+    .observe(status, {childList: true, characterData: true, subtree: true});
+});"""
+
+
+def parameters(page):
+    return page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-testid^=param-]')]"
+        ".map((e) => [e.dataset.testid, e.textContent]))"
+    )
+
+
+def test_the_url_keeps_the_run(server, browser):
+    page, errors = open_page(browser, server)
+    page.add_init_script(STATUS_LOG)
+    page.get_by_test_id("dataset").select_option("xor")
+    wait_dataset(page, "xor")
+    page.get_by_test_id("train").click()
+    wait_steps(page, 100)
+    page.get_by_test_id("param-w1").click()
+    page.get_by_test_id("edit-value").fill("0.7")
+    page.get_by_test_id("edit-apply").click()
+    page.wait_for_function("window.glassnetState.preview !== null")
+    page.get_by_test_id("train").click()
+    wait_steps(page, 200)
+    page.get_by_test_id("lr").fill("0.3")
+    page.wait_for_function("window.glassnetState.training.learning_rate === 0.3")
+    for k in range(201, 251):
+        page.get_by_test_id("step").click()
+        wait_steps(page, k)
+    before = parameters(page)
+    url = page.url
+    assert "steps=250" in url and "dataset=xor" in url and "events=" in url and "csv" not in url
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function(
+        "window.glassnetState && window.glassnetState.steps === 250 && "
+        "!document.querySelector('[data-testid=status]').textContent.startsWith('rebuilding')",
+        timeout=30_000,
+    )
+    assert any(s.startswith("rebuilding step") and s.endswith("of 250") for s in page.evaluate("statusLog"))
+    assert parameters(page) == before
+    assert text(page, "steps") == "250" and page.get_by_test_id("lr").input_value() == "0.3"
+    assert page.evaluate("window.glassnetState.events") == [
+        [100, {"set": {"w1": 0.7}}],
+        [200, {"learning_rate": 0.3}],  # only what changed
+    ]
+    assert page.url == url
+    assert errors == []
+    page.close()
+
+
+def test_keyboard_reaches_every_weight_and_control(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    w5 = page.locator('#network [data-param="w5"][role=button]')
+    assert w5.get_attribute("tabindex") == "0"
+    assert w5.get_attribute("aria-label") == "w5 = 0.358916480, from h1 to o1"
+    w5.focus()
+    page.keyboard.press("Enter")
+    assert "w5: 0.400000000 → 0.358916480" in text(page, "chain-rule")
+    row = page.locator("#parameters tr[role=button]").filter(has_text="w1")
+    row.focus()
+    page.keyboard.press(" ")
+    assert "The chain rule for w1" in text(page, "chain-rule")
+    # Tab walks through every control, every weight and bias in the picture and every table row
+    page.locator("body").focus()
+    seen = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        seen.add(page.evaluate("(e => e.dataset.testid || e.dataset.param || e.id)(document.activeElement)"))
+    for control in ("dataset", "layers", "lr", "tolerance", "play", "step", "train", "converge", "reset"):
+        assert control in seen, control
+    assert {"w1", "w5", "w8", "b1", "b2"} <= seen
+    focus_ring = page.evaluate("getComputedStyle(document.activeElement, ':focus-visible').outlineStyle")
+    assert focus_ring != "none"
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("dataset", ["worked-example", "moons"])
+def test_no_serious_accessibility_violations(server, browser, dataset):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.get_by_test_id("dataset").select_option(dataset)
+    wait_dataset(page, dataset)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    page.locator('#network [data-param="w1"][role=button]').focus()
+    page.keyboard.press("Enter")
+    results = Axe().run(page)
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == []
+    page.close()
+
+
+def test_names_for_learners(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    note = page.locator("#seven .note")
+    assert "The classic write-up prints 0.291027924 here" in note.inner_text()
+    assert note.locator("a").get_attribute("href") == "/writeup#classic-note"
+    assert page.locator("#seven .wide, #seven details").count() >= 7
+    page.get_by_test_id("dataset").select_option("iris")
+    wait_dataset(page, "iris")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    seven = text(page, "seven-steps")
+    assert "o1 · setosa" in seven and "i1 · sepal length (cm)" in seven
+    assert "output: softmax" in seven
+    assert "o1 · setosa" in page.locator('#network g[data-neuron="o1"] > title').text_content()
+    line = page.locator("#standardized").inner_text()
+    assert line.startswith("inputs are standardized: (x − mean)/scale") and "the example's raw values" in line
+    assert "The classic write-up" not in seven
+    page.get_by_test_id("dataset").select_option("moons")
+    page.get_by_test_id("layers").fill("8,8")
+    wait_dataset(page, "moons")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    tables = page.locator("#seven details[open] table")
+    assert tables.count() >= 2  # the initial weights and the update: more than 40 rows each, all shown
+    assert page.evaluate(
+        "[...document.querySelectorAll('#seven *')].every((e) => getComputedStyle(e).maxHeight === 'none')"
+    )
+    assert errors == []
+    page.close()
+
+
+def test_an_empty_csv_file_is_named_before_any_request(server, browser, tmp_path):
+    page, errors = open_page(browser, server)
+    empty = tmp_path / "points.csv"
+    empty.write_text("")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.get_by_test_id("dataset").select_option("csv")
+    page.get_by_test_id("csv-file").set_input_files(str(empty))
+    alert = page.get_by_role("alert")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "the CSV file points.csv is empty"
+    assert posts == [] and page.get_by_test_id("step").is_disabled()
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1280, 720), (390, 844)])
+def test_no_horizontal_scroll(server, browser, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    for dataset in ("worked-example", "iris"):
+        page.get_by_test_id("dataset").select_option(dataset)
+        wait_dataset(page, dataset)
+        page.get_by_test_id("train").click()
+        wait_steps(page, 100)
+        page.get_by_test_id("param-w1").click()
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), (dataset, width)
+        for test_id in ("network", "chain-rule", "seven-steps", "time-slider", "play", "parameters"):
+            box = page.get_by_test_id(test_id).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (test_id, width)
+    page.screenshot(path=str(ARTIFACTS / f"explorer-{width}x{height}.png"), full_page=True)
+    page.close()

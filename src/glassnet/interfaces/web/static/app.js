@@ -39,6 +39,7 @@ const page = {
   viewToken: 0,      // grows with every slider move and every live request: only the newest view is drawn
   viewQueued: false,
   dataSeed: 0,
+  startTraining: null,  // the learning rate, batch size and L2 the run started with (for the URL)
 };
 window.glassnetFrames = 0;  // how many times the page has drawn a state (for tests and curious learners)
 
@@ -283,11 +284,12 @@ async function changeTraining() {
     setInvalid(error.message);
     throw error;
   }
-  const current = page.state && page.state.training;
-  if (current && TRAINING_FIELDS.every((k) => current[k] === change[k])) { setInvalid(null); return null; }
+  const current = (page.state && page.state.training) || {};
+  const changed = Object.fromEntries(Object.entries(change).filter(([k, v]) => current[k] !== v));
+  if (!Object.keys(changed).length) { setInvalid(null); updateButtons(); render.status(); return null; }
   let state;
   try {
-    state = await request("PATCH", sessionPath("training"), change);
+    state = await request("PATCH", sessionPath("training"), changed);
   } catch (error) {
     setInvalid(error.message);
     throw error;
@@ -435,6 +437,7 @@ function draw(state, {count = true} = {}) {
   page.state = state;
   if (count) window.glassnetFrames += 1;
   window.glassnetState = state;  // the state drawn, for tests and the curious
+  if (state.steps === 0 && !state.events.length) page.startTraining = state.training;
   syncTrainingFields(state);
   render.summary(state);
   render.time(state);
@@ -572,6 +575,7 @@ function neuronsOf(trace) {
 // A neuron's name as a learner reads it: inputs with their feature, outputs with what they stand for
 // ("i1 · petal length", "o1 · setosa"). Hidden neurons keep their name.
 function longName(state, name) {
+  if (state.task === "worked-example") return name;  // its inputs and outputs have no other names
   const inputs = state.names[0], outputs = state.names[state.names.length - 1];
   const k = inputs.indexOf(name), j = outputs.indexOf(name);
   const what = k >= 0 ? (state.features || [])[k] : j >= 0 ? (state.outputs || [])[j] : null;
@@ -849,10 +853,9 @@ const URL_KEYS = {
 
 function saveToUrl(state) {
   if (page.rebuilding || !state.live) return;
-  const settings = {...state.settings};
-  // Training changes are events; with none, the training in effect (after a Reset, say) is the start's.
-  const changed = state.events.some(([, e]) => TRAINING_FIELDS.some((k) => k in e));
-  if (!changed && state.training) Object.assign(settings, state.training);
+  // The training settings the run started with (state.settings and state.training have the latest ones);
+  // the changes since are events, replayed at their steps.
+  const settings = {...state.settings, ...(page.startTraining || {})};
   const query = new URLSearchParams();
   for (const [key, name] of Object.entries(URL_KEYS)) {
     const value = settings[key];
