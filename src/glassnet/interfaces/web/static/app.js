@@ -423,12 +423,13 @@ async function setParameter(event) {
   }, $("edit-apply"));
 }
 
-function select(name) {
+// Show a parameter's chain rule. Chosen with the keyboard, the focus stays on the same weight or row in
+// the redrawn picture or table, so that Tab goes on from there.
+function select(name, fromKeyboard = false) {
+  const where = document.activeElement && document.activeElement.closest("#network, #parameters");
   page.selected = name;
   if (page.state) draw(page.state, {count: false});
-  const input = $("edit-value");
-  if (!input.disabled && !$("edit").hidden) input.focus();
-  else document.querySelector(`#network [data-param="${name}"][role=button]`)?.focus();
+  if (fromKeyboard && where) where.querySelector(`[data-param="${name}"][role=button]`)?.focus();
 }
 
 // ------------------------------------------------------------------------------------------- drawing
@@ -491,13 +492,13 @@ const render = {
     note.hidden = !state.standardized;
     if (!state.standardized) return;
     let text = "inputs are standardized: (x − mean)/scale";
-    if (state.standardization) {
-      const {mean, scale} = state.standardization;
-      text += ` (${state.features.map((f, k) => `${f}: mean ${fmt(mean[k])}, scale ${fmt(scale[k])}`).join("; ")})`;
-    }
     if (state.example) {
       const raw = Object.entries(state.example.raw).map(([f, v]) => `${f} = ${fmt(v)}`).join(", ");
-      text += `; the example's raw values (row ${state.example.row}): ${raw}`;
+      text += `; the example's raw values: ${raw} (training row ${state.example.row})`;
+    }
+    if (state.standardization) {
+      const {mean, scale} = state.standardization;
+      text += `. Per feature, mean and scale: ${state.features.map((f, k) => `${f} ${fmt(mean[k])}, ${fmt(scale[k])}`).join("; ")}`;
     }
     note.textContent = text;
   },
@@ -590,7 +591,7 @@ function selectable(node, name, label) {
   node.setAttribute("aria-pressed", String(page.selected === name));
   node.addEventListener("click", () => select(name));
   node.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(name); }
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(name, true); }
   });
 }
 
@@ -682,7 +683,7 @@ function drawParameters(state) {
   const head = html("tr");
   for (const h of ["parameter", "connects", "value"]) head.append(html("th", {scope: "col"}, h));
   const rows = state.parameters.map((p) => {
-    const row = html("tr", {class: page.selected === p.name ? "selected" : ""});
+    const row = html("tr", {class: page.selected === p.name ? "selected" : "", "data-param": p.name});
     const where = p.kind === "weight"
       ? `${longName(state, p.source)} → ${longName(state, p.targets[0])}`
       : `bias of ${p.targets.map((t) => longName(state, t)).join(", ")}`;
@@ -799,22 +800,25 @@ function drawChain(state) {
   box.replaceChildren(html("strong", {}, `The chain rule for ${p.name}, ${step}`), document.createTextNode("\n" + lines.join("\n")));
 }
 
+// A factor in a product: negative numbers in parentheses, so that "·" and "×" never meet a minus sign.
+const factor = (x) => (x < 0 ? `(${fmt(x)})` : fmt(x));
+
 function weightChain(tr, p) {
   const neurons = neuronsOf(tr);
   const n = p.targets[0], layer = tr.layers[p.layer - 1], pad = " ".repeat(p.name.length + 4);
   const lines = [];
   if (layer.delta_form === "chain_rule") {
     lines.push(`dE/d${p.name} = dE/dout_${n} × dout_${n}/dnet_${n} × dnet_${n}/d${p.name}`);
-    lines.push(`${pad} = ${fmt(p.dE_da)} × ${fmt(p.da_dz)} × ${fmt(p.dz_dw)}`);
+    lines.push(`${pad} = ${factor(p.dE_da)} × ${factor(p.da_dz)} × ${factor(p.dz_dw)}`);
   } else {
     lines.push(`dE/d${p.name} = delta_${n} × dnet_${n}/d${p.name}      (delta_${n} = ${layer.delta_rule})`);
-    lines.push(`${pad} = ${fmt(neurons[n].delta)} × ${fmt(p.dz_dw)}`);
+    lines.push(`${pad} = ${factor(neurons[n].delta)} × ${factor(p.dz_dw)}`);
   }
   lines.push(`${pad} = ${fmt(p.grad)}`);
   if (p.layer < tr.layers.length) {
     const terms = neurons[n].dE_da_terms;
     lines.push("", `dE/dout_${n} = ${terms.map((c) => `delta_${c.via}·${c.weight}`).join(" + ")}`);
-    lines.push(`${" ".repeat(n.length + 8)} = ${terms.map((c) => `${fmt(c.delta)}·${fmt(c.w)}`).join(" + ")} = ${fmt(neurons[n].dE_da)}`);
+    lines.push(`${" ".repeat(n.length + 8)} = ${terms.map((c) => `${factor(c.delta)}·${factor(c.w)}`).join(" + ")} = ${fmt(neurons[n].dE_da)}`);
   }
   return lines;
 }
@@ -838,7 +842,7 @@ function drawEdit(state) {
   input.disabled = past;
   $("edit-apply").disabled = past || page.busy !== null || Boolean(page.running);
   $("edit-note").textContent = past ? "Weights can be set only at the latest step: press Latest first." : "";
-  if (p && document.activeElement !== input && form.dataset.param !== p.name) input.value = String(p.value);
+  if (p && document.activeElement !== input && form.dataset.param !== p.name) input.value = fmt(p.value);
   form.dataset.param = page.selected;
 }
 
@@ -927,8 +931,26 @@ async function applyEdits(set) {
   return state;
 }
 
+// The server lays the picture out for the page's width: a new width (a turned phone, a resized window)
+// asks for the same state again at that width.
+let laidOutFor = 0, resizing = null;
+function relayout() {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => {
+    const width = $("network").clientWidth, state = page.state;
+    if (!state || page.running || page.rebuilding || Math.abs(width - laidOutFor) < 40) return;
+    laidOutFor = width;
+    act(async () => {
+      const again = await request("GET", sessionPath(state.live ? "" : `steps/${state.viewing}`));
+      if (again) draw(again, {count: false});
+    });
+  }, 300);
+}
+
 // ------------------------------------------------------------------------------------------- start
 function listen() {
+  laidOutFor = $("network").clientWidth;
+  window.addEventListener("resize", relayout);
   const settings = $("settings");
   const later = () => scheduleApply(newNetwork);
   settings.addEventListener("submit", (event) => { event.preventDefault(); pendingApply = null; act(newNetwork, $("apply")); });
