@@ -224,8 +224,7 @@ def test_a_new_dataset_during_training_wins_and_reset_stops_training(server, bro
     time.sleep(1)
     assert text(page, "steps") == "0" and text(page, "converged") == "ready"  # nothing trains on
     page.get_by_test_id("converge").click()
-    page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 0")
-    page.get_by_test_id("dataset").select_option("xor")
+    page.get_by_test_id("dataset").select_option("xor")  # at once, while spirals' first chunk trains
     wait_dataset(page, "xor", timeout=5_000)
     for _ in range(10):  # never reverts to the spirals still training when xor was chosen
         state = page.evaluate("window.glassnetState")
@@ -535,4 +534,25 @@ def test_no_horizontal_scroll(server, browser, width, height):
             box = page.get_by_test_id(test_id).bounding_box()
             assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (test_id, width)
     page.screenshot(path=str(ARTIFACTS / f"explorer-{width}x{height}.png"), full_page=True)
+    page.close()
+
+
+def test_a_neurons_map_in_the_large_picture(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("dataset").select_option("moons")
+    wait_dataset(page, "moons")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    h1 = page.locator('#network g[data-neuron="h1_1"]')
+    assert h1.get_attribute("role") == "button" and h1.get_attribute("tabindex") == "0"
+    h1.focus()
+    page.keyboard.press("Enter")
+    assert h1.get_attribute("aria-pressed") == "true"
+    assert "h1_1" in page.locator("#boundary-box figcaption").inner_text()
+    page.get_by_test_id("step").click()  # the choice stays while training
+    wait_steps(page, 2)
+    assert page.locator('#network g[data-neuron="h1_1"]').get_attribute("aria-pressed") == "true"
+    page.locator('#network g[data-neuron="h1_1"] circle').first.click()
+    assert "h1_1" not in page.locator("#boundary-box figcaption").inner_text()
+    assert errors == []
     page.close()

@@ -28,10 +28,11 @@ const page = {
   session: null,     // its session id
   generation: 0,     // grows when the network is replaced; older replies are dropped
   selected: null,    // the parameter whose chain rule is shown
+  focusNeuron: null, // the neuron whose map the large picture shows instead of the decision boundary
   running: null,     // "play" or "converge" while a training loop runs
   loop: null,        // the number of the loop that runs (see runLoop)
   paused: false,     // the user paused a loop (shown until the next action)
-  busy: null,        // the button whose request is in flight
+  busy: new Set(),   // the buttons whose requests are in flight
   invalid: null,     // a message while a setting is invalid: training is disabled until it is fixed
   stale: false,      // the drawing is the previous network (the new settings were refused)
   rebuilding: null,  // [k, N] while a URL's run is replayed
@@ -115,6 +116,7 @@ function newGeneration() {
   page.loop = null;
   page.viewToken += 1;
   page.selected = null;
+  page.focusNeuron = null;
 }
 
 // ------------------------------------------------------------------------------------------- errors
@@ -139,7 +141,8 @@ async function act(action, button) {
 }
 
 function setBusy(button, busy) {
-  page.busy = busy ? button : null;
+  if (busy) page.busy.add(button);
+  else page.busy.delete(button);
   updateButtons();
 }
 
@@ -171,7 +174,7 @@ function numberField(name, {integer = false} = {}) {
 function parseLayers() {
   const text = String(field("hidden_layers").value).trim();
   if (text === "") return [];
-  const parts = text.split(",").map((s) => s.trim());
+  const parts = text.split(",").map((s) => s.trim()).filter(Boolean);  // "4," while typing "4,3" is [4]
   const bad = parts.find((s) => !/^\d+$/.test(s));
   if (bad !== undefined) {
     throw new SettingError(`hidden layers: ${JSON.stringify(bad)} is not a size; give whole numbers separated by commas, e.g. 4,3`);
@@ -447,7 +450,8 @@ function draw(state, {count = true} = {}) {
   drawParameters(state);
   drawCurve($("curve"), state);
   $("boundary-box").hidden = !state.two_d;
-  drawBoundary($("boundary-box"), state, null);
+  if (!(state.maps && page.focusNeuron in state.maps.neurons)) page.focusNeuron = null;
+  drawBoundary($("boundary-box"), state, page.focusNeuron);
   render.standardization(state);
   drawChain(state);
   drawSteps(state);
@@ -481,7 +485,7 @@ const render = {
     box.hidden = state.steps === 0;
     slider.disabled = state.steps === 0;
     slider.max = String(Math.max(1, state.steps));
-    if (document.activeElement !== slider || state.live) slider.value = String(Math.max(1, state.viewing));
+    if (!page.viewQueued) slider.value = String(Math.max(1, state.viewing));  // unless a newer ask is on its way
     $("time-label").textContent = `step ${state.viewing} of ${state.steps}`;
     $("live").disabled = state.live;
     $("picture").classList.toggle("past", !state.live);
@@ -527,25 +531,28 @@ const render = {
 function updateButtons() {
   const state = page.state;
   const blocked = Boolean(page.invalid) || !state || Boolean(page.rebuilding);
-  const busy = page.busy;
+  const busy = page.busy.size > 0;
   const playing = page.running === "play", converging = page.running === "converge";
   const buttons = {
-    step: blocked || Boolean(page.running) || Boolean(busy),
-    train: blocked || Boolean(page.running) || Boolean(busy),
-    play: blocked || converging || Boolean(busy),
-    converge: blocked || playing || Boolean(busy),
+    step: blocked || Boolean(page.running) || busy,
+    train: blocked || Boolean(page.running) || busy,
+    play: blocked || converging || busy,
+    converge: blocked || playing || busy,
     reset: !state || Boolean(page.rebuilding) || page.stale,
-    regenerate: Boolean(page.rebuilding) || (busy !== null && busy !== $("regenerate")),
+    regenerate: Boolean(page.rebuilding),
+    apply: Boolean(page.rebuilding),
+    live: !state || state.live,
+    "edit-apply": !state || !state.live || Boolean(page.running) || busy,
   };
   for (const [id, disabled] of Object.entries(buttons)) $(id).disabled = disabled;
   $("play").textContent = playing ? "Pause" : "Play";
   $("play").setAttribute("aria-pressed", String(playing));
   $("converge").textContent = converging ? "Stop" : "Train until converged";
-  for (const id of ["play", "step", "train", "converge", "reset", "regenerate", "live", "edit-apply"]) {
-    const on = busy === $(id) || (id === "play" && playing) || (id === "converge" && converging);
+  for (const id of ["apply", "play", "step", "train", "converge", "reset", "regenerate", "live", "edit-apply"]) {
+    const on = page.busy.has($(id)) || (id === "play" && playing) || (id === "converge" && converging);
     $(id).setAttribute("aria-busy", String(on));
+    if (page.busy.has($(id))) $(id).disabled = true;  // a button whose request is on its way waits for it
   }
-  if (busy) busy.disabled = true;
 }
 
 // The trace the panels show: the preview after a weight edit, else the trace of the step shown.
@@ -670,12 +677,36 @@ function drawNeuron(state, n, labels, biases) {
   else if (trace && name in trace.inputs) hover.push(`value ${fmt(trace.inputs[name])}`);
   for (const b of biases) hover.push(`${b.name} = ${fmt(b.value)}`);
   g.append(el("title", {}, hover.join("\n")));
+  if (state.maps && name in state.maps.neurons) showsMap(state, g, name);
   for (let k = 0; labels[`${name}#${k}`]; k++) {
     const note = labels[`${name}#${k}`];
     const attrs = {x: note.x, y: note.y, "text-anchor": "middle", class: "note", "data-testid": noteId(state.layout, name, k)};
     g.append(el("text", attrs, note.text));
   }
   return g;
+}
+
+// A neuron with a map (2-D data): hovering shows its map in the large picture; a click (or Enter) keeps it
+// there, a second one brings back the decision boundary.
+function showsMap(state, g, name) {
+  const box = $("boundary-box");
+  const show = (focus) => drawBoundary(box, page.state, focus);
+  const toggle = () => {
+    page.focusNeuron = page.focusNeuron === name ? null : name;
+    g.setAttribute("aria-pressed", String(page.focusNeuron === name));
+    show(page.focusNeuron);
+  };
+  g.classList.add("has-map");
+  g.setAttribute("tabindex", "0");
+  g.setAttribute("role", "button");
+  g.setAttribute("aria-label", `${longName(state, name)}: show its output over the input plane in the large picture`);
+  g.setAttribute("aria-pressed", String(page.focusNeuron === name));
+  g.addEventListener("click", toggle);
+  g.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); toggle(); }
+  });
+  g.addEventListener("mouseenter", () => show(name));
+  g.addEventListener("mouseleave", () => show(page.focusNeuron));
 }
 
 function drawParameters(state) {
@@ -840,7 +871,6 @@ function drawEdit(state) {
   $("edit-label").textContent = `new value of ${page.selected}`;
   const past = !state.live;
   input.disabled = past;
-  $("edit-apply").disabled = past || page.busy !== null || Boolean(page.running);
   $("edit-note").textContent = past ? "Weights can be set only at the latest step: press Latest first." : "";
   if (p && document.activeElement !== input && form.dataset.param !== p.name) input.value = fmt(p.value);
   form.dataset.param = page.selected;
