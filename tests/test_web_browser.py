@@ -281,7 +281,7 @@ def test_converge_live_on_the_worked_example(server, browser):
     page, errors = open_page(browser, server)
     assert page.get_by_test_id("tolerance").input_value() == "0.00001"
     assert page.get_by_test_id("lr").input_value() == "0.5"
-    frames = page.evaluate("window.glassnetFrames")
+    frames, drawing = page.evaluate("[window.glassnetFrames, window.glassnetDrawMs]")
     start = time.monotonic()
     page.get_by_test_id("converge").click()
     page.wait_for_function("document.querySelector('#converge').getAttribute('aria-busy') === 'true'")
@@ -291,7 +291,11 @@ def test_converge_live_on_the_worked_example(server, browser):
     page.wait_for_function(converged, timeout=60_000)
     wall = time.monotonic() - start
     frames = page.evaluate("window.glassnetFrames") - frames
-    print(f"\nconverge on the worked example: {frames} frames in {wall:.2f} s, {frames / wall:.1f} a second")
+    drawing = page.evaluate("window.glassnetDrawMs") - drawing
+    print(
+        f"\nconverge on the worked example: {frames} frames in {wall:.2f} s, {frames / wall:.1f} a second;"
+        f" drawing took {drawing / frames:.1f} ms a frame"
+    )
     assert text(page, "steps") == "18096"
     assert frames > 5
     assert page.get_by_test_id("converge").inner_text() == "Train until converged"

@@ -43,6 +43,7 @@ const page = {
   startTraining: null,  // the learning rate, batch size and L2 the run started with (for the URL)
 };
 window.glassnetFrames = 0;  // how many times the page has drawn a state (for tests and curious learners)
+window.glassnetDrawMs = 0;  // and how many milliseconds that took
 
 // ------------------------------------------------------------------------------------------- numbers
 // The number format the page and the server agree on: 9 significant digits, exponent for tiny and huge.
@@ -438,6 +439,7 @@ function select(name, fromKeyboard = false) {
 // ------------------------------------------------------------------------------------------- drawing
 // Draw a state: every panel, the buttons and the URL.
 function draw(state, {count = true} = {}) {
+  const started = performance.now();
   page.state = state;
   if (count) window.glassnetFrames += 1;
   window.glassnetState = state;  // the state drawn, for tests and the curious
@@ -458,6 +460,7 @@ function draw(state, {count = true} = {}) {
   render.status();
   updateButtons();
   saveToUrl(state);
+  window.glassnetDrawMs = (window.glassnetDrawMs || 0) + (performance.now() - started);  // time spent drawing
 }
 
 // The training fields show what is in effect (after a rebuild, say), unless the learner is editing them.
