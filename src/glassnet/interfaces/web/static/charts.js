@@ -104,6 +104,9 @@ function el(tag, attrs = {}, text) {
   return node;
 }
 
+// A white outline under a text's letters (painted first), so that it reads on any colour.
+const HALO = {"paint-order": "stroke", stroke: "white", "stroke-width": 3, "stroke-linejoin": "round"};
+
 function html(tag, attrs = {}, text) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -168,18 +171,21 @@ function bytesOf(data) {
 }
 
 // Paint a resolution x resolution grid of bytes (row 0 at the bottom, as the server sends it) into a
-// canvas, one pixel per grid point, each byte coloured by `table` (RGBA per byte).
+// canvas, one pixel per grid point, each byte coloured by `table` (RGBA per byte). Fast enough for dozens
+// of maps a frame: one 32-bit store per pixel into an ImageData kept with its canvas.
+const images = new WeakMap();  // canvas -> its ImageData
 function paintGrid(canvas, bytes, resolution, table) {
-  if (canvas.width !== resolution) canvas.width = resolution;
-  if (canvas.height !== resolution) canvas.height = resolution;
+  if (canvas.width !== resolution || canvas.height !== resolution) {
+    canvas.width = canvas.height = resolution;
+    images.delete(canvas);
+  }
   const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(resolution, resolution);
+  let image = images.get(canvas);
+  if (!image) images.set(canvas, (image = ctx.createImageData(resolution, resolution)));
+  const pixels = new Uint32Array(image.data.buffer), colours = new Uint32Array(table.buffer);
   for (let row = 0; row < resolution; row++) {
-    const top = resolution - 1 - row;  // the canvas counts rows from the top
-    for (let col = 0; col < resolution; col++) {
-      const b = bytes[row * resolution + col] ?? 128;
-      image.data.set(table.subarray(4 * b, 4 * b + 4), 4 * (top * resolution + col));
-    }
+    const top = (resolution - 1 - row) * resolution;  // the canvas counts rows from the top
+    for (let col = 0; col < resolution; col++) pixels[top + col] = colours[bytes[row * resolution + col] ?? 128];
   }
   ctx.putImageData(image, 0, 0);
 }
@@ -203,7 +209,7 @@ export function drawCurve(svg, state) {
   svg.replaceChildren();
   const history = state.history || [];
   const train = series(history, 1), test = series(history, 2);
-  const plot = {left: 44, right: w - 10, top: 20, bottom: h - 20};
+  const plot = {left: 44, right: w - 14, top: 20, bottom: h - 20};
   const lastStep = Math.max(1, state.steps || 0);
   const x = (step) => plot.left + (step / lastStep) * (plot.right - plot.left);
   const losses = [...train, ...test].map(([, loss]) => loss);
@@ -222,16 +228,22 @@ export function drawCurve(svg, state) {
     points: points.map(([s, l]) => `${x(s).toFixed(1)},${y(l).toFixed(1)}`).join(" "),
     fill: "none", stroke: colour, "stroke-width": 1.5, "stroke-linejoin": "round", ...attrs,
   });
+  // the training loss on top: it is the curve the steps drive down; the test loss shows how well that carries over
+  if (test.length) svg.append(line(test, TEST_COLOUR, {class: "chart-test", "data-testid": "test-loss", "stroke-opacity": 0.8}));
   if (train.length) svg.append(line(train, TRAIN_COLOUR, {class: "chart-train"}));
-  if (test.length) svg.append(line(test, TEST_COLOUR, {class: "chart-test", "data-testid": "test-loss"}));
-  if (state.live === false && Number.isFinite(state.viewing)) {
-    const at = x(state.viewing);
-    svg.append(el("line", {class: "chart-viewing", x1: at, x2: at, y1: plot.top, y2: plot.bottom,
-      stroke: "#1a202c", "stroke-dasharray": "3 2"}));
-    svg.append(el("text", {class: "chart-note", x: at, y: plot.top - 3,
-      "text-anchor": at > plot.right - 40 ? "end" : "middle"}, `step ${state.viewing}`));
-  }
+  if (state.live === false && Number.isFinite(state.viewing)) svg.append(viewingMarker(plot, x(state.viewing), state.viewing));
   svg.append(curveLegend(plot, test.length > 0, state));
+}
+
+// A dashed line at the step the page shows while it looks back, labelled with its step.
+function viewingMarker(plot, at, step) {
+  const g = el("g", {class: "chart-viewing-marker"});
+  g.append(el("line", {class: "chart-viewing", x1: at, x2: at, y1: plot.top, y2: plot.bottom, stroke: "#1a202c",
+    "stroke-dasharray": "3 2"}));
+  const anchor = at > plot.right - 40 ? "end" : at < plot.left + 40 ? "start" : "middle";
+  g.append(el("text", {class: "chart-note chart-viewing-label", x: at + (anchor === "start" ? 3 : anchor === "end" ? -3 : 0),
+    y: plot.bottom - 4, "text-anchor": anchor, ...HALO}, `step ${step}`));
+  return g;
 }
 
 // The curve's frame: loss ticks (log scale) on the left, step ticks below.
@@ -249,8 +261,9 @@ function curveAxes(plot, x, y, lastStep, lo, hi) {
   for (const step of steps) {
     const at = x(step);
     g.append(el("line", {x1: at, x2: at, y1: plot.bottom, y2: plot.bottom + 3, stroke: "#718096"}));
-    g.append(el("text", {class: "chart-tick chart-x-tick", x: at, y: plot.bottom + 13, "text-anchor": "middle"},
-      step.toLocaleString("en")));
+    const anchor = at > plot.right - 12 ? "end" : "middle";  // the last label stays inside the picture
+    g.append(el("text", {class: "chart-tick chart-x-tick", x: anchor === "end" ? at + 8 : at, y: plot.bottom + 13,
+      "text-anchor": anchor}, step.toLocaleString("en")));
   }
   g.append(el("text", {class: "chart-note", x: plot.left, y: plot.top - 6}, "loss (log scale)"));
   return g;
@@ -413,61 +426,94 @@ function scaleBar(lo, hi) {
 // neuron outputs at every point of the input plane (the same plane as the boundary), orange low or
 // negative, white zero, blue high or positive. A hidden neuron's map shows the feature it has learned; the
 // output neurons' maps add up to the decision boundary.
-let offscreen = null;  // one small canvas, reused for every map
-const mapImages = new Map();  // "lo,hi,data" -> PNG data URL: an unchanged map is not painted again
-const clipIds = new WeakMap();  // svg -> its prefix for clip-path ids, unique in the page
-let svgCount = 0;
+//
+// Each map is a tiny image file made right here: an 8-bit BMP is exactly what the server sends, a grid of
+// bytes stored row by row from the bottom, plus a palette of 256 colours, here the neuron scale over its
+// [lo, hi]. No canvas and no PNG compression: 66 maps take well under a millisecond to encode.
+const mapImages = new Map();  // "lo,hi,resolution,data" -> data URL: an unchanged map is not made again
+const palettes = new Map();  // "lo,hi" -> the BMP palette of the neuron scale, as a binary string
 
-// A neuron's map as a PNG data URL, painted once per distinct map.
+// The little-endian bytes of an unsigned integer, as a binary string.
+const le = (value, size) => String.fromCharCode(...Array.from({length: size}, (_, k) => (value >>> (8 * k)) & 255));
+
+function bmpPalette(lo, hi) {
+  const key = `${lo},${hi}`;
+  if (!palettes.has(key)) {
+    const rgba = neuronBytes(lo, hi);
+    let text = "";
+    for (let b = 0; b < 256; b++) text += String.fromCharCode(rgba[4 * b + 2], rgba[4 * b + 1], rgba[4 * b], 0);  // B, G, R, 0
+    palettes.set(key, text);
+  }
+  return palettes.get(key);
+}
+
+// A neuron's map as a BMP data URL, made once per distinct map.
 function mapImage(map, resolution) {
   const key = `${map.lo},${map.hi},${resolution},${map.data}`;
   let url = mapImages.get(key);
   if (!url) {
-    offscreen ||= document.createElement("canvas");
-    paintGrid(offscreen, bytesOf(map.data), resolution, neuronBytes(map.lo, map.hi));
-    url = offscreen.toDataURL();
+    const grid = atob(map.data), stride = Math.ceil(resolution / 4) * 4;  // a BMP row is a multiple of 4 bytes
+    let pixels = grid;
+    if (stride !== resolution) {
+      pixels = "";
+      for (let row = 0; row < resolution; row++) {
+        pixels += grid.slice(row * resolution, (row + 1) * resolution).padEnd(stride, "\0");
+      }
+    }
+    const offset = 14 + 40 + 1024;  // file header, info header, palette
+    const file = "BM" + le(offset + pixels.length, 4) + le(0, 4) + le(offset, 4)
+      + le(40, 4) + le(resolution, 4) + le(resolution, 4) + le(1, 2) + le(8, 2)  // bottom-up rows, 8 bits a pixel
+      + le(0, 4) + le(pixels.length, 4) + le(2835, 4) + le(2835, 4) + le(256, 4) + le(0, 4)
+      + bmpPalette(map.lo, map.hi) + pixels;
+    url = `data:image/bmp;base64,${btoa(file)}`;
     if (mapImages.size > 1000) mapImages.clear();  // a long run: keep the memory bounded
     mapImages.set(key, url);
   }
   return url;
 }
 
-function clipPrefix(svg) {
-  if (!clipIds.has(svg)) clipIds.set(svg, `${svg.id || "net"}-${++svgCount}-map-`);
-  return clipIds.get(svg);
+// One clip for every map in a picture: a circle in the image's own box (objectBoundingBox units), a
+// little inside the neuron's outline so the outline stays visible.
+let clipCount = 0;
+function circleClip(svg) {
+  let clip = svg.querySelector(":scope > defs > clipPath.chart-map-clip");
+  if (!clip) {
+    clip = el("clipPath", {id: `${svg.id || "network"}-map-clip-${++clipCount}`, class: "chart-map-clip",
+      clipPathUnits: "objectBoundingBox"});
+    clip.append(el("circle", {cx: 0.5, cy: 0.5, r: 0.47}));
+    const defs = svg.querySelector(":scope > defs") || el("defs");
+    defs.append(clip);
+    svg.prepend(defs);
+  }
+  return clip.id;
 }
 
-// Put each neuron's map into its circle in the network picture `svg` (groups g[data-neuron=NAME], each
-// with a circle and its name): an image clipped to the circle, right after the circle, so the name stays
-// on top (with a white halo to read it over any colour). Drawing again replaces the maps.
-// A white outline under a text's letters (painted first), so that it reads on any colour.
-const HALO = {"paint-order": "stroke", stroke: "white", "stroke-width": 3, "stroke-linejoin": "round"};
 function halo(text, on) {
   text.classList.toggle("chart-on-map", on);
   for (const [k, v] of Object.entries(HALO)) on ? text.setAttribute(k, v) : text.removeAttribute(k);
 }
 
+// Put each neuron's map into its circle in the network picture `svg` (groups g[data-neuron=NAME], each
+// with a circle and its name): an image clipped to the circle, right after the circle, so the name stays
+// on top (with a white halo to read it over any colour). Drawing again replaces the maps.
 export function drawNeuronMaps(svg, state) {
-  for (const old of svg.querySelectorAll(".chart-neuron-map")) old.remove();
+  for (const old of svg.querySelectorAll("image.chart-neuron-map")) old.remove();
   for (const text of svg.querySelectorAll(".chart-on-map")) halo(text, false);
   const maps = state.maps;
   if (!maps || !state.two_d) return;
-  const prefix = clipPrefix(svg);
-  for (const [name, map] of Object.entries(maps.neurons)) {
-    const group = svg.querySelector(`g[data-neuron="${name}"]`);
-    const circle = group && group.querySelector("circle");
-    if (!circle) continue;
+  const clip = `url(#${circleClip(svg)})`;
+  for (const group of svg.querySelectorAll("g[data-neuron]")) {
+    const name = group.dataset.neuron, map = maps.neurons[name], circle = group.querySelector("circle");
+    if (!map || !circle) continue;  // an input, or a neuron the picture leaves out
     const cx = Number(circle.getAttribute("cx")), cy = Number(circle.getAttribute("cy"));
     const r = Number(circle.getAttribute("r"));
-    const clip = el("clipPath", {id: prefix + name, class: "chart-neuron-map"});
-    clip.append(el("circle", {cx, cy, r: Math.max(0, r - 1)}));  // inside the circle's outline
     const image = el("image", {
       class: "chart-neuron-map", "data-testid": `neuron-map-${name}`, href: mapImage(map, maps.resolution),
-      x: cx - r, y: cy - r, width: 2 * r, height: 2 * r, preserveAspectRatio: "none",
-      "clip-path": `url(#${prefix}${name})`, style: "image-rendering: pixelated",
+      x: cx - r, y: cy - r, width: 2 * r, height: 2 * r, preserveAspectRatio: "none", "clip-path": clip,
+      style: "image-rendering: pixelated",
     });
     image.append(el("title", {}, `${name}: its output over the input plane (${short(map.lo)} … ${short(map.hi)})`));
-    circle.after(clip, image);
+    circle.after(image);
     for (const text of group.querySelectorAll("text")) if (text.textContent === name) halo(text, true);
   }
 }
