@@ -1,5 +1,6 @@
 """The explorer's API through FastAPI's TestClient."""
 
+import base64
 import sys
 
 import numpy as np
@@ -40,7 +41,10 @@ def test_step_on_the_worked_example_is_the_trace(client):
     values = {p["name"]: p["value"] for p in state["parameters"]}
     assert values["w5"] == pytest.approx(STEP_1_AFTER_UPDATE["w5"], rel=1e-12)
     net, x, t, lr = worked_example()
-    assert trace == net.traced_step(x, t, lr).to_dict()  # exactly what glassnet explain / --json give
+    extra = {"row": 0, "l2": 0.0}  # the example's row and the step's L2, beside the trace itself
+    assert {k: trace[k] for k in extra} == extra
+    core = {k: v for k, v in trace.items() if k not in extra}
+    assert core == net.traced_step(x, t, lr).to_dict()  # exactly what glassnet explain / --json give
 
 
 def test_two_sessions_are_separate_networks(client):
@@ -64,7 +68,7 @@ def test_train_reset_and_history(client):
     assert state["steps"] == 100 and state["trace"] is not None and len(state["history"]) >= 2
     assert state["two_d"] and state["classes"] == ["0", "1"]
     grid = client.get(f"/api/sessions/{s['session']}/boundary", params={"resolution": 10}).json()
-    assert np.asarray(grid["values"]).shape == (10, 10) and len(grid["points"]) == 200
+    assert len(base64.b64decode(grid["data"])) == 10 * 10 and len(grid["points"]) == 200
     state = client.post(f"/api/sessions/{s['session']}/reset").json()
     assert state["steps"] == 0 and state["trace"] is None
 
@@ -98,26 +102,42 @@ def test_csv_upload(client):
     assert new(client, dataset="csv", csv="x,y\n" + numbers, loss="mse")["sizes"] == [1, 2, 1]
 
 
+PRICES = "".join(f"{k},{k % 7},{k * 1.37:.2f}\n" for k in range(40))  # a regression target
+
+
 @pytest.mark.parametrize(
     "body, status, words",
     [
-        ({"hidden_layers": [4, 4, 4, 4, 4]}, 422, "hidden_layers"),
-        ({"hidden_layers": [17]}, 422, "less than or equal to 16"),
-        ({"hidden_layers": [0]}, 422, "greater than or equal to 1"),
-        ({"learning_rate": 0}, 422, "learning_rate"),
-        ({"learning_rate": "fast"}, 422, "learning_rate"),
+        (
+            {"hidden_layers": [4, 4, 4, 4, 4]},
+            422,
+            "hidden layers: 5 layers given; the explorer draws at most 4",
+        ),
+        ({"hidden_layers": [17]}, 422, "hidden layers: layer 1 has 17 neurons; each layer takes 1 to 16"),
+        ({"hidden_layers": [4, 0]}, 422, "hidden layers: layer 2 has 0 neurons; each layer takes 1 to 16"),
+        ({"hidden_layers": ["x"]}, 422, "hidden layers: layer 1 has 'x' neurons; expected a whole number"),
+        ({"learning_rate": 0}, 422, "learning rate: 0 is out of range; expected a value greater than 0"),
+        ({"learning_rate": "fast"}, 422, "learning rate: "),
+        ({"batch_size": 65}, 422, "batch size: 65 is out of range; expected a value at most 64"),
         ({"dataset": "mnist"}, 422, "dataset"),
         ({"activation": "swish"}, 422, "activation"),
         ({"surprise": 1}, 422, "surprise"),
         ({"dataset": "csv"}, 400, "choose a CSV file"),
         ({"dataset": "csv", "csv": "a,b,c\n1,x,0\n"}, 400, "non-numeric value 'x'"),
         ({"dataset": "csv", "csv": "a,b\n" + "1,2\n" * 10}, 400, "classes"),
-        ({"dataset": "csv", "csv": "x" * 100_001}, 422, "csv"),
+        ({"dataset": "csv", "csv": "x" * 100_001}, 422, "CSV file is too long"),
+        ({"dataset": "csv", "csv": ""}, 400, "the CSV file is empty"),
+        (
+            {"dataset": "csv", "loss": "categorical_crossentropy", "csv": "a,b,price\n" + PRICES},
+            400,
+            "choose the loss mse or half_sse",
+        ),
     ],
 )
 def test_bad_settings_get_a_4xx_with_a_message(client, body, status, words):
     response = client.post("/api/sessions", json=body)
     assert response.status_code == status and words in response.json()["detail"]
+    assert "body." not in response.json()["detail"]  # the page's words, not the request's structure
 
 
 def test_bounds_on_training_requests(client):
@@ -146,7 +166,7 @@ def test_unknown_sessions_and_eviction(client, monkeypatch):
     assert app_client.get(f"/api/sessions/{first}").status_code == 404
 
 
-def test_divergence_is_a_message_not_a_crash(client):
+def test_divergence_stops_at_the_last_finite_state_and_says_so(client):
     s = new(
         client,
         dataset="iris",
@@ -157,22 +177,37 @@ def test_divergence_is_a_message_not_a_crash(client):
         bias="per_neuron",
     )
     response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 5000})
-    assert response.status_code == 400 and "diverged" in response.json()["detail"]
+    assert response.status_code == 200  # the page gets the state it must show, not only an error
+    state = response.json()
+    assert state["stopped"]["kind"] == "diverged" and "learning rate 10" in state["stopped"]["message"]
+    assert f"shown at step {state['steps']}" in state["stopped"]["message"]
+    assert state["steps"] < 5000 and all(np.isfinite(p["value"]) for p in state["parameters"])
+    assert state["loss"] is not None and state["history"][-1][0] == state["steps"]
+    again = client.get(f"/api/sessions/{s['session']}").json()
+    assert again["steps"] == state["steps"] and again["parameters"] == state["parameters"]
+    if state["steps"]:  # its trace is that step's
+        assert state["trace"] is not None and all(np.isfinite(p["new"]) for p in state["trace"]["parameters"])
 
 
-def test_after_divergence_the_session_still_reads_with_finite_weights(client):
-    s = new(client, dataset="iris", hidden_layers=[8], activation="identity", loss="mse", learning_rate=10)
-    response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 5000})
-    assert response.status_code == 400 and "lower learning rate than 10" in response.json()["detail"]
-    state = client.get(f"/api/sessions/{s['session']}").json()
-    assert 0 < state["steps"] < 5000 and all(np.isfinite(p["value"]) for p in state["parameters"])
+def test_moons_at_learning_rate_10_diverges_in_words_and_a_lower_rate_applies_at_once(client):
+    s = new(client, dataset="moons", hidden_layers=[8, 8], activation="identity", loss="half_sse",
+            learning_rate=10, bias="per_neuron")  # fmt: skip
+    state = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 100}).json()
+    assert state["stopped"]["kind"] == "diverged"
+    assert all(abs(p["value"]) < 1e6 for p in state["parameters"])  # not the ~5.7e52 the page never showed
+    state = client.patch(f"/api/sessions/{s['session']}/training", json={"learning_rate": 0.01}).json()
+    assert state["training"]["learning_rate"] == 0.01 and state["stopped"] is None
+    state = client.post(f"/api/sessions/{s['session']}/step").json()
+    assert state["trace"]["learning_rate"] == 0.01
+    state = client.post(f"/api/sessions/{s['session']}/reset").json()  # Reset keeps the rate as set
+    assert state["steps"] == 0 and state["settings"]["learning_rate"] == 0.01
 
 
-def test_a_loss_over_all_the_data_of_inf_is_divergence_not_a_crash(client, monkeypatch):
+def test_a_loss_over_all_the_data_of_inf_is_shown_as_none_not_a_crash(client, monkeypatch):
     s = new(client, dataset="xor", hidden_layers=[4], bias="per_neuron")
-    monkeypatch.setattr(web.Session, "full_loss", lambda self: float("inf"))
+    monkeypatch.setattr(web.Session, "losses", lambda self, net=None: (float("inf"), None))
     response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 10})
-    assert response.status_code == 400 and "diverged in epoch 1" in response.json()["detail"]
+    assert response.status_code == 200 and response.json()["loss"] is None
 
 
 def test_steps_in_several_requests_are_the_steps_of_one(client):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -121,8 +121,10 @@ class StepTrace:
         raise GlassnetError(f"no neuron named {name!r} in this trace")
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict of lists, strings and floats (full float64 precision), ready for json.dumps."""
-        return asdict(self)
+        """A plain dict of lists, strings and floats (full float64 precision), ready for json.dumps: what
+        ``dataclasses.asdict`` gives, twice as fast (a 4 x 16 network's trace is 20,000 values)."""
+        plain: dict[str, Any] = _plain(self)
+        return plain
 
     def writeup(self, **options: Any) -> Any:
         """This step as a write-up: a document with every formula typeset and every number worked out,
@@ -134,6 +136,26 @@ class StepTrace:
         if view is None:
             raise GlassnetError("no write-up view is loaded: import glassnet.interfaces.writeup first")
         return view(self, **options)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(x: Any) -> Any:
+    """``x`` with every dataclass turned into a dict, lists and tuples and dicts copied (``asdict``'s
+    result for the plain values a trace holds)."""
+    names = _FIELDS.get(type(x))
+    if names is None and is_dataclass(x) and not isinstance(x, type):
+        names = _FIELDS[type(x)] = tuple(f.name for f in fields(x))
+    if names is not None:
+        return {name: _plain(getattr(x, name)) for name in names}
+    if isinstance(x, list):
+        return [_plain(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple(_plain(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    return x
 
 
 def _delta_form(net: Network, layer: int) -> tuple[str, DeltaForm]:

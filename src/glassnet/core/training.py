@@ -477,6 +477,26 @@ def _start(resume: TrainingState | None, n: int, rng: np.random.Generator, lr: f
     return resume
 
 
+def next_rows(
+    resume: TrainingState | None, n: int, batch_size: int | None, seed: int | None, shuffle: bool = True
+) -> NDArray[np.intp]:
+    """The training rows the next update of ``fit`` uses, resuming from ``resume`` (or starting afresh
+    with ``seed``), without making it: a fresh epoch draws its order from the run's Generator as
+    ``_Epochs.run_epoch`` does; a started one continues its ``order``.
+
+    >>> next_rows(None, 4, 2, seed=0, shuffle=False)
+    array([0, 1])
+    """
+    bs = _batch_size(batch_size, n)
+    rng = np.random.default_rng(seed)
+    order, batch = (np.arange(n), 0) if resume is None else (resume.order, resume.batch)
+    if resume is not None:
+        rng.bit_generator.state = resume.rng_state
+    if batch == 0 and shuffle and n > 1:
+        order = rng.permutation(n)
+    return np.asarray(order[batch * bs : batch * bs + bs], dtype=np.intp)
+
+
 def _monitored(info: EpochInfo, monitor: str) -> float:
     """The number early stopping watches after epoch ``info``, lower being better: the validation loss
     (the training loss without a validation set), or minus the validation accuracy."""

@@ -286,7 +286,7 @@ def writeup_html(
     body.append(before)
     body += [_section_html(s, exercise, headings=True) for s in steps]
     if note:
-        body.append(f'<div class="note-box"><p>{note}</p></div>')
+        body.append(f'<div class="note-box" id="classic-note"><p>{note}</p></div>')
     body.append(f"<footer>{footer or 'Written by glassnet from the trace of one training step.'}</footer>")
     return _document(title, body)
 
