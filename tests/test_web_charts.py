@@ -96,6 +96,7 @@ CURVE = """async (state) => {
     xTicks: [...svg.querySelectorAll('.chart-x-tick')].map((t) => t.textContent),
     legend: [...svg.querySelectorAll('.chart-legend-item text')].map((t) => t.textContent),
     marker: marker ? Number(marker.getAttribute('x1')) : null,
+    viewingLoss: svg.querySelector('.chart-viewing-loss') !== null,
   };
   svg.remove();
   return result;
@@ -123,7 +124,7 @@ def test_the_curve_spans_every_step_with_test_loss_and_a_marker_when_looking_bac
     back = call(server, "GET", f"api/sessions/{state['session']}/steps/1500")
     assert back["live"] is False and back["viewing"] == 1500
     curve = page.evaluate(CURVE, back)
-    assert curve["marker"] == pytest.approx((left + right) / 2, abs=0.1)
+    assert curve["marker"] == pytest.approx((left + right) / 2, abs=0.1) and curve["viewingLoss"]
     assert curve["train"][-1] == pytest.approx(right, abs=0.1)
 
     # a history that does not start at step 0 still places each point at its own step
@@ -172,8 +173,9 @@ BOUNDARY = """async ([state, focus]) => {
       caption: box.querySelector('figcaption').textContent,
       axes: [texts('.chart-x-title')[0], texts('.chart-y-title')[0]],
       xTicks: texts('.chart-x-tick'), yTicks: texts('.chart-y-tick'),
-      legend: texts('.chart-legend-name'),
-      swatches: [...box.querySelectorAll('.chart-swatch')].map((s) => getComputedStyle(s).backgroundColor),
+      legend: texts('.chart-legend-name'), rows: texts('.chart-legend-rows'),
+      swatches: [...box.querySelectorAll('.chart-legend-item:not(.chart-legend-rows) .chart-swatch')]
+        .map((s) => getComputedStyle(s).backgroundColor),
       classColours: m.CLASS_COLOURS.map((c) => `rgb(${c.join(', ')})`),
       train: box.querySelectorAll('.chart-train-point').length,
       test: box.querySelectorAll('.chart-test-point').length,
@@ -209,6 +211,7 @@ def test_the_boundary_of_two_classes_has_axes_a_legend_and_only_palette_colours(
     assert drawn["legend"] == state["classes"]
     assert drawn["swatches"] == drawn["classColours"][: len(state["classes"])]
     assert drawn["train"] == state["examples"] and drawn["test"] == state["test_examples"] > 0
+    assert drawn["rows"] == ["training row", "test row"]
     assert drawn["canvasBox"][0] > 200  # shown large, not at its 48 pixels
     assert drawn["caption"].startswith("decision boundary")
 
@@ -234,7 +237,7 @@ def test_a_focused_neuron_is_drawn_large_with_its_scale(server, page):
     assert drawn["outside"] == [] and drawn["colours"] > 10
     assert drawn["caption"].startswith("h1_3") and "output" in drawn["caption"]
     assert drawn["scale"] == ["-1", "", "1"]  # tanh's range, lo and hi either side of the bar
-    assert drawn["legend"] == []
+    assert drawn["legend"] == [] and drawn["rows"] == []
     assert drawn["axes"] == state["features"]
     assert page.evaluate(BOUNDARY, [state, "no-such-neuron"])["legend"] == state["classes"]
 
@@ -331,6 +334,25 @@ TIMING = f"""async (states) => {{
 }}"""
 
 
+OTHERS = """async (state) => {
+  const m = await import('/static/charts.js');
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.style.width = '300px'; svg.style.height = '180px';
+  const box = document.createElement('figure');
+  box.innerHTML = '<figcaption></figcaption><canvas data-testid="boundary"></canvas>';
+  document.body.append(svg, box);
+  const time = (draw) => {
+    draw();
+    const start = performance.now();
+    for (let k = 0; k < 10; k++) draw();
+    return (performance.now() - start) / 10;
+  };
+  const curve = time(() => m.drawCurve(svg, state)), boundary = time(() => m.drawBoundary(box, state));
+  svg.remove(); box.remove();
+  return {curve, boundary};
+}"""
+
+
 def test_drawing_66_maps_is_fast(server, page):
     """Prints the time to draw a 4x16 network's 66 maps: new maps (after each step) and unchanged ones."""
     first = session(server, {**MOONS, "hidden_layers": [16, 16, 16, 16]})
@@ -343,6 +365,8 @@ def test_drawing_66_maps_is_fast(server, page):
         f"\n66 neuron maps: {sum(new['times'][1:]) / 9:.2f} ms per frame with new maps "
         f"(first {new['times'][0]:.2f} ms), {sum(same['times']) / 10:.2f} ms with unchanged ones"
     )
+    others = page.evaluate(OTHERS, call(server, "POST", f"api/sessions/{sid}/train", {"steps": 3000}))
+    print(f"the loss curve: {others['curve']:.2f} ms, the boundary: {others['boundary']:.2f} ms")
 
 
 DECODED = """async ([state, name]) => {

@@ -231,7 +231,16 @@ export function drawCurve(svg, state) {
   // the training loss on top: it is the curve the steps drive down; the test loss shows how well that carries over
   if (test.length) svg.append(line(test, TEST_COLOUR, {class: "chart-test", "data-testid": "test-loss", "stroke-opacity": 0.8}));
   if (train.length) svg.append(line(train, TRAIN_COLOUR, {class: "chart-train"}));
-  if (state.live === false && Number.isFinite(state.viewing)) svg.append(viewingMarker(plot, x(state.viewing), state.viewing));
+  for (const [points, colour] of [[test, TEST_COLOUR], [train, TRAIN_COLOUR]]) {
+    if (points.length === 1) svg.append(el("circle", {cx: x(points[0][0]), cy: y(points[0][1]), r: 2.5, fill: colour}));
+  }
+  if (state.live === false && Number.isFinite(state.viewing)) {
+    svg.append(viewingMarker(plot, x(state.viewing), state.viewing));
+    if (state.loss > 0 && Number.isFinite(state.loss)) {  // the training loss after the step shown
+      svg.append(el("circle", {class: "chart-viewing-loss", cx: x(state.viewing), cy: y(state.loss), r: 3,
+        fill: TRAIN_COLOUR, stroke: "white"}));
+    }
+  }
   svg.append(curveLegend(plot, test.length > 0, state));
 }
 
@@ -352,7 +361,8 @@ export function drawBoundary(box, state, focus) {
     parts.caption.textContent = boundary.kind === "two"
       ? "decision boundary: the class the network predicts (paler where unsure)"
       : "decision boundary: the class the network predicts";
-    parts.key.replaceChildren(classLegend(state.classes.length ? state.classes : boundary.classes));
+    const withTest = (boundary.points || []).some((p) => p[3]);
+    parts.key.replaceChildren(classLegend(state.classes.length ? state.classes : boundary.classes, withTest));
   }
 }
 
@@ -400,8 +410,9 @@ function dataPoints(points, x, y, xs, ys, classes) {
   return g;
 }
 
-// The legend: each class's name beside its colour (the dots' colour; the background shows it paler).
-function classLegend(classes) {
+// The legend: each class's name beside its colour (the dots' colour; the background shows it paler), and
+// when some rows are held out, which mark is a training row and which a test row.
+function classLegend(classes, withTest) {
   const list = html("ul", {class: "chart-legend"});
   classes.forEach((name, k) => {
     const item = html("li", {class: "chart-legend-item"});
@@ -409,6 +420,13 @@ function classLegend(classes) {
       html("span", {class: "chart-legend-name"}, name));
     list.append(item);
   });
+  if (withTest) {
+    for (const [mark, label] of [["chart-swatch chart-row-train", "training row"], ["chart-swatch chart-row-test", "test row"]]) {
+      const item = html("li", {class: "chart-legend-item chart-legend-rows"});
+      item.append(html("span", {class: mark}), html("span", {}, label));
+      list.append(item);
+    }
+  }
   return list;
 }
 
