@@ -263,6 +263,7 @@ NETWORK = """
     for (const {name, x, y, r} of layout.neurons) {
       const g = make('g', {class: 'neuron', 'data-neuron': name});
       g.append(make('circle', {cx: x, cy: y, r, fill: '#fefcbf'}), make('text', {x, y: y + 4}, name));
+      g.append(make('title', {}, `${name}, its values`));  // the page's own tooltip of the neuron
       svg.append(g);
     }
     document.body.append(svg);
@@ -306,7 +307,8 @@ def test_every_hidden_and_output_neuron_shows_its_map(server, page):
     for image, name in zip(images, names, strict=True):
         lo, hi = state["maps"]["neurons"][name]["lo"], state["maps"]["neurons"][name]["hi"]
         assert image["neuron"] == name and image["bmp"] and image["afterCircle"] and image["clipped"]
-        assert image["title"] == f"{name}: its output over the input plane ({lo:g} … {hi:g})"
+        about = f"{name}: its output over the input plane ({lo:g} … {hi:g})"
+        assert image["title"] == f"{about}\n{name}, its values"  # the map's tooltip keeps the neuron's own
         assert image["nameOnTop"] and image["halo"] == "white"
         cx, cy, r = image["circle"]
         assert image["box"] == [cx - r, cy - r, 2 * r]

@@ -117,7 +117,7 @@ function html(tag, attrs = {}, text) {
 // A short number for axes and scales (3 significant digits): 0.5, 12, 1e-5, -0.333.
 export function short(x) {
   if (x === 0) return "0";
-  if (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) return x.toExponential(Math.abs(x) % 1 ? 1 : 0).replace(".0e", "e");
+  if (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) return x.toExponential(2).replace(/\.?0*e\+?/, "e");
   return String(Number(x.toPrecision(3)));
 }
 
@@ -134,26 +134,34 @@ export function linearTicks(lo, hi, count = 5) {
   const span = hi - lo;
   if (!(span > 0)) return Number.isFinite(lo) ? [lo] : [];
   const power = 10 ** Math.floor(Math.log10(span / count));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => span / s <= count);
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => span / s <= count * (1 + 1e-9));
   const ticks = [];
   for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
 }
 
-// Ticks for a log axis from lo to hi (both > 0): the powers of ten inside, else 1, 2, 5 times them, else
-// linear ticks (a narrow range).
+// Ticks for a log axis from lo to hi (both > 0), 3 to count + 1 of them: the powers of ten inside, or 1, 2
+// and 5 times them, or 1, 2, 3, 5 and 7 times them; else every few powers of ten (a wide range) or evenly
+// spaced round values (a narrow one).
 export function logTicks(lo, hi, count = 5) {
-  const decades = [];
-  for (let e = Math.ceil(Math.log10(lo) - 1e-9); 10 ** e <= hi * (1 + 1e-9); e++) decades.push(10 ** e);
-  if (decades.length >= 2) {
+  const inside = (v) => v >= lo * (1 - 1e-9) && v <= hi * (1 + 1e-9);
+  const multiples = (ms) => {
+    const ticks = [];
+    for (let e = Math.floor(Math.log10(lo)); 10 ** e <= hi; e++) {
+      for (const m of ms) if (inside(m * 10 ** e)) ticks.push(Number((m * 10 ** e).toPrecision(6)));
+    }
+    return ticks;
+  };
+  for (const ms of [[1], [1, 2, 5], [1, 2, 3, 5, 7]]) {
+    const ticks = multiples(ms);
+    if (ticks.length >= 3 && ticks.length <= count + 1) return ticks;
+  }
+  const decades = multiples([1]);
+  if (decades.length >= 2) {  // many decades: every second or third power of ten
     const every = Math.ceil(decades.length / count);
     return decades.filter((_, k) => (decades.length - 1 - k) % every === 0);
   }
-  const steps = [];
-  for (let e = Math.floor(Math.log10(lo)); 10 ** e <= hi; e++) {
-    for (const m of [1, 2, 5]) if (m * 10 ** e >= lo * (1 - 1e-9) && m * 10 ** e <= hi * (1 + 1e-9)) steps.push(m * 10 ** e);
-  }
-  return steps.length >= 2 ? steps : linearTicks(lo, hi, 3).filter((v) => v > 0);
+  return linearTicks(lo, hi, 3).filter((v) => v > 0);
 }
 
 // The base64 bytes of a map or boundary, decoded once per distinct string.
@@ -530,7 +538,10 @@ export function drawNeuronMaps(svg, state) {
       x: cx - r, y: cy - r, width: 2 * r, height: 2 * r, preserveAspectRatio: "none", "clip-path": clip,
       style: "image-rendering: pixelated",
     });
-    image.append(el("title", {}, `${name}: its output over the input plane (${short(map.lo)} … ${short(map.hi)})`));
+    // the image covers the circle, so its tooltip also carries the neuron's own (its values, its bias)
+    const own = group.querySelector(":scope > title");
+    const about = `${name}: its output over the input plane (${short(map.lo)} … ${short(map.hi)})`;
+    image.append(el("title", {}, own ? `${about}\n${own.textContent}` : about));
     circle.after(image);
     for (const text of group.querySelectorAll("text")) if (text.textContent === name) halo(text, true);
   }
