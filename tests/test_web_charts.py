@@ -170,7 +170,7 @@ BOUNDARY = """async ([state, focus]) => {
       size: [canvas.width, canvas.height],
       colours: colours.size,
       outside: [...colours].filter((c) => !allowed.has(c)),
-      caption: box.querySelector('figcaption').textContent,
+      caption: box.querySelector('figcaption').textContent, label: canvas.getAttribute('aria-label'),
       axes: [texts('.chart-x-title')[0], texts('.chart-y-title')[0]],
       xTicks: texts('.chart-x-tick'), yTicks: texts('.chart-y-tick'),
       legend: texts('.chart-legend-name'), rows: texts('.chart-legend-rows'),
@@ -214,6 +214,7 @@ def test_the_boundary_of_two_classes_has_axes_a_legend_and_only_palette_colours(
     assert drawn["rows"] == ["training row", "test row"]
     assert drawn["canvasBox"][0] > 200  # shown large, not at its 48 pixels
     assert drawn["caption"].startswith("decision boundary")
+    assert drawn["label"].endswith("0 in orange, 1 in blue")  # the colours in words, for a screen reader
 
 
 def test_the_boundary_of_three_classes_from_a_csv(server, page):

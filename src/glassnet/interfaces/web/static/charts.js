@@ -26,6 +26,7 @@ export const CLASS_COLOURS = [
   [240, 228, 66],   // yellow
   [0, 0, 0],        // black
 ];
+const COLOUR_NAMES = ["orange", "blue", "bluish green", "vermillion", "reddish purple", "sky blue", "yellow", "black"];
 const WHITE = [255, 255, 255];
 // How strongly the boundary shows a class: a sure decision is the class colour at half strength (the colour
 // at 0.5 alpha over white), so that the data points, drawn at full strength, stand out on it.
@@ -218,7 +219,7 @@ export function drawCurve(svg, state) {
   const history = state.history || [];
   const train = series(history, 1), test = series(history, 2);
   const plot = {left: 44, right: w - 14, top: 20, bottom: h - 20};
-  const lastStep = Math.max(1, state.steps || 0);
+  const lastStep = Math.max(1, state.steps || 0, ...history.map((row) => row[0]).filter(Number.isFinite));
   const x = (step) => plot.left + (step / lastStep) * (plot.right - plot.left);
   const losses = [...train, ...test].map(([, loss]) => loss);
   if (!losses.length) {
@@ -250,6 +251,9 @@ export function drawCurve(svg, state) {
     }
   }
   svg.append(curveLegend(plot, test.length > 0, state));
+  const now = (points) => (points.length ? fmt(points[points.length - 1][1]) : "–");
+  svg.setAttribute("aria-label", `loss curve over ${state.steps} steps: training loss ${now(train)}`
+    + (test.length ? `, test loss ${now(test)}` : ""));
 }
 
 // A dashed line at the step the page shows while it looks back, labelled with its step.
@@ -356,6 +360,9 @@ export function drawBoundary(box, state, focus) {
   const table = map ? neuronBytes(map.lo, map.hi) : BOUNDARY_BYTES[boundary.kind === "two" ? "two" : "many"];
   paintGrid(parts.canvas, bytesOf(grid.data), grid.resolution, table);
   parts.canvas.dataset.showing = map ? focus : "boundary";
+  parts.canvas.setAttribute("role", "img");
+  parts.canvas.setAttribute("aria-label", map ? `${focus}'s output over the input plane, from ${short(map.lo)} (orange) `
+    + `to ${short(map.hi)} (blue)` : `the class the network predicts over the input plane: ${classList(state.classes)}`);
 
   const xs = extent(grid.x, grid.resolution), ys = extent(grid.y, grid.resolution);
   const x = (v) => PLOT.left + ((v - xs[0]) / (xs[1] - xs[0])) * size;
@@ -373,6 +380,9 @@ export function drawBoundary(box, state, focus) {
     parts.key.replaceChildren(classLegend(state.classes.length ? state.classes : boundary.classes, withTest));
   }
 }
+
+// "0 in orange, 1 in blue": each class with its colour's name, for a screen reader.
+const classList = (classes) => classes.map((name, k) => `${name} in ${COLOUR_NAMES[k % COLOUR_NAMES.length]}`).join(", ");
 
 // The plane's axes in the features' own (raw) units: ticks and each feature's name.
 function planeAxes(xs, ys, x, y, [xName, yName]) {
