@@ -116,7 +116,9 @@ def test_the_curve_spans_every_step_with_test_loss_and_a_marker_when_looking_bac
     assert curve["test"] is not None and curve["test"][-1] == pytest.approx(right, abs=0.1)
     assert curve["polylines"] == 2 and curve["colours"][0] != curve["colours"][1]
     assert curve["legend"] == ["training", "test"]
-    assert len(curve["yTicks"]) >= 2 and all(float(t) > 0 for t in curve["yTicks"])
+    assert len(curve["yTicks"]) >= 2
+    losses = [loss for row in state["history"] for loss in row[1:]]
+    assert all(min(losses) / 2 <= float(t) <= max(losses) * 2 for t in curve["yTicks"])  # loss values
     assert curve["xTicks"][0] == "0" and len(curve["xTicks"]) >= 3
     assert curve["marker"] is None  # live
 
@@ -402,3 +404,35 @@ def test_a_map_image_holds_the_servers_bytes_in_the_neuron_scale(server, page):
     state = session(server, {**MOONS, "activation": "relu"}, steps=300)  # an unbounded range: [-m, m]
     for name in ("h1_2", "h2_5", "o2"):
         assert page.evaluate(DECODED, [state, name]) == {"size": [20, 20], "wrong": 0}
+
+
+EVERYTHING = f"""async (state) => {{
+  const m = await import('/static/charts.js');
+  {NETWORK}
+  const svg = network(state.layout), curve = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  const box = document.createElement('figure');
+  document.body.append(curve, box);
+  m.drawNeuronMaps(svg, state);
+  m.drawCurve(curve, state);
+  m.drawBoundary(box, state, 'h1_1');
+  m.drawBoundary(box, state, null);
+  const numbers = [...curve.querySelectorAll('polyline')]
+    .flatMap((p) => p.getAttribute('points').split(/[ ,]/));
+  const result = {{
+    maps: svg.querySelectorAll('image').length, finite: numbers.every((v) => Number.isFinite(Number(v))),
+    points: numbers.length / 2, hidden: box.hidden,
+  }};
+  svg.remove(); curve.remove(); box.remove();
+  return result;
+}}"""
+
+
+def test_a_diverged_run_still_draws(server, page):
+    """Once the loss overflows the history holds nulls and the maps NaN's middle byte: nothing breaks."""
+    settings = {**MOONS, "activation": "identity", "loss": "half_sse", "learning_rate": 10}
+    state = session(server, settings, steps=300)
+    assert state["stopped"]["kind"] == "diverged"
+    drawn = page.evaluate(EVERYTHING, state)
+    assert drawn["maps"] == len(neuron_names(state)) and drawn["finite"] and drawn["hidden"] is False
+    finite = [row for row in state["history"] if row[1] is not None and row[1] > 0]
+    assert drawn["points"] == len(finite)
