@@ -875,8 +875,7 @@ function drawEdit(state) {
   const past = !state.live;
   input.disabled = past;
   $("edit-note").textContent = past ? "Weights can be set only at the latest step: press Latest first." : "";
-  if (p && document.activeElement !== input && form.dataset.param !== p.name) input.value = fmt(p.value);
-  form.dataset.param = page.selected;
+  if (p && document.activeElement !== input) input.value = fmt(p.value);  // its value at the step shown
 }
 
 // ------------------------------------------------------------------------------------------- the URL
