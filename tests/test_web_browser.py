@@ -118,7 +118,7 @@ def test_moons_shows_a_decision_boundary_and_errors_show_in_the_page(server, bro
     page.get_by_test_id("apply").click()
     alert = page.get_by_role("alert")
     alert.wait_for(state="visible")
-    assert "less than or equal to 16" in alert.inner_text()
+    assert alert.inner_text().startswith("hidden layers:") and "16" in alert.inner_text()
     assert errors == []
     page.close()
 
@@ -151,7 +151,7 @@ def test_the_network_labels_meet_nothing(server, browser, dataset, layers, neuro
     page.get_by_test_id("dataset").select_option(dataset)
     page.get_by_test_id("layers").fill(layers)
     page.get_by_test_id("apply").click()
-    page.wait_for_function(f"document.querySelectorAll('#network circle').length === {neurons}")
+    page.wait_for_function(f"document.querySelectorAll('#network g.neuron').length === {neurons}")
     page.get_by_test_id("step").click()
     page.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '1'")
     m = page.evaluate(MEASURE)
@@ -182,4 +182,381 @@ def test_the_csv_fields_show_only_for_the_csv_dataset(server, browser):
     page.wait_for_function("document.querySelector('#csv-row').hidden")
     assert not page.get_by_test_id("csv-file").is_visible()
     assert not errors
+    page.close()
+
+
+# ---------------------------------------------------------------------------------------- issue 13
+def fmt(x):
+    """The page's number format (spec: 9 significant digits, an exponent below 1e-4 or from 1e9)."""
+    if x == 0:
+        return "0"
+    if abs(x) < 1e-4 or abs(x) >= 1e9:
+        mantissa, exponent = f"{x:.8e}".split("e")
+        return f"{mantissa}e{'+' if int(exponent) >= 0 else '-'}{abs(int(exponent))}"
+    digits = 8 - int(f"{x:.8e}".split("e")[1])
+    return f"{x:.{digits}f}"
+
+
+def text(page, test_id):
+    return page.get_by_test_id(test_id).text_content()
+
+
+def wait_steps(page, steps, timeout=30_000):
+    page.wait_for_function(
+        f"document.querySelector('[data-testid=steps]').textContent === '{steps}'", timeout=timeout
+    )
+
+
+def wait_dataset(page, dataset, timeout=30_000):
+    page.wait_for_function(
+        f"window.glassnetState && window.glassnetState.settings.dataset === '{dataset}'", timeout=timeout
+    )
+
+
+def test_a_new_dataset_during_training_wins_and_reset_stops_training(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("dataset").select_option("spirals")
+    wait_dataset(page, "spirals")
+    page.get_by_test_id("converge").click()
+    page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 0")
+    page.get_by_test_id("reset").click()
+    wait_steps(page, 0)
+    time.sleep(1)
+    assert text(page, "steps") == "0" and text(page, "converged") == "ready"  # nothing trains on
+    page.get_by_test_id("converge").click()
+    page.get_by_test_id("dataset").select_option("xor")  # at once, while spirals' first chunk trains
+    wait_dataset(page, "xor", timeout=5_000)
+    for _ in range(10):  # never reverts to the spirals still training when xor was chosen
+        state = page.evaluate("window.glassnetState")
+        assert state["settings"]["dataset"] == "xor" and state["sizes"] == [2, 4, 2]
+        assert text(page, "steps") == "0" and text(page, "data-loss") == fmt(state["loss"])
+        assert page.locator("[data-testid^=param-]").count() == 2 * 4 + 4 * 2 + 4 + 2
+        time.sleep(0.2)
+    assert page.get_by_test_id("layers").input_value() == "4"
+    assert text(page, "converged") == "ready" and page.get_by_test_id("play").inner_text() == "Play"
+    assert errors == []
+    page.close()
+
+
+def test_settings_apply_at_once(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("dataset").select_option("xor")
+    wait_dataset(page, "xor")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    trace = page.evaluate("window.glassnetState.trace")
+    assert list(trace["inputs"]) == ["i1", "i2"] and set(trace["inputs"].values()) <= {0, 1}
+    assert {text(page, "value-i1"), text(page, "value-i2")} <= {"0", "1.00000000"}
+    page.get_by_test_id("lr").fill("5")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 2)
+    page.get_by_test_id("param-w1").click()
+    assert "η = 5)" in text(page, "chain-rule")
+    assert "(η = 5)" in text(page, "seven-steps")
+    assert page.evaluate("window.glassnetState.training.learning_rate") == 5
+    # an invalid field is named by its label; training waits until it is fixed
+    for bad in ("4,40", "x"):
+        page.get_by_test_id("layers").fill(bad)
+        alert = page.get_by_role("alert")
+        alert.wait_for(state="visible")
+        assert alert.inner_text().startswith("hidden layers:"), alert.inner_text()
+        assert page.get_by_test_id("step").is_disabled() and page.get_by_test_id("play").is_disabled()
+        assert page.locator("#stale").is_visible()  # the drawing is the previous network
+    page.get_by_test_id("layers").fill("3")
+    page.wait_for_function("window.glassnetState.sizes.join() === '2,3,2'")
+    assert not page.get_by_role("alert").is_visible() and not page.locator("#stale").is_visible()
+    assert page.get_by_test_id("step").is_enabled() and text(page, "steps") == "0"
+    page.get_by_test_id("lr").fill("20")  # a training setting the server refuses
+    page.get_by_role("alert").wait_for(state="visible")
+    assert page.get_by_role("alert").inner_text().startswith("learning rate:")
+    assert page.get_by_test_id("step").is_disabled()
+    page.get_by_test_id("lr").fill("0.3")
+    page.wait_for_function("window.glassnetState.training.learning_rate === 0.3")
+    assert page.get_by_test_id("step").is_enabled()
+    assert errors == []
+    page.close()
+
+
+def test_converge_live_on_the_worked_example(server, browser):
+    page, errors = open_page(browser, server)
+    assert page.get_by_test_id("tolerance").input_value() == "0.00001"
+    assert page.get_by_test_id("lr").input_value() == "0.5"
+    frames, drawing = page.evaluate("[window.glassnetFrames, window.glassnetDrawMs]")
+    start = time.monotonic()
+    page.get_by_test_id("converge").click()
+    page.wait_for_function("document.querySelector('#converge').getAttribute('aria-busy') === 'true'")
+    assert page.get_by_test_id("step").is_disabled()
+    assert page.get_by_test_id("converge").inner_text() == "Stop"
+    converged = "document.querySelector('[data-testid=converged]').textContent.startsWith('converged')"
+    page.wait_for_function(converged, timeout=60_000)
+    wall = time.monotonic() - start
+    frames = page.evaluate("window.glassnetFrames") - frames
+    drawing = page.evaluate("window.glassnetDrawMs") - drawing
+    print(
+        f"\nconverge on the worked example: {frames} frames in {wall:.2f} s, {frames / wall:.1f} a second;"
+        f" drawing took {drawing / frames:.1f} ms a frame"
+    )
+    assert text(page, "steps") == "18096"
+    assert frames > 5
+    assert page.get_by_test_id("converge").inner_text() == "Train until converged"
+    assert page.get_by_test_id("step").is_enabled()
+    # Play and Pause: the label turns, the steps grow, Pause stops them
+    page.get_by_test_id("play").click()
+    page.wait_for_function("document.querySelector('[data-testid=play]').textContent === 'Pause'")
+    page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 18096")
+    assert text(page, "converged") == "playing"
+    page.get_by_test_id("play").click()
+    page.wait_for_function("document.querySelector('[data-testid=converged]').textContent === 'paused'")
+    steps = text(page, "steps")
+    time.sleep(0.5)
+    assert text(page, "steps") == steps and page.get_by_test_id("play").inner_text() == "Play"
+    assert errors == []
+    page.close()
+
+
+def test_time_travel(server, browser):
+    page, errors = open_page(browser, server)
+    assert not page.get_by_test_id("time-slider").is_visible()  # nothing to travel to at step 0
+    page.get_by_test_id("train").click()
+    wait_steps(page, 100)
+    page.get_by_test_id("param-w5").click()
+    slider = page.get_by_test_id("time-slider")
+    assert slider.input_value() == "100" and slider.get_attribute("max") == "100"
+    assert page.locator("#time-label").inner_text() == "step 100 of 100"
+    slider.fill("1")
+    page.wait_for_function("window.glassnetState.viewing === 1")
+    assert text(page, "total-error") == "0.298371109"
+    chain = text(page, "chain-rule")
+    assert "0.741365070 × 0.186815602 × 0.593269992" in chain and "w5: 0.400000000 → 0.358916480" in chain
+    assert page.locator("#time-label").inner_text() == "step 1 of 100"
+    assert text(page, "param-w5") == "0.358916480" and text(page, "steps") == "100"
+    assert page.get_by_test_id("edit-apply").is_disabled()  # weights are set only at the latest step
+    page.get_by_test_id("live").click()
+    page.wait_for_function("window.glassnetState.live && window.glassnetState.viewing === 100")
+    assert page.locator("#time-label").inner_text() == "step 100 of 100"
+    slider.fill("50")
+    page.wait_for_function("window.glassnetState.viewing === 50")
+    page.get_by_test_id("step").click()  # from the past, Step goes on from the latest
+    wait_steps(page, 101)
+    assert page.evaluate("window.glassnetState.viewing") == 101 and slider.input_value() == "101"
+    assert errors == []
+    page.close()
+
+
+def test_set_a_weight_by_hand_and_preview_the_next_step(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    page.locator('#network [data-param="w5"] text').click()
+    page.get_by_test_id("edit-value").fill("0.5")
+    page.get_by_test_id("edit-apply").click()
+    page.wait_for_function("window.glassnetState.preview !== null")
+    assert text(page, "param-w5") == "0.500000000"
+    preview = page.evaluate("window.glassnetState.preview")
+    o1 = next(n for n in preview["layers"][-1]["neurons"] if n["name"] == "o1")
+    out = page.get_by_test_id("out-o1").text_content()
+    assert out == f"out {fmt(o1['a'])}" and out != "out 0.751365070"
+    assert page.locator("#preview").is_visible() and "Preview" in page.locator("#preview").inner_text()
+    assert text(page, "total-error") == fmt(preview["loss_total"])
+    page.get_by_test_id("step").click()  # takes the previewed step
+    wait_steps(page, 2)
+    assert not page.locator("#preview").is_visible()
+    assert page.evaluate("window.glassnetState.trace.loss_total") == preview["loss_total"]
+    assert errors == []
+    page.close()
+
+
+STATUS_LOG = """window.statusLog = [];
+document.addEventListener('DOMContentLoaded', () => {
+  const status = document.querySelector('[data-testid=status]');
+  new MutationObserver(() => window.statusLog.push(status.textContent))
+    .observe(status, {childList: true, characterData: true, subtree: true});
+});"""
+
+
+def parameters(page):
+    return page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-testid^=param-]')]"
+        ".map((e) => [e.dataset.testid, e.textContent]))"
+    )
+
+
+def test_the_url_keeps_the_run(server, browser):
+    page, errors = open_page(browser, server)
+    page.add_init_script(STATUS_LOG)
+    page.get_by_test_id("dataset").select_option("xor")
+    wait_dataset(page, "xor")
+    page.get_by_test_id("train").click()
+    wait_steps(page, 100)
+    page.get_by_test_id("param-w1").click()
+    page.get_by_test_id("edit-value").fill("0.7")
+    page.get_by_test_id("edit-apply").click()
+    page.wait_for_function("window.glassnetState.preview !== null")
+    page.get_by_test_id("train").click()
+    wait_steps(page, 200)
+    page.get_by_test_id("lr").fill("0.3")
+    page.wait_for_function("window.glassnetState.training.learning_rate === 0.3")
+    for k in range(201, 251):
+        page.get_by_test_id("step").click()
+        wait_steps(page, k)
+    before = parameters(page)
+    url = page.url
+    assert "steps=250" in url and "dataset=xor" in url and "events=" in url and "csv" not in url
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_function(
+        "window.glassnetState && window.glassnetState.steps === 250 && "
+        "!document.querySelector('[data-testid=status]').textContent.startsWith('rebuilding')",
+        timeout=30_000,
+    )
+    assert any(s.startswith("rebuilding step") and s.endswith("of 250") for s in page.evaluate("statusLog"))
+    assert parameters(page) == before
+    assert text(page, "steps") == "250" and page.get_by_test_id("lr").input_value() == "0.3"
+    assert page.evaluate("window.glassnetState.events") == [
+        [100, {"set": {"w1": 0.7}}],
+        [200, {"learning_rate": 0.3}],  # only what changed
+    ]
+    assert page.url == url
+    assert errors == []
+    page.close()
+
+
+def test_keyboard_reaches_every_weight_and_control(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    w5 = page.locator('#network [data-param="w5"][role=button]')
+    assert w5.get_attribute("tabindex") == "0"
+    assert w5.get_attribute("aria-label") == "w5 = 0.358916480, from h1 to o1"
+    w5.focus()
+    page.keyboard.press("Enter")
+    assert "w5: 0.400000000 → 0.358916480" in text(page, "chain-rule")
+    row = page.locator("#parameters tr[role=button]").filter(has_text="w1")
+    row.focus()
+    page.keyboard.press(" ")
+    assert "The chain rule for w1" in text(page, "chain-rule")
+    # Tab walks through every control, every weight and bias in the picture and every table row
+    page.locator("body").focus()
+    seen = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        seen.add(page.evaluate("(e => e.dataset.testid || e.dataset.param || e.id)(document.activeElement)"))
+    for control in ("dataset", "layers", "lr", "tolerance", "play", "step", "train", "converge", "reset"):
+        assert control in seen, control
+    assert {"w1", "w5", "w8", "b1", "b2"} <= seen
+    focus_ring = page.evaluate("getComputedStyle(document.activeElement, ':focus-visible').outlineStyle")
+    assert focus_ring != "none"
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("dataset", ["worked-example", "moons"])
+def test_no_serious_accessibility_violations(server, browser, dataset):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.get_by_test_id("dataset").select_option(dataset)
+    wait_dataset(page, dataset)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    page.locator('#network [data-param="w1"][role=button]').focus()
+    page.keyboard.press("Enter")
+    results = Axe().run(page)
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == []
+    page.close()
+
+
+def test_names_for_learners(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    note = page.locator("#seven .note")
+    assert "The classic write-up prints 0.291027924 here" in note.inner_text()
+    assert note.locator("a").get_attribute("href") == "/writeup#classic-note"
+    assert page.locator("#seven .wide, #seven details").count() >= 7
+    page.get_by_test_id("dataset").select_option("iris")
+    wait_dataset(page, "iris")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    seven = text(page, "seven-steps")
+    assert "o1 · setosa" in seven and "i1 · sepal length (cm)" in seven
+    assert "output: softmax" in seven
+    assert "o1 · setosa" in page.locator('#network g[data-neuron="o1"] > title').text_content()
+    line = page.locator("#standardized").inner_text()
+    assert line.startswith("inputs are standardized: (x − mean)/scale") and "the example's raw values" in line
+    assert "The classic write-up" not in seven
+    page.get_by_test_id("dataset").select_option("moons")
+    page.get_by_test_id("layers").fill("8,8")
+    wait_dataset(page, "moons")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    tables = page.locator("#seven details[open] table")
+    assert tables.count() >= 2  # the initial weights and the update: more than 40 rows each, all shown
+    assert page.evaluate(
+        "[...document.querySelectorAll('#seven *')].every((e) => getComputedStyle(e).maxHeight === 'none')"
+    )
+    assert errors == []
+    page.close()
+
+
+def test_an_empty_csv_file_is_named_before_any_request(server, browser, tmp_path):
+    page, errors = open_page(browser, server)
+    empty = tmp_path / "points.csv"
+    empty.write_text("")
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.get_by_test_id("dataset").select_option("csv")
+    page.get_by_test_id("csv-file").set_input_files(str(empty))
+    alert = page.get_by_role("alert")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "the CSV file points.csv is empty"
+    assert posts == [] and page.get_by_test_id("step").is_disabled()
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1440, 900), (1280, 720), (390, 844)])
+def test_no_horizontal_scroll(server, browser, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(server)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    for dataset in ("worked-example", "iris"):
+        page.get_by_test_id("dataset").select_option(dataset)
+        wait_dataset(page, dataset)
+        page.get_by_test_id("train").click()
+        wait_steps(page, 100)
+        page.get_by_test_id("param-w1").click()
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), (dataset, width)
+        for test_id in ("network", "chain-rule", "seven-steps", "time-slider", "play", "parameters"):
+            box = page.get_by_test_id(test_id).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (test_id, width)
+    page.screenshot(path=str(ARTIFACTS / f"explorer-{width}x{height}.png"), full_page=True)
+    page.close()
+
+
+def test_a_neurons_map_in_the_large_picture(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("dataset").select_option("moons")
+    wait_dataset(page, "moons")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    h1 = page.locator('#network g[data-neuron="h1_1"]')
+    assert h1.get_attribute("role") == "button" and h1.get_attribute("tabindex") == "0"
+    h1.focus()
+    page.keyboard.press("Enter")
+    assert h1.get_attribute("aria-pressed") == "true"
+    assert "h1_1" in page.locator("#boundary-box figcaption").inner_text()
+    page.get_by_test_id("step").click()  # the choice stays while training
+    wait_steps(page, 2)
+    assert page.locator('#network g[data-neuron="h1_1"]').get_attribute("aria-pressed") == "true"
+    page.locator('#network g[data-neuron="h1_1"] circle').first.click()
+    assert "h1_1" not in page.locator("#boundary-box figcaption").inner_text()
+    assert errors == []
     page.close()
