@@ -484,7 +484,11 @@ const render = {
     $("total-error-label").textContent = state.preview ? "E_total of the next step (preview)" : "E_total of the step shown";
     byTestId("data-loss").textContent = fmt(state.loss);
     $("test-loss-value").textContent = state.test_examples ? fmt(state.test_loss) : "no test data";
-    $("rows").textContent = `${state.examples} training rows` + (state.test_examples ? `, ${state.test_examples} test rows` : "");
+    const rows = (n, what) => `${n} ${what} row${n === 1 ? "" : "s"}`;
+    const test = state.test_examples ? `, ${rows(state.test_examples, "test")}` : "";
+    $("rows").textContent = rows(state.examples, "training") + test;
+    $("steps-title").textContent = state.preview ? "The seven steps of the next step (a preview)"
+      : state.viewing ? `The seven steps of step ${state.viewing}` : "The seven steps";
   },
 
   time(state) {
