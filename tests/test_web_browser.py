@@ -334,8 +334,11 @@ def test_time_travel(server, browser):
     page.get_by_test_id("live").click()
     page.wait_for_function("window.glassnetState.live && window.glassnetState.viewing === 100")
     assert page.locator("#time-label").inner_text() == "step 100 of 100"
-    slider.fill("50")
+    for k in (10, 90, 30, 70, 50):  # dragged fast: only the newest ask is drawn, and stays
+        slider.fill(str(k))
     page.wait_for_function("window.glassnetState.viewing === 50")
+    time.sleep(0.5)
+    assert page.evaluate("window.glassnetState.viewing") == 50 and slider.input_value() == "50"
     page.get_by_test_id("step").click()  # from the past, Step goes on from the latest
     wait_steps(page, 101)
     assert page.evaluate("window.glassnetState.viewing") == 101 and slider.input_value() == "101"
@@ -437,15 +440,18 @@ def test_keyboard_reaches_every_weight_and_control(server, browser):
     assert "The chain rule for w1" in text(page, "chain-rule")
     # Tab walks through every control, every weight and bias in the picture and every table row
     page.locator("body").focus()
-    seen = set()
+    seen = {}
     for _ in range(80):
         page.keyboard.press("Tab")
-        seen.add(page.evaluate("(e => e.dataset.testid || e.dataset.param || e.id)(document.activeElement)"))
+        key, ring = page.evaluate(
+            "(e => [e.dataset.testid || e.dataset.param || e.id, getComputedStyle(e).outlineStyle])"
+            "(document.activeElement)"
+        )
+        seen[key] = ring
     for control in ("dataset", "layers", "lr", "tolerance", "play", "step", "train", "converge", "reset"):
         assert control in seen, control
-    assert {"w1", "w5", "w8", "b1", "b2"} <= seen
-    focus_ring = page.evaluate("getComputedStyle(document.activeElement, ':focus-visible').outlineStyle")
-    assert focus_ring != "none"
+        assert seen[control] != "none", control  # a visible focus ring
+    assert {"w1", "w5", "w8", "b1", "b2"} <= set(seen)
     assert errors == []
     page.close()
 
@@ -558,5 +564,22 @@ def test_a_neurons_map_in_the_large_picture(server, browser):
     assert page.locator('#network g[data-neuron="h1_1"]').get_attribute("aria-pressed") == "true"
     page.locator('#network g[data-neuron="h1_1"] circle').first.click()
     assert "h1_1" not in page.locator("#boundary-box figcaption").inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_regenerate_draws_new_data_with_the_same_settings(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("dataset").select_option("moons")
+    wait_dataset(page, "moons")
+    page.get_by_test_id("train").click()
+    wait_steps(page, 100)
+    before = page.evaluate("window.glassnetState.boundary.points")
+    page.get_by_test_id("regenerate").click()
+    page.wait_for_function("window.glassnetState.settings.data_seed !== 0")
+    state = page.evaluate("window.glassnetState")
+    assert state["steps"] == 0 and state["boundary"]["points"] != before
+    assert state["settings"]["hidden_layers"] == [8, 8] and state["settings"]["seed"] == 0
+    assert f"data_seed={state['settings']['data_seed']}" in page.url
     assert errors == []
     page.close()

@@ -178,7 +178,8 @@ function parseLayers() {
   const parts = text.split(",").map((s) => s.trim()).filter(Boolean);  // "4," while typing "4,3" is [4]
   const bad = parts.find((s) => !/^\d+$/.test(s));
   if (bad !== undefined) {
-    throw new SettingError(`hidden layers: ${JSON.stringify(bad)} is not a size; give whole numbers separated by commas, e.g. 4,3`);
+    const what = `${JSON.stringify(bad)} is not a size`;
+    throw new SettingError(`hidden layers: ${what}; give whole numbers separated by commas, e.g. 4,3`);
   }
   return parts.map(Number);
 }
@@ -306,6 +307,7 @@ async function changeTraining() {
 let pendingApply = null;
 function scheduleApply(apply) {
   clearTimeout(pendingApply && pendingApply.timer);
+  if (pendingApply && pendingApply.apply === newNetwork) apply = newNetwork;  // a new network takes every field
   pendingApply = {apply, timer: setTimeout(flushSettings, 400)};
 }
 
@@ -373,7 +375,9 @@ function tolerance() {
 }
 
 async function reset() {
+  const selected = page.selected;  // the same network shape: its chain rule stays in view
   newGeneration();
+  page.selected = selected;
   page.paused = false;
   await act(async () => {
     const state = await request("POST", sessionPath("reset"));
@@ -402,7 +406,7 @@ function viewStep(k) {
     const state = await api("GET", withWidth(sessionPath(`steps/${step}`)()));
     if (generation !== page.generation || state.session !== page.session || token !== page.viewToken) return;
     draw(state);
-  }).catch(showError);
+  }).catch((error) => generation === page.generation && showError(error));
 }
 
 async function backToLatest() {
@@ -480,7 +484,11 @@ const render = {
     $("total-error-label").textContent = state.preview ? "E_total of the next step (preview)" : "E_total of the step shown";
     byTestId("data-loss").textContent = fmt(state.loss);
     $("test-loss-value").textContent = state.test_examples ? fmt(state.test_loss) : "no test data";
-    $("rows").textContent = `${state.examples} training rows` + (state.test_examples ? `, ${state.test_examples} test rows` : "");
+    const rows = (n, what) => `${n} ${what} row${n === 1 ? "" : "s"}`;
+    const test = state.test_examples ? `, ${rows(state.test_examples, "test")}` : "";
+    $("rows").textContent = rows(state.examples, "training") + test;
+    $("steps-title").textContent = state.preview ? "The seven steps of the next step (a preview)"
+      : state.viewing ? `The seven steps of step ${state.viewing}` : "The seven steps";
   },
 
   time(state) {
@@ -505,7 +513,8 @@ const render = {
     }
     if (state.standardization) {
       const {mean, scale} = state.standardization;
-      text += `. Per feature, mean and scale: ${state.features.map((f, k) => `${f} ${fmt(mean[k])}, ${fmt(scale[k])}`).join("; ")}`;
+      const each = state.features.map((f, k) => `${f} ${fmt(mean[k])}, ${fmt(scale[k])}`);
+      text += `. Per feature, mean and scale: ${each.join("; ")}`;
     }
     note.textContent = text;
   },
@@ -636,7 +645,9 @@ function drawNetwork(state) {
   for (const n of lay.neurons) svg.append(drawNeuron(state, n, labels, biasOf[n.name] || []));
   for (const label of lay.labels) {
     if (label.kind === "bias") texts.append(drawBias(state, params[label.key], label));
-    else if (label.kind === "more") texts.append(el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "note"}, label.text));
+    else if (label.kind === "more") {
+      texts.append(el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "note"}, label.text));
+    }
   }
   svg.append(texts);
 }
@@ -661,7 +672,8 @@ function drawEdge(state, p, e, label, largest, texts) {
 }
 
 function drawBias(state, b, label) {
-  const attrs = {x: label.x, y: label.y, "text-anchor": "middle", class: "value bias" + (page.selected === b.name ? " selected" : "")};
+  const selected = page.selected === b.name ? " selected" : "";
+  const attrs = {x: label.x, y: label.y, "text-anchor": "middle", class: "value bias" + selected};
   const t = el("text", {...attrs, "data-param": b.name}, label.text);
   selectable(t, b.name, describe(state, b));
   return t;
@@ -721,11 +733,13 @@ function drawParameters(state) {
     const where = p.kind === "weight"
       ? `${longName(state, p.source)} → ${longName(state, p.targets[0])}`
       : `bias of ${p.targets.map((t) => longName(state, t)).join(", ")}`;
-    row.append(html("td", {}, p.name), html("td", {}, where), html("td", {class: "num", "data-testid": `param-${p.name}`}, fmt(p.value)));
+    const value = html("td", {class: "num", "data-testid": `param-${p.name}`}, fmt(p.value));
+    row.append(html("td", {}, p.name), html("td", {}, where), value);
     selectable(row, p.name, describe(state, p));
     return row;
   });
-  table.replaceChildren(html("caption", {class: "hint"}, state.live ? "after the latest step" : `after step ${state.viewing}`), head, ...rows);
+  const caption = html("caption", {class: "hint"}, state.live ? "after the latest step" : `after step ${state.viewing}`);
+  table.replaceChildren(caption, head, ...rows);
 }
 
 // A table of the seven steps; long ones fold into <details open> so that the page stays readable.
@@ -777,7 +791,8 @@ function drawSteps(state) {
   section("5. Backpropagation, hidden layers (weights before this step)",
     back.length ? table(back, deltaHead) : html("p", {}, "no hidden layer"));
   section(`6. Update: ${updateRule(tr)}`, ...batchNote(tr),
-    table(tr.parameters.map((p) => [p.name, fmt(p.old), fmt(gradOf(tr, p)), fmt(newOf(tr, p))]), ["parameter", "old", "dE/dparam", "new"]));
+    table(tr.parameters.map((p) => [p.name, fmt(p.old), fmt(gradOf(tr, p)), fmt(newOf(tr, p))]),
+      ["parameter", "old", "dE/dparam", "new"]));
   section("7. Repeat", table([
     ["E_total before this step", fmt(tr.loss_total)],
     ["after its update", state.preview ? "(not taken yet)" : fmt(tr.loss_after)],
@@ -802,7 +817,8 @@ function batchNote(tr) {
 function previewText(state) {
   const edits = state.events.filter(([k, e]) => k === state.steps && e.set).map(([, e]) => e.set);
   const set = Object.entries(Object.assign({}, ...edits)).map(([n, v]) => `${n} = ${fmt(v)}`).join(", ");
-  return `Preview: the next step's forward pass and loss with ${set || "the edited value"}, not yet taken. Step or Play takes it.`;
+  const what = set || "the edited value";
+  return `Preview: the next step's forward pass and loss with ${what}, not yet taken. Step or Play takes it.`;
 }
 
 // The classic write-up of the worked example prints another number after its first update: say why.
@@ -831,7 +847,8 @@ function drawChain(state) {
   lines.push("", frozen ? `${p.name} = ${fmt(p.old)} (frozen: biases are not updated)`
     : `${p.name}: ${fmt(p.old)} → ${fmt(newOf(tr, p))}   (${p.name} − η·dE/d${p.name}, η = ${tr.learning_rate})`);
   if (tr.batch) lines.push(`(the batch's mean dE/d${p.name} = ${fmt(gradOf(tr, p))})`);
-  box.replaceChildren(html("strong", {}, `The chain rule for ${p.name}, ${step}`), document.createTextNode("\n" + lines.join("\n")));
+  const title = html("strong", {}, `The chain rule for ${p.name}, ${step}`);
+  box.replaceChildren(title, document.createTextNode("\n" + lines.join("\n")));
 }
 
 // A factor in a product: negative numbers in parentheses, so that "·" and "×" never meet a minus sign.
@@ -852,7 +869,8 @@ function weightChain(tr, p) {
   if (p.layer < tr.layers.length) {
     const terms = neurons[n].dE_da_terms;
     lines.push("", `dE/dout_${n} = ${terms.map((c) => `delta_${c.via}·${c.weight}`).join(" + ")}`);
-    lines.push(`${" ".repeat(n.length + 8)} = ${terms.map((c) => `${factor(c.delta)}·${factor(c.w)}`).join(" + ")} = ${fmt(neurons[n].dE_da)}`);
+    const products = terms.map((c) => `${factor(c.delta)}·${factor(c.w)}`).join(" + ");
+    lines.push(`${" ".repeat(n.length + 8)} = ${products} = ${fmt(neurons[n].dE_da)}`);
   }
   return lines;
 }
@@ -875,8 +893,7 @@ function drawEdit(state) {
   const past = !state.live;
   input.disabled = past;
   $("edit-note").textContent = past ? "Weights can be set only at the latest step: press Latest first." : "";
-  if (p && document.activeElement !== input && form.dataset.param !== p.name) input.value = fmt(p.value);
-  form.dataset.param = page.selected;
+  if (p && document.activeElement !== input) input.value = fmt(p.value);  // its value at the step shown
 }
 
 // ------------------------------------------------------------------------------------------- the URL
