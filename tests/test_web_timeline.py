@@ -306,3 +306,9 @@ def test_the_work_all_sessions_may_queue_is_bounded():
 def test_the_classic_write_up_is_served_with_its_note(client):
     page = client.get("/writeup")
     assert page.status_code == 200 and 'id="classic-note"' in page.text and "0.291027924" in page.text
+
+
+def test_a_large_networks_labels_have_room_for_every_value_the_page_prints():
+    """The layout of a large network is placed once with room for VALUE_ROOM characters per value."""
+    values = np.concatenate([-np.logspace(-99, 99, 40_000), np.logspace(-99, 99, 40_000), [0.0]])
+    assert max(len(web.precise(float(x))) for x in values) <= web.VALUE_ROOM

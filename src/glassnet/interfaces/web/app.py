@@ -748,7 +748,7 @@ def precise(x: float | None) -> str:
 
 
 EXACT_LABELS = 60  # up to this many labels, the layout is placed for the exact texts
-VALUE_ROOM = 14  # characters a value's label is placed for: "-1.23456789e-5"; the places stay while it trains
+VALUE_ROOM = 15  # characters a value's label is placed for: "-0.000779273383", "-1.50000000e-10"
 
 
 def drawing(
