@@ -9,7 +9,7 @@ into training and building the state.
 Browser (``--browser``, needs Debian's chromium and the web and pdf extras): the page itself, served by
 uvicorn. Press "Train until converged" on the worked example and time it until the page says converged,
 counting the screen updates; then draw a 4 x 16 network's frame again and again and time each (the page's
-``window.glassnet.drawFrame``).
+``window.glassnetDrawFrame``).
 
     python benchmarks/bench_explorer.py [--browser] [--frame-ms 60]
 """
@@ -106,7 +106,7 @@ def browser_figures() -> dict[str, float]:
         page.goto(f"http://127.0.0.1:{port}/")
         page.wait_for_selector("body[data-ready=true]", timeout=20_000)
         page.get_by_test_id("tolerance").fill("0.00001")
-        frames_before = page.evaluate("window.glassnet.frames")
+        frames_before = page.evaluate("window.glassnetFrames")
         started = time.perf_counter()
         page.get_by_test_id("converge").click()
         page.wait_for_function(
@@ -114,7 +114,7 @@ def browser_figures() -> dict[str, float]:
             timeout=60_000,
         )
         seconds = time.perf_counter() - started
-        frames = page.evaluate("window.glassnet.frames") - frames_before
+        frames = page.evaluate("window.glassnetFrames") - frames_before
         steps = int(page.get_by_test_id("steps").inner_text().replace(",", ""))
         print(
             f"in Chromium: Train until converged on the worked example, {steps:,} steps in {seconds:.2f} s, "
@@ -124,10 +124,10 @@ def browser_figures() -> dict[str, float]:
         page.get_by_test_id("layers").fill("16,16,16,16")
         page.get_by_test_id("layers").press("Tab")
         page.get_by_test_id("apply").click()
-        page.wait_for_function("document.querySelectorAll('#network [data-neuron]').length === 68")
+        page.wait_for_function("document.querySelectorAll('#network g.neuron').length === 68")
         page.get_by_test_id("step").click()
         page.wait_for_function("document.querySelector('[data-testid=steps]').textContent === '1'")
-        times = page.evaluate("() => Array.from({length: 20}, () => window.glassnet.drawFrame())")
+        times = page.evaluate("() => Array.from({length: 20}, () => window.glassnetDrawFrame())")
         print(
             "in Chromium: a frame of the 4 x 16 network (drawing, neuron maps, tables, curve, boundary) "
             "takes "

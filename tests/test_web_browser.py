@@ -583,3 +583,35 @@ def test_regenerate_draws_new_data_with_the_same_settings(server, browser):
     assert f"data_seed={state['settings']['data_seed']}" in page.url
     assert errors == []
     page.close()
+
+
+def test_a_large_networks_long_tables_start_folded_and_stay_as_the_learner_leaves_them(server, browser):
+    page, errors = open_page(browser, server)
+    page.goto(server + "?dataset=spirals&layers=16,16,16,16&batch=10&lr=0.1")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('#network g.neuron').length === 68", timeout=30_000)
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    folds = page.locator("#seven details.fold")
+    sizes = [
+        (int(fold.locator("summary").inner_text().split()[0]), fold.evaluate("d => d.open"))
+        for fold in (folds.nth(k) for k in range(folds.count()))
+    ]
+    assert [open_ for size, open_ in sizes] == [size <= 150 for size, _ in sizes]  # the longest start folded
+    assert sum(size > 800 for size, _ in sizes) == 2  # step 1's and step 6's: every weight
+    assert page.locator("#seven tr").count() < 400  # the folded tables are not even written
+    assert not page.locator("#parameters-fold").evaluate("d => d.open")
+    first = folds.nth(0)
+    first.locator("summary").click()
+    page.wait_for_function("document.querySelector('#seven details.fold table') !== null")
+    rows = first.locator("tr").count()
+    assert rows > 800  # every weight of step 1, once opened
+    page.get_by_test_id("step").click()
+    wait_steps(page, 2)
+    assert page.locator("#seven details.fold").nth(0).evaluate("d => d.open")  # still open after a step
+    page.locator("#parameters-fold summary").click()
+    page.wait_for_function("document.querySelectorAll('[data-testid^=param-]').length > 800")
+    page.locator('#parameters tr[data-param="w5"]').click()  # the rows still choose a weight
+    assert "The chain rule for w5" in text(page, "chain-rule")
+    assert errors == []
+    page.close()

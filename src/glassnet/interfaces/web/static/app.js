@@ -22,7 +22,10 @@ const PLAY_CHUNK = {steps: 5000, max_ms: 60};  // one reply every ~60 ms while p
 const REPLAY_CHUNK = 5000;  // the most steps one request may train (the server's limit)
 const TRAINING_FIELDS = ["learning_rate", "batch_size", "l2"];  // changed without a new network (PATCH)
 
+const FOLD_ROWS = 150;  // a longer table starts folded (see table())
+
 const page = {
+  folds: {},         // the tables a learner opened or closed: kept open or closed from frame to frame
   options: null,
   state: null,       // the last state drawn
   session: null,     // its session id
@@ -444,6 +447,8 @@ function select(name, fromKeyboard = false) {
 // Draw a state: every panel, the buttons and the URL.
 function draw(state, {count = true} = {}) {
   const started = performance.now();
+  const curve = $("curve");
+  const curveSize = [curve.clientWidth, curve.clientHeight];  // read before any change: no forced layout
   page.state = state;
   if (count) window.glassnetFrames += 1;
   window.glassnetState = state;  // the state drawn, for tests and the curious
@@ -454,7 +459,7 @@ function draw(state, {count = true} = {}) {
   drawNetwork(state);
   drawNeuronMaps($("network"), state);
   drawParameters(state);
-  drawCurve($("curve"), state);
+  drawCurve(curve, state, curveSize);
   $("boundary-box").hidden = !state.two_d;
   if (!(state.maps && page.focusNeuron in state.maps.neurons)) page.focusNeuron = null;
   drawBoundary($("boundary-box"), state, page.focusNeuron);
@@ -466,6 +471,13 @@ function draw(state, {count = true} = {}) {
   saveToUrl(state);
   window.glassnetDrawMs = (window.glassnetDrawMs || 0) + (performance.now() - started);  // time spent drawing
 }
+
+// Draw the state shown once more and say how many milliseconds it took (benchmarks/bench_explorer.py).
+window.glassnetDrawFrame = () => {
+  const started = performance.now();
+  draw(page.state, {count: false});
+  return performance.now() - started;
+};
 
 // The training fields show what is in effect (after a rebuild, say), unless the learner is editing them.
 function syncTrainingFields(state) {
@@ -602,16 +614,55 @@ function longName(state, name) {
   return what && what !== name ? `${name} · ${what}` : name;
 }
 
-// Makes an SVG element or table row act as a button: focusable, named, and chosen with Enter or Space.
-function selectable(node, name, label) {
-  node.setAttribute("tabindex", "0");
-  node.setAttribute("role", "button");
-  node.setAttribute("aria-label", label);
-  node.setAttribute("aria-pressed", String(page.selected === name));
-  node.addEventListener("click", () => select(name));
-  node.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); select(name, true); }
+// The attributes that make an SVG element or a table row act as a button: focusable, named, pressed when
+// chosen. Clicks and Enter/Space reach it through one listener on its container (see listenForChoices).
+function selectable(name, label) {
+  return `tabindex="0" role="button" aria-label="${esc(label)}" aria-pressed="${page.selected === name}"`;
+}
+
+// Text for HTML and SVG markup: the page builds its large tables and drawing as one string each (a 4 x 16
+// network has 900 weights: one string is several times faster than 10,000 elements made one by one).
+function esc(text) {
+  return String(text).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})[c]);
+}
+
+function attrs(values) {
+  return Object.entries(values).map(([k, v]) => `${k}="${esc(v)}"`).join(" ");
+}
+
+// One listener per container for every weight, bias and neuron in it: a click or Enter/Space on a weight or
+// bias chooses it; on a neuron with a map, shows its map in the large picture (and hovering shows it there).
+function listenForChoices(container) {
+  const choose = (target, fromKeyboard) => {
+    const param = target.closest("[data-param]");
+    if (param && container.contains(param)) { select(param.getAttribute("data-param"), fromKeyboard); return true; }
+    const neuron = target.closest("g.has-map");
+    if (neuron) { toggleMap(neuron.getAttribute("data-neuron")); return true; }
+    return false;
+  };
+  container.addEventListener("click", (event) => choose(event.target, false));
+  container.addEventListener("keydown", (event) => {
+    if ((event.key === "Enter" || event.key === " ") && event.target.getAttribute("role") === "button"
+      && choose(event.target, true)) event.preventDefault();
   });
+  container.addEventListener("mouseover", (event) => {
+    const neuron = event.target.closest("g.has-map");
+    if (neuron) drawBoundary($("boundary-box"), page.state, neuron.getAttribute("data-neuron"));
+  });
+  container.addEventListener("mouseout", (event) => {
+    const neuron = event.target.closest("g.has-map");
+    if (neuron && !neuron.contains(event.relatedTarget)) drawBoundary($("boundary-box"), page.state, page.focusNeuron);
+  });
+}
+
+// A neuron with a map (2-D data): a click (or Enter) keeps its map in the large picture, a second one brings
+// back the decision boundary.
+function toggleMap(name) {
+  page.focusNeuron = page.focusNeuron === name ? null : name;
+  for (const g of $("network").querySelectorAll("g.has-map")) {
+    g.setAttribute("aria-pressed", String(page.focusNeuron === g.getAttribute("data-neuron")));
+  }
+  drawBoundary($("boundary-box"), page.state, page.focusNeuron);
 }
 
 function describe(state, p) {
@@ -633,23 +684,22 @@ function drawNetwork(state) {
   const lay = state.layout;
   svg.style.height = `${lay.height}px`;
   svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
-  svg.replaceChildren();
   const params = Object.fromEntries(state.parameters.map((p) => [p.name, p]));
   const labels = Object.fromEntries(lay.labels.map((l) => [l.key, l]));
   const largest = Math.max(1e-12, ...lay.edges.map((e) => Math.abs(params[e.key].value)));
-  const lines = el("g"), texts = el("g");
-  for (const e of lay.edges) lines.append(drawEdge(state, params[e.key], e, labels[e.key], largest, texts));
-  svg.append(lines);
+  const texts = [];
+  const lines = lay.edges.map((e) => drawEdge(state, params[e.key], e, labels[e.key], largest, texts));
   const biasOf = {};
   for (const p of state.parameters) if (p.kind === "bias") for (const t of p.targets) (biasOf[t] ||= []).push(p);
-  for (const n of lay.neurons) svg.append(drawNeuron(state, n, labels, biasOf[n.name] || []));
+  const trace = neuronsOf(shownTrace(state));
+  const neurons = lay.neurons.map((n) => drawNeuron(state, n, labels, biasOf[n.name] || [], trace));
   for (const label of lay.labels) {
-    if (label.kind === "bias") texts.append(drawBias(state, params[label.key], label));
+    if (label.kind === "bias") texts.push(drawBias(state, params[label.key], label));
     else if (label.kind === "more") {
-      texts.append(el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "note"}, label.text));
+      texts.push(`<text ${attrs({x: label.x, y: label.y, "text-anchor": "middle", class: "note"})}>${esc(label.text)}</text>`);
     }
   }
-  svg.append(texts);
+  svg.innerHTML = `<g>${lines.join("")}</g>${neurons.join("")}<g>${texts.join("")}</g>`;
 }
 
 function drawEdge(state, p, e, label, largest, texts) {
@@ -657,108 +707,84 @@ function drawEdge(state, p, e, label, largest, texts) {
   const colour = p.value >= 0 ? "#2b6cb0" : "#c53030";
   const {x1, y1, x2, y2} = e;
   const width = (0.6 + 4.4 * Math.sqrt(Math.abs(p.value) / largest)).toFixed(2);
-  const g = el("g", {class: "edge" + selected, "data-param": p.name});
-  g.append(el("line", {x1, y1, x2, y2, stroke: colour, "stroke-width": width}));
-  g.append(el("line", {x1, y1, x2, y2, stroke: "transparent", "stroke-width": 9}));
-  g.append(el("title", {}, describe(state, p)));
-  selectable(g, p.name, describe(state, p));
+  const about = describe(state, p);
   if (label) {
-    const t = el("g", {class: "edge-label" + selected, "data-param": p.name});
-    t.append(el("text", {x: label.x, y: label.y, "text-anchor": "middle", class: "value", fill: colour}, label.text));
-    t.addEventListener("click", () => select(p.name));
-    texts.append(t);
+    const text = attrs({x: label.x, y: label.y, "text-anchor": "middle", class: "value", fill: colour});
+    texts.push(`<g class="edge-label${selected}" data-param="${p.name}"><text ${text}>${esc(label.text)}</text></g>`);
   }
-  return g;
+  const line = `x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"`;
+  return `<g class="edge${selected}" data-param="${p.name}" ${selectable(p.name, about)}>`
+    + `<line ${line} stroke="${colour}" stroke-width="${width}"/><line ${line} stroke="transparent" stroke-width="9"/>`
+    + `<title>${esc(about)}</title></g>`;
 }
 
 function drawBias(state, b, label) {
   const selected = page.selected === b.name ? " selected" : "";
-  const attrs = {x: label.x, y: label.y, "text-anchor": "middle", class: "value bias" + selected};
-  const t = el("text", {...attrs, "data-param": b.name}, label.text);
-  selectable(t, b.name, describe(state, b));
-  return t;
+  const place = attrs({x: label.x, y: label.y, "text-anchor": "middle", class: "value bias" + selected, "data-param": b.name});
+  return `<text ${place} ${selectable(b.name, describe(state, b))}>${esc(label.text)}</text>`;
 }
 
-function drawNeuron(state, n, labels, biases) {
+function drawNeuron(state, n, labels, biases, trace) {
   const {name, x, y, r} = n;
-  const g = el("g", {class: "neuron", "data-neuron": name});
   const colour = name.startsWith("i") ? "#edf2f7" : name.startsWith("h") ? "#fefcbf" : "#c6f6d5";
-  g.append(el("circle", {cx: x, cy: y, r, fill: colour}));
-  g.append(el("text", {x, y: y + 4, "text-anchor": "middle", "font-weight": "bold"}, name));
   const hover = [longName(state, name)];
-  const trace = shownTrace(state);
-  const t = neuronsOf(trace)[name];
+  const t = trace[name], shown = shownTrace(state);
   if (t) hover.push(`net ${fmt(t.z)}, out ${fmt(t.a)}`);
-  else if (trace && name in trace.inputs) hover.push(`value ${fmt(trace.inputs[name])}`);
+  else if (shown && name in shown.inputs) hover.push(`value ${fmt(shown.inputs[name])}`);
   for (const b of biases) hover.push(`${b.name} = ${fmt(b.value)}`);
-  g.append(el("title", {}, hover.join("\n")));
-  if (state.maps && name in state.maps.neurons) showsMap(state, g, name);
+  let role = "";
+  if (state.maps && name in state.maps.neurons) {  // hovering shows its map in the large picture (listenForChoices)
+    const label = `${longName(state, name)}: show its output over the input plane in the large picture`;
+    role = ` tabindex="0" role="button" aria-label="${esc(label)}" aria-pressed="${page.focusNeuron === name}"`;
+  }
+  const notes = [];
   for (let k = 0; labels[`${name}#${k}`]; k++) {
     const note = labels[`${name}#${k}`];
-    const attrs = {x: note.x, y: note.y, "text-anchor": "middle", class: "note", "data-testid": noteId(state.layout, name, k)};
-    g.append(el("text", attrs, note.text));
+    const place = {x: note.x, y: note.y, "text-anchor": "middle", class: "note", "data-testid": noteId(state.layout, name, k)};
+    notes.push(`<text ${attrs(place)}>${esc(note.text)}</text>`);
   }
-  return g;
-}
-
-// A neuron with a map (2-D data): hovering shows its map in the large picture; a click (or Enter) keeps it
-// there, a second one brings back the decision boundary.
-function showsMap(state, g, name) {
-  const box = $("boundary-box");
-  const show = (focus) => drawBoundary(box, page.state, focus);
-  const toggle = () => {
-    page.focusNeuron = page.focusNeuron === name ? null : name;
-    g.setAttribute("aria-pressed", String(page.focusNeuron === name));
-    show(page.focusNeuron);
-  };
-  g.classList.add("has-map");
-  g.setAttribute("tabindex", "0");
-  g.setAttribute("role", "button");
-  g.setAttribute("aria-label", `${longName(state, name)}: show its output over the input plane in the large picture`);
-  g.setAttribute("aria-pressed", String(page.focusNeuron === name));
-  g.addEventListener("click", toggle);
-  g.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); toggle(); }
-  });
-  g.addEventListener("mouseenter", () => show(name));
-  g.addEventListener("mouseleave", () => show(page.focusNeuron));
+  return `<g class="neuron${role ? " has-map" : ""}" data-neuron="${name}"${role}>`
+    + `<circle cx="${x}" cy="${y}" r="${r}" fill="${colour}"/>`
+    + `<text x="${x}" y="${y + 4}" text-anchor="middle" font-weight="bold">${esc(name)}</text>`
+    + `<title>${esc(hover.join("\n"))}</title>${notes.join("")}</g>`;
 }
 
 function drawParameters(state) {
-  const table = $("parameters");
-  const head = html("tr");
-  for (const h of ["parameter", "connects", "value"]) head.append(html("th", {scope: "col"}, h));
+  const fold = $("parameters-fold");
+  fold.open = page.folds.parameters ?? state.parameters.length <= FOLD_ROWS;
+  $("parameters-count").textContent = `${state.parameters.length} weights and biases`;
+  if (!fold.open) { $("parameters").replaceChildren(); return; }  // written when it is opened
   const rows = state.parameters.map((p) => {
-    const row = html("tr", {class: page.selected === p.name ? "selected" : "", "data-param": p.name});
     const where = p.kind === "weight"
       ? `${longName(state, p.source)} → ${longName(state, p.targets[0])}`
       : `bias of ${p.targets.map((t) => longName(state, t)).join(", ")}`;
-    const value = html("td", {class: "num", "data-testid": `param-${p.name}`}, fmt(p.value));
-    row.append(html("td", {}, p.name), html("td", {}, where), value);
-    selectable(row, p.name, describe(state, p));
-    return row;
+    const selected = page.selected === p.name ? "selected" : "";
+    return `<tr class="${selected}" data-param="${p.name}" ${selectable(p.name, describe(state, p))}>`
+      + `<td>${p.name}</td><td>${esc(where)}</td><td class="num" data-testid="param-${p.name}">${fmt(p.value)}</td></tr>`;
   });
-  const caption = html("caption", {class: "hint"}, state.live ? "after the latest step" : `after step ${state.viewing}`);
-  table.replaceChildren(caption, head, ...rows);
+  const caption = state.live ? "after the latest step" : `after step ${state.viewing}`;
+  $("parameters").innerHTML = `<caption class="hint">${caption}</caption>`
+    + `<tr><th scope="col">parameter</th><th scope="col">connects</th><th scope="col">value</th></tr>${rows.join("")}`;
 }
 
-// A table of the seven steps; long ones fold into <details open> so that the page stays readable.
-function table(rows, head) {
-  const t = html("table");
-  if (head) {
-    const tr = html("tr");
-    head.forEach((h) => tr.append(html("th", {scope: "col"}, h)));
-    t.append(tr);
-  }
-  for (const row of rows) {
-    const tr = html("tr");
-    row.forEach((cell, i) => tr.append(html("td", {class: i ? "num" : ""}, cell)));
-    t.append(tr);
-  }
+// A table of the seven steps. One longer than FOLD_ROWS folds into a <details> that starts closed (a
+// 4 x 16 network's tables have thousands of rows: laying them all out would take most of each frame); a
+// learner's opening or closing of it is kept from frame to frame (page.folds, by ``key``).
+function table(rows, head, key = null) {
   const box = html("div", {class: "wide"});
-  box.append(t);
-  if (rows.length <= 40) return box;
-  const details = html("details", {open: ""});
+  const fill = () => {
+    const header = head ? `<tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr>` : "";
+    const body = rows.map((row) => `<tr>${row.map((cell, i) => `<td${i ? ' class="num"' : ""}>${esc(cell)}</td>`).join("")}</tr>`);
+    box.innerHTML = `<table>${header}${body.join("")}</table>`;
+  };
+  if (rows.length <= 40) { fill(); return box; }
+  const details = html("details", {class: "fold"});
+  details.open = (key && page.folds[key]) ?? rows.length <= FOLD_ROWS;
+  if (details.open) fill();  // a folded table is written when it is opened
+  details.addEventListener("toggle", () => {
+    if (key) page.folds[key] = details.open;
+    if (details.open && !box.firstChild) fill();
+  });
   details.append(html("summary", {}, `${rows.length} rows`), box);
   return details;
 }
@@ -777,11 +803,12 @@ function drawSteps(state) {
   section("1. Initialize — the example, and the weights before this step", table([
     ...Object.entries(tr.inputs).map(([k, v]) => [name(k), fmt(v)]),
     ...Object.entries(tr.targets).map(([k, v]) => [`target ${name(k)}`, fmt(v)]),
-    ...tr.parameters.map((p) => [p.name, fmt(p.old)])]));
+    ...tr.parameters.map((p) => [p.name, fmt(p.old)])], null, "step1"));
   const hidden = layers.slice(0, -1).map((l) => l.activation);
   const activations = `${hidden.length ? `hidden: ${[...new Set(hidden)].join(", ")}; ` : ""}output: ${out.activation}`;
   section(`2. Forward propagation: net = Σ w·out + b, out = f(net) (${activations})`,
-    table(layers.flatMap((l) => l.neurons.map((n) => [name(n.name), fmt(n.z), fmt(n.a)])), ["neuron", "net", "out"]));
+    table(layers.flatMap((l) => l.neurons.map((n) => [name(n.name), fmt(n.z), fmt(n.a)])), ["neuron", "net", "out"],
+      "step2"));
   section(`3. Loss (${tr.loss})`, table([
     ...Object.entries(tr.loss_terms).map(([k, v]) => [`E_${name(k)}`, fmt(v)]), ["E_total", fmt(tr.loss_total)]]));
   const deltas = (l) => l.neurons.map((n) => [name(n.name), fmt(n.dE_da), fmt(n.da_dz), fmt(n.delta)]);
@@ -789,10 +816,10 @@ function drawSteps(state) {
   section(`4. Backpropagation, output layer (delta = ${out.delta_rule})`, table(deltas(out), deltaHead));
   const back = layers.slice(0, -1).reverse().flatMap(deltas);
   section("5. Backpropagation, hidden layers (weights before this step)",
-    back.length ? table(back, deltaHead) : html("p", {}, "no hidden layer"));
+    back.length ? table(back, deltaHead, "step5") : html("p", {}, "no hidden layer"));
   section(`6. Update: ${updateRule(tr)}`, ...batchNote(tr),
     table(tr.parameters.map((p) => [p.name, fmt(p.old), fmt(gradOf(tr, p)), fmt(newOf(tr, p))]),
-      ["parameter", "old", "dE/dparam", "new"]));
+      ["parameter", "old", "dE/dparam", "new"], "step6"));
   section("7. Repeat", table([
     ["E_total before this step", fmt(tr.loss_total)],
     ["after its update", state.preview ? "(not taken yet)" : fmt(tr.loss_after)],
@@ -1001,6 +1028,14 @@ function relayout() {
 function listen() {
   laidOutFor = $("network").clientWidth;
   window.addEventListener("resize", relayout);
+  listenForChoices($("network"));
+  listenForChoices($("parameters"));
+  $("parameters-fold").addEventListener("toggle", () => {  // the learner's choice; and an opened table is written
+    const state = page.state, open = $("parameters-fold").open;
+    if (!state || open === (page.folds.parameters ?? state.parameters.length <= FOLD_ROWS)) return;
+    page.folds.parameters = open;
+    if (open) drawParameters(state);
+  });
   const settings = $("settings");
   const later = () => scheduleApply(newNetwork);
   settings.addEventListener("submit", (event) => { event.preventDefault(); pendingApply = null; act(newNetwork, $("apply")); });
