@@ -593,7 +593,7 @@ def test_a_large_networks_long_tables_start_folded_and_stay_as_the_learner_leave
     page.get_by_test_id("step").click()
     wait_steps(page, 1)
     frames = sorted(page.evaluate("() => Array.from({length: 11}, () => window.glassnetDrawFrame())"))
-    print(f"\na frame of the 4 x 16 network draws in {frames[5]:.1f} ms (median of 11, Chromium; not asserted)")
+    print(f"\na frame of the 4 x 16 network draws in {frames[5]:.1f} ms (median of 11; not asserted)")
     folds = page.locator("#seven details.fold")
     sizes = [
         (int(fold.locator("summary").inner_text().split()[0]), fold.evaluate("d => d.open"))
