@@ -175,6 +175,11 @@ def test_the_csv_fields_show_only_for_the_csv_dataset(server, browser):
     page, errors = open_page(browser, server)
     assert not page.get_by_test_id("csv-file").is_visible()  # the worked example: no upload field
     assert not page.locator("#target-row").is_visible()
+    assert not page.get_by_test_id("regenerate").is_visible()  # one given row: nothing to draw anew
+    assert not page.get_by_test_id("test-ratio").is_visible()
+    page.get_by_test_id("dataset").select_option("moons")
+    page.wait_for_function("!document.querySelector('[data-testid=regenerate]').hidden")
+    assert page.get_by_test_id("test-ratio").is_visible()
     page.get_by_test_id("dataset").select_option("csv")
     page.wait_for_function("!document.querySelector('#csv-row').hidden")
     assert page.get_by_test_id("csv-file").is_visible()

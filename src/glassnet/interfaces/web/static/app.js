@@ -240,6 +240,8 @@ function showDatasetFields() {
   const dataset = field("dataset").value;
   for (const node of document.querySelectorAll(".csv-only")) node.hidden = dataset !== "csv";
   for (const node of document.querySelectorAll(".generated-only")) node.hidden = FIXED_SETS.includes(dataset);
+  // the worked example's one row and xor's four have no test share to hold out and nothing to draw anew
+  for (const node of document.querySelectorAll(".sampled-only")) node.hidden = ["worked-example", "xor"].includes(dataset);
 }
 
 // A dataset's preset fills the fields it names (the learner can change each afterwards).
