@@ -539,14 +539,37 @@ class Session:
             self.checkpoint()
 
     def _diverged(self, step: int) -> None:
+        """Stop at the last step before ``step`` whose weights are finite: back to the newest checkpoint,
+        then the steps from it replayed (``fit`` has no run to resume after a divergence)."""
         lr = self.training.learning_rate
-        self.rollback(self.steps)
+        target = self.steps  # the updates made before the one whose loss was not finite
+        self.rollback(target)
+        if target > self.steps:
+            count, start = _Count(), self.steps
+
+            def replayed(epoch: int, batch: int, E: float) -> None:
+                count(epoch, batch, E)
+                self.steps = start + count.updates
+                if self.steps % self.history.stride == 0:
+                    self.record_losses()
+
+            result = fit(
+                self.net, self.data.X, self.data.T, self.training.optimizer(),
+                epochs=(self.run.epoch if self.run is not None else 0) + target + 2,
+                batch_size=self.training.batch_size, seed=self.settings.seed, resume=self.run,
+                on_batch=replayed, stop_requested=count.reached(target - start),
+            )  # fmt: skip
+            if result.reason == "diverged" or result.state is None:
+                self.rollback(start)  # its last update overflowed: the checkpoint is the last finite state
+            else:
+                self.run = result.state
+                del self.run.history[:-1]
         self.stopped = {
             "kind": "diverged",
             "message": (
                 f"training diverged at step {step}: the loss grew without bound at learning rate "
-                f"{lr:g}. The network is shown at step {self.steps}, its last finite state; lower the "
-                "learning rate (it applies from the next step) and train on, or press Reset"
+                f"{lr:g}. The network is shown at step {self.steps}, its last finite state (scrub back to "
+                "watch the weights grow); lower the learning rate, then press Reset to start again with it"
             ),
         }
         self.record_losses()
@@ -1213,7 +1236,8 @@ def readable(error: Any) -> str:
         "less_than_equal": "at most {le}",
     }
     if kind in bounds:
-        return f"{label}: {value!r} is out of range; expected a value {bounds[kind].format(**ctx)}"
+        limits = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}  # 0, not 0.0
+        return f"{label}: {value!r} is out of range; expected a value {bounds[kind].format(**limits)}"
     if kind == "literal_error":
         return f"{label}: {value!r} is not one of the choices; expected {ctx.get('expected', '')}"
     if kind == "string_too_long":
