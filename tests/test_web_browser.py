@@ -622,3 +622,54 @@ def test_a_large_networks_long_tables_start_folded_and_stay_as_the_learner_leave
     assert "The chain rule for w5" in text(page, "chain-rule")
     assert errors == []
     page.close()
+
+
+def test_while_a_new_network_is_built_the_old_drawing_says_it_is_the_previous_one(server, browser):
+    page, errors = open_page(browser, server)
+    release = []
+
+    def slow(route):  # hold the new session's reply until the test has looked at the page
+        release.append(route)
+
+    page.route("**/api/sessions?*", slow)
+    page.get_by_test_id("dataset").select_option("circles")
+    page.wait_for_function("document.getElementById('picture').classList.contains('stale')")
+    assert "previous network" in page.locator("#stale").inner_text() and page.locator("#stale").is_visible()
+    for route in release:
+        route.continue_()
+    page.unroute("**/api/sessions?*")
+    page.wait_for_function("!document.getElementById('picture').classList.contains('stale')")
+    assert page.locator("#network g.neuron").count() == 2 + 8 + 8 + 2
+    assert errors == []
+    page.close()
+
+
+def test_a_button_pressed_from_the_keyboard_keeps_the_focus(server, browser):
+    page, errors = open_page(browser, server)
+    page.get_by_test_id("step").focus()
+    page.keyboard.press("Enter")
+    wait_steps(page, 1)
+    page.wait_for_function("document.activeElement && document.activeElement.dataset.testid === 'step'")
+    page.keyboard.press("Enter")
+    wait_steps(page, 2)
+    assert errors == []
+    page.close()
+
+
+def test_numbers_stay_on_one_line_and_a_divergence_is_told_at_the_top(server, browser):
+    page, errors = open_page(browser, server)
+    page.goto(server + "?dataset=moons&layers=8,8&activation=identity&loss=half_sse&lr=10&bias=per_neuron")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.get_by_test_id("train").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=converged]').textContent.startsWith('diverged')"
+    )
+    alert = page.get_by_role("alert")
+    assert alert.is_visible() and "diverged at step" in alert.inner_text()
+    assert alert.bounding_box()["y"] < 200  # at the top of the page, where it is seen
+    lines = """(id) => { const r = document.createRange();
+      r.selectNodeContents(document.querySelector(`[data-testid=${id}]`)); return r.getClientRects().length; }"""
+    for test_id in ("steps", "total-error", "data-loss"):
+        assert page.evaluate(lines, test_id) == 1, test_id  # one line
+    assert errors == []
+    page.close()

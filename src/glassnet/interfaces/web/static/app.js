@@ -260,9 +260,15 @@ function setInvalid(message, {stale = false} = {}) {
   page.invalid = message;
   page.stale = Boolean(message) && (stale || page.stale);
   if (!message) page.stale = false;
-  $("stale").hidden = !page.stale;
-  $("picture").classList.toggle("stale", page.stale);
+  markPrevious(page.stale, "This is the previous network: fix the settings above to build a new one.");
   updateButtons();
+}
+
+// Greys the drawing and says why while it is not the network the form describes (being built, or refused).
+function markPrevious(on, why) {
+  $("stale").textContent = why;
+  $("stale").hidden = !on;
+  $("picture").classList.toggle("stale", on);
 }
 
 // ------------------------------------------------------------------------------------------- actions
@@ -270,6 +276,7 @@ function setInvalid(message, {stale = false} = {}) {
 async function newNetwork() {
   newGeneration();
   render.status();
+  if (page.state) markPrevious(true, "This is the previous network: the new one is being built.");
   let state;
   try {
     state = await request("POST", "/api/sessions", readSettings, {create: true});
@@ -282,6 +289,19 @@ async function newNetwork() {
   page.paused = false;
   draw(state);
   return state;
+}
+
+// A button pressed from the keyboard keeps the focus once its request is answered (a disabled button loses
+// it to the page, and the next Tab would start again from the top).
+document.addEventListener("keydown", (event) => {
+  if ((event.key === "Enter" || event.key === " ") && event.target.tagName === "BUTTON") page.keyboardButton = event.target;
+});
+
+function keepFocus() {
+  const button = page.keyboardButton;
+  if (button && !button.disabled && (document.activeElement === document.body || !document.activeElement)) {
+    button.focus({preventScroll: true});
+  }
 }
 
 // The learning rate, batch size or L2 changed: the network stays, the next step uses the new value.
@@ -543,6 +563,7 @@ const render = {
     else if (stopped) word = `${limit(stopped)}: ${stopped.message}`;
     else if (page.paused) word = "paused";
     byTestId("converged").textContent = word;
+    if (stopped && stopped.kind === "diverged" && $("error").hidden) showError(`diverged: ${stopped.message}`);
     let line = word;
     if (page.rebuilding) line = `rebuilding step ${page.rebuilding[0]} of ${page.rebuilding[1]}`;
     else if (page.invalid) line = `settings need a fix: ${page.invalid}`;
@@ -579,6 +600,7 @@ function updateButtons() {
     $(id).setAttribute("aria-busy", String(on));
     if (page.busy.has($(id))) $(id).disabled = true;  // a button whose request is on its way waits for it
   }
+  keepFocus();
 }
 
 // The trace the panels show: the preview after a weight edit, else the trace of the step shown.
