@@ -668,7 +668,8 @@ def test_numbers_stay_on_one_line_and_a_divergence_is_told_at_the_top(server, br
     assert alert.is_visible() and "diverged at step" in alert.inner_text()
     assert alert.bounding_box()["y"] < 200  # at the top of the page, where it is seen
     lines = """(id) => { const r = document.createRange();
-      r.selectNodeContents(document.querySelector(`[data-testid=${id}]`)); return r.getClientRects().length; }"""
+      r.selectNodeContents(document.querySelector(`[data-testid=${id}]`));
+      return r.getClientRects().length; }"""
     for test_id in ("steps", "total-error", "data-loss"):
         assert page.evaluate(lines, test_id) == 1, test_id  # one line
     assert errors == []
