@@ -312,3 +312,44 @@ def test_a_large_networks_labels_have_room_for_every_value_the_page_prints():
     """The layout of a large network is placed once with room for VALUE_ROOM characters per value."""
     values = np.concatenate([-np.logspace(-99, 99, 40_000), np.logspace(-99, 99, 40_000), [0.0]])
     assert max(len(web.precise(float(x))) for x in values) <= web.VALUE_ROOM
+
+
+@pytest.mark.parametrize("requests", [[5000], [3], [1] * 6], ids=["one", "exact", "steps"])
+def test_divergence_ends_in_the_same_finite_state_however_it_is_trained(client, requests):
+    sid = new(client, dataset="moons", hidden_layers=[16, 16, 16, 16], activation="identity", loss="mse",
+              learning_rate=10)  # fmt: skip
+    for steps in requests:
+        state = train(client, sid, steps=steps)
+    assert state["stopped"]["kind"] == "diverged" and state["loss"] is not None  # finite: the last finite
+    k = state["steps"]
+    assert f"diverged at step {k + 1}" in state["stopped"]["message"]
+    assert state["history"][-1] == [k, state["loss"], None]
+
+
+def test_a_large_network_keeps_few_whole_traces():
+    s = web.Session(web.Settings(dataset="spirals", hidden_layers=[16, 16, 16, 16], activation="tanh"))
+    for _ in range(12):
+        s.train(web.TrainRequest(steps=1))
+    assert len(s.traces) == max(4, web.TRACE_BUDGET // len(s.net.parameter_refs)) < 12
+
+
+def test_any_address_serves_ip_addresses_and_this_machines_names_but_not_other_names():
+    import socket
+
+    client = TestClient(web.create_app(["*"]))
+    for host in ("192.0.2.7:8000", "[2001:db8::1]:8000", "localhost:8000", socket.gethostname()):
+        assert client.get("/api/options", headers={"host": host}).status_code == 200, host
+    refused = client.post("/api/sessions", json={}, headers={"host": "evil.example:8000"})
+    assert refused.status_code == 400 and "any IP address" in refused.json()["detail"]
+
+
+def test_malformed_json_and_a_busy_server_are_told_in_words(client):
+    sid = new(client)
+    bad = client.post(
+        f"/api/sessions/{sid}/train", content=b'{"steps":', headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("the request body is not valid JSON")
+    work = web.Work(workers=1, queued=0)
+    with work.slot(), pytest.raises(HTTPException) as busy, work.slot():
+        pass
+    assert busy.value.headers == {"Retry-After": "1"}

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import ipaddress
 import math
 import secrets
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -60,6 +62,7 @@ HISTORY_POINTS = 1000  # the loss curve's points, spread over the whole run
 CHECKPOINTS = 400  # parameters kept for time travel; further apart as the run grows
 CHECKPOINT_EVERY = 100  # steps between two checkpoints at first
 TRACES_KEPT = 256  # the most recent step traces kept whole
+TRACE_BUDGET = 5000  # ... and at most this many parameters' records in them (about 5 MB)
 MAX_EVENTS = 500  # weight edits and training-setting changes recorded per session
 MAP_RESOLUTION = 20  # each neuron's map: 20 x 20 points of the input plane
 BOUNDARY_RESOLUTION = 48
@@ -454,9 +457,12 @@ class Session:
             ]  # fmt: skip
 
     def keep_trace(self, step: int, trace: dict[str, Any]) -> None:
+        """Keep a step's trace whole: the newest ``TRACES_KEPT``, fewer for a large network (a trace holds
+        about 1 kB per parameter: a 4 x 16 network keeps 5, the worked example 256)."""
         self.traces[step] = trace
         self.traces.move_to_end(step)
-        while len(self.traces) > TRACES_KEPT:
+        kept = max(4, min(TRACES_KEPT, TRACE_BUDGET // len(trace["parameters"])))
+        while len(self.traces) > kept:
             self.traces.popitem(last=False)
 
     def rollback(self, step: int) -> None:
@@ -495,6 +501,8 @@ class Session:
         if self.stopped is None:
             self._traced_step(watch)
         self.record_losses()
+        if self.stopped is None and not math.isfinite(self.history.points[-1][1]):
+            self._diverged()  # every step's loss was finite, but the loss over all the data is not
         if watch is not None and self.stopped is None and self.steps >= CONVERGE_STEPS:
             self._limit(request.loss_tol)
 
@@ -517,7 +525,7 @@ class Session:
                 time.perf_counter() >= deadline),
         )  # fmt: skip
         if result.reason == "diverged":
-            self._diverged(self.steps + 1)
+            self._diverged()
             return False
         self.run = result.state
         if self.run is not None:
@@ -531,48 +539,58 @@ class Session:
                 self.net, self.data, self.run, self.training, self.settings.seed, watch
             )
         except GlassnetError:
-            self._diverged(self.steps + 1)
+            self._diverged()
             return
         self.steps += 1
         self.keep_trace(self.steps, trace)
         if self.steps % self.interval == 0:
             self.checkpoint()
 
-    def _diverged(self, step: int) -> None:
-        """Stop at the last step before ``step`` whose weights are finite: back to the newest checkpoint,
-        then the steps from it replayed (``fit`` has no run to resume after a divergence)."""
+    def _diverged(self) -> None:
+        """Stop at the last step whose weights and loss over the data are finite: back to the newest
+        checkpoint, then the steps from it replayed (``fit`` has no run to resume after a divergence)."""
         lr = self.training.learning_rate
-        target = self.steps  # the updates made before the one whose loss was not finite
-        self.rollback(target)
-        if target > self.steps:
-            count, start = _Count(), self.steps
-
-            def replayed(epoch: int, batch: int, E: float) -> None:
-                count(epoch, batch, E)
-                self.steps = start + count.updates
-                if self.steps % self.history.stride == 0:
-                    self.record_losses()
-
-            result = fit(
-                self.net, self.data.X, self.data.T, self.training.optimizer(),
-                epochs=(self.run.epoch if self.run is not None else 0) + target + 2,
-                batch_size=self.training.batch_size, seed=self.settings.seed, resume=self.run,
-                on_batch=replayed, stop_requested=count.reached(target - start),
-            )  # fmt: skip
-            if result.reason == "diverged" or result.state is None:
-                self.rollback(start)  # its last update overflowed: the checkpoint is the last finite state
-            else:
-                self.run = result.state
-                del self.run.history[:-1]
+        keep = self.steps  # the updates made before the one whose loss was not finite
+        for _ in range(8):  # a loss turns inf a step or two before it turns NaN
+            self._back_to(keep)
+            if self.steps < keep or self.steps == 0 or math.isfinite(self.losses()[0]):
+                break
+            keep = self.steps - 1
         self.stopped = {
             "kind": "diverged",
             "message": (
-                f"training diverged at step {step}: the loss grew without bound at learning rate "
+                f"training diverged at step {self.steps + 1}: the loss grew without bound at learning rate "
                 f"{lr:g}. The network is shown at step {self.steps}, its last finite state (scrub back to "
                 "watch the weights grow); lower the learning rate, then press Reset to start again with it"
             ),
         }
         self.record_losses()
+
+    def _back_to(self, target: int) -> None:
+        """The session as it was after step ``target``, replayed from the newest checkpoint before it; the
+        checkpoint itself if that replay does not end finite."""
+        self.rollback(target)
+        if target <= self.steps:
+            return
+        count, start = _Count(), self.steps
+
+        def replayed(epoch: int, batch: int, E: float) -> None:
+            count(epoch, batch, E)
+            self.steps = start + count.updates
+            if self.steps % self.history.stride == 0:
+                self.record_losses()
+
+        result = fit(
+            self.net, self.data.X, self.data.T, self.training.optimizer(),
+            epochs=(self.run.epoch if self.run is not None else 0) + target + 2,
+            batch_size=self.training.batch_size, seed=self.settings.seed, resume=self.run,
+            on_batch=replayed, stop_requested=count.reached(target - start),
+        )  # fmt: skip
+        if result.reason == "diverged" or result.state is None:
+            self.rollback(start)  # its last update overflowed: the checkpoint is the last finite state
+        else:
+            self.run = result.state
+            del self.run.history[:-1]
 
     def _limit(self, tol: float) -> None:
         loss = self.history.points[-1][1]
@@ -1001,7 +1019,9 @@ class Work:
         with self.lock:
             if self.count >= self.limit:
                 raise HTTPException(
-                    429, f"the explorer is busy with {self.count} training requests; try again in a moment"
+                    429,
+                    f"the explorer is busy with {self.count} training requests; try again in a moment",
+                    headers={"Retry-After": "1"},
                 )
             self.count += 1
         try:
@@ -1034,17 +1054,33 @@ def create_app(hosts: Sequence[str] = ()) -> FastAPI:
     Only the user's own browser drives it: a request must name a loopback host (or one of ``hosts``, the
     address the explorer listens on) in its Host header, which defeats DNS rebinding, and a request that
     changes state must come from the explorer's own page when it says where it comes from (Origin), as
-    Jupyter and the common development servers do. ``hosts`` holding "*" allows any host (listening on
-    every interface, by the user's choice).
+    Jupyter and the common development servers do. ``hosts`` holding "*" (listening on every interface, by
+    the user's choice) also allows any IP address and this machine's own names, as Jupyter does: a DNS
+    rebinding page names its own domain, never an address.
     """
     app = FastAPI(title="glassnet explorer", version="1", docs_url=None, redoc_url=None)
-    allowed = {host_name(h) for h in (*LOOPBACK, *hosts)}
+    allowed = {host_name(h) for h in (*LOOPBACK, *hosts) if h != "*"}
+    any_address = "*" in hosts
+    if any_address:
+        allowed |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+
+    def served(host: str) -> bool:
+        name = host_name(host)
+        if name in allowed:
+            return True
+        if not any_address:
+            return False
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
 
     @app.middleware("http")
     async def only_the_users_browser(request: Request, call_next: Any) -> Any:
         host = request.headers.get("host", "")
-        if "*" not in allowed and host_name(host) not in allowed:
-            names = ", ".join(sorted(allowed))
+        if not served(host):
+            names = ", ".join(sorted(allowed)) + (" and any IP address" if any_address else "")
             return JSONResponse(
                 {"detail": f"host {host!r} is not served: the explorer answers to {names}"},
                 status_code=400,
@@ -1213,11 +1249,15 @@ def create_app(hosts: Sequence[str] = ()) -> FastAPI:
 def readable(error: Any) -> str:
     """A validation error in the page's words: the field's label, what was wrong, what is expected."""
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        where = f" (at character {loc[0]})" if loc and loc[0].isdigit() else ""
+        return f"the request body is not valid JSON{where}; expected a JSON object"
     if not loc:
-        return f"the request body: {error.get('msg', 'invalid')}; expected a JSON object of settings"
+        return f"the request body: {error.get('msg', 'invalid')}; expected a JSON object"
     field_name = next((part for part in loc if part in LABELS), loc[0])
     label = LABELS.get(field_name, field_name)
-    kind, ctx, value = error.get("type", ""), error.get("ctx") or {}, error.get("input")
+    ctx, value = error.get("ctx") or {}, error.get("input")
     if field_name == "hidden_layers" and len(loc) > 1 and loc[1].isdigit():
         what = f"hidden layers: layer {int(loc[1]) + 1} has {value!r} neurons"
         if kind in ("greater_than_equal", "less_than_equal"):
