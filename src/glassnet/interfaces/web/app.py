@@ -445,13 +445,22 @@ class Session:
             pinned = self.checkpoints.pop().pinned or pinned
         run = copy.deepcopy(self.run)
         self.checkpoints.append(Checkpoint(self.steps, self.net.get_weights(), run, self.training, pinned))
-        if len(self.checkpoints) > CHECKPOINTS:  # keep every other one, but never a pinned one or the ends
+        if len(self.checkpoints) > CHECKPOINTS:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Keep the checkpoints every ``interval`` steps, the pinned ones and the ends. Each request leaves
+        one off that grid (at its first step): those go first, and the grid is widened only while it alone
+        fills more than half the room (widening it every time would soon leave little but the ends, and time
+        travel would replay the run from its start)."""
+        last = len(self.checkpoints) - 1
+        self.checkpoints = [
+            c for k, c in enumerate(self.checkpoints)
+            if c.pinned or k in (0, last) or c.step % self.interval == 0
+        ]  # fmt: skip
+        if sum(not c.pinned for c in self.checkpoints) > max(CHECKPOINTS // 2, 2):
             self.interval *= 2
-            last = len(self.checkpoints) - 1
-            self.checkpoints = [
-                c for k, c in enumerate(self.checkpoints)
-                if c.pinned or k in (0, last) or c.step % self.interval == 0
-            ]  # fmt: skip
+            self._thin()
 
     def keep_trace(self, step: int, trace: dict[str, Any]) -> None:
         self.traces[step] = trace
