@@ -1,4 +1,5 @@
-"""The explorer's server under a reviewer's odd cases: time travel after many small requests."""
+"""The explorer's server under a reviewer's odd cases: time travel after many small requests, and a weight
+edit whose next step diverges."""
 
 from itertools import pairwise
 
@@ -31,3 +32,21 @@ def test_checkpoints_stay_spread_over_a_run_of_small_requests(monkeypatch):
     assert len(steps) <= 20
     assert max(b - a for a, b in pairwise(steps)) <= 4 * 600 // 20, steps
     assert s.interval <= 4 * 600 // 20
+
+
+def test_an_edit_whose_next_step_diverges_is_applied_without_a_preview(client):
+    """The preview of a step that diverges is no reason to refuse the edit (it is made either way)."""
+    sid = new(
+        client, dataset="moons", hidden_layers=[8, 8], activation="identity", loss="half_sse",
+        learning_rate=10, bias="per_neuron", test_ratio=0.3,
+    )  # fmt: skip
+    for _ in range(5):  # the loss grows to about 1e281 by step 3; step 5 diverges and is rolled back
+        assert client.post(f"/api/sessions/{sid}/step").status_code == 200
+    before = client.get(f"/api/sessions/{sid}").json()
+    assert before["stopped"]["kind"] == "diverged"
+    response = client.post(f"/api/sessions/{sid}/parameters", json={"name": "w1", "value": 0.5})
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert after["version"] == before["version"] + 1
+    assert after["preview"] is None
+    assert after["events"][-1] == [before["steps"], {"set": {"w1": 0.5}}]

@@ -603,9 +603,12 @@ class Session:
         self.checkpoint(pinned=True)
         self.record_losses()
         net = copy.deepcopy(self.net)
-        self.preview, _ = traced_step(
-            net, self.data, copy.deepcopy(self.run), self.training, self.settings.seed
-        )
+        try:
+            self.preview, _ = traced_step(
+                net, self.data, copy.deepcopy(self.run), self.training, self.settings.seed
+            )
+        except GlassnetError:  # the next step diverges: the edit stands, with nothing to preview
+            self.preview = None
 
     # -------------------------------------------------------------------- time travel
     def at(self, step: int) -> tuple[dict[str, Any], Network]:
