@@ -1,6 +1,7 @@
 """The explorer's server under a reviewer's odd cases: time travel after many small requests, and a weight
 edit whose next step diverges."""
 
+import json
 from itertools import pairwise
 
 import pytest
@@ -50,3 +51,18 @@ def test_an_edit_whose_next_step_diverges_is_applied_without_a_preview(client):
     assert after["version"] == before["version"] + 1
     assert after["preview"] is None
     assert after["events"][-1] == [before["steps"], {"set": {"w1": 0.5}}]
+
+
+def test_the_traces_kept_for_a_large_network_stay_within_a_few_megabytes():
+    """A 4 x 16 network's step trace is about 400 kB of JSON (1 MB in memory); 256 of them per session, and
+    64 sessions, would take gigabytes. Each request keeps one (its last step's); any can be recomputed."""
+    s = web.Session(
+        web.Settings(
+            dataset="spirals", hidden_layers=[16, 16, 16, 16], activation="tanh",
+            loss="categorical_crossentropy", bias="per_neuron", learning_rate=0.1, batch_size=10,
+        )
+    )  # fmt: skip
+    for _ in range(40):
+        s.train(web.TrainRequest(steps=1))
+    assert s.steps in s.traces  # the newest is kept
+    assert sum(len(json.dumps(trace)) for trace in s.traces.values()) < 10_000_000

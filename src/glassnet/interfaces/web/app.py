@@ -59,7 +59,8 @@ CONVERGE_STEPS = 200_000  # "train until converged" gives up here, and says so
 HISTORY_POINTS = 1000  # the loss curve's points, spread over the whole run
 CHECKPOINTS = 400  # parameters kept for time travel; further apart as the run grows
 CHECKPOINT_EVERY = 100  # steps between two checkpoints at first
-TRACES_KEPT = 256  # the most recent step traces kept whole
+TRACES_KEPT = 256  # the most recent step traces kept whole (any other is recomputed when asked for)
+TRACE_VALUES = 16_384  # ... and at most this many parameters x traces: a 4 x 16 network's trace is 1 MB
 MAX_EVENTS = 500  # weight edits and training-setting changes recorded per session
 MAP_RESOLUTION = 20  # each neuron's map: 20 x 20 points of the input plane
 BOUNDARY_RESOLUTION = 48
@@ -465,7 +466,8 @@ class Session:
     def keep_trace(self, step: int, trace: dict[str, Any]) -> None:
         self.traces[step] = trace
         self.traces.move_to_end(step)
-        while len(self.traces) > TRACES_KEPT:
+        kept = max(2, min(TRACES_KEPT, TRACE_VALUES // len(self.net.parameter_refs)))
+        while len(self.traces) > kept:
             self.traces.popitem(last=False)
 
     def rollback(self, step: int) -> None:
