@@ -66,3 +66,19 @@ def test_the_traces_kept_for_a_large_network_stay_within_a_few_megabytes():
         s.train(web.TrainRequest(steps=1))
     assert s.steps in s.traces  # the newest is kept
     assert sum(len(json.dumps(trace)) for trace in s.traces.values()) < 10_000_000
+
+
+def test_reset_builds_its_answer_under_the_new_sessions_lock(client, monkeypatch):
+    """The new session is in the registry before the answer is built, so a request already on its way (Play)
+    may train it meanwhile: the answer must be built under the session's lock, as every other one is."""
+    sid = new(client)
+    client.post(f"/api/sessions/{sid}/train", json={"steps": 3})
+    built = web.state
+
+    def state(session_id, s, *args, **kwargs):
+        assert s.lock.locked(), "state built without the session's lock"
+        return built(session_id, s, *args, **kwargs)
+
+    monkeypatch.setattr(web, "state", state)
+    response = client.post(f"/api/sessions/{sid}/reset")
+    assert response.status_code == 200 and response.json()["steps"] == 0

@@ -1158,9 +1158,10 @@ def create_app(hosts: Sequence[str] = ()) -> FastAPI:
         with s.lock:
             fresh = Session(s.settings.model_copy(update={"csv": s.settings.csv}))
             fresh.version = s.version + 1
-        with registry_lock:
-            sessions[session_id] = fresh
-        return state(session_id, fresh, width)
+        with fresh.lock:  # a request already on its way may find the new session at once
+            with registry_lock:
+                sessions[session_id] = fresh
+            return state(session_id, fresh, width)
 
     @app.patch("/api/sessions/{session_id}/training", responses=errors)
     def change_training(session_id: SessionId, change: TrainingChange, width: Width = 640) -> dict[str, Any]:
