@@ -82,3 +82,13 @@ def test_reset_builds_its_answer_under_the_new_sessions_lock(client, monkeypatch
     monkeypatch.setattr(web, "state", state)
     response = client.post(f"/api/sessions/{sid}/reset")
     assert response.status_code == 200 and response.json()["steps"] == 0
+
+
+def test_a_changed_setting_leaves_no_stale_preview(client):
+    """The preview is the next step with a weight set by hand; once the learning rate changes, that step
+    would be another one, so the preview goes (the contract: null unless right after an edit)."""
+    sid = new(client)
+    edited = client.post(f"/api/sessions/{sid}/parameters", json={"name": "w5", "value": 0.5}).json()
+    assert edited["preview"] is not None
+    changed = client.patch(f"/api/sessions/{sid}/training", json={"learning_rate": 0.1}).json()
+    assert changed["preview"] is None

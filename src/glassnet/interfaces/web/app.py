@@ -586,7 +586,7 @@ class Session:
         self.training = training
         self.settings = self.settings.model_copy(update=given)
         self.events.append((self.steps, dict(given)))
-        self.stopped = None
+        self.stopped, self.preview = None, None  # a preview was the next step with the old settings
         self.checkpoint(pinned=True)
 
     def edit(self, edit: ParameterEdit) -> None:
