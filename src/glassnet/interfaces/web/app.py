@@ -448,13 +448,22 @@ class Session:
             pinned = self.checkpoints.pop().pinned or pinned
         run = copy.deepcopy(self.run)
         self.checkpoints.append(Checkpoint(self.steps, self.net.get_weights(), run, self.training, pinned))
-        if len(self.checkpoints) > CHECKPOINTS:  # keep every other one, but never a pinned one or the ends
+        if len(self.checkpoints) > CHECKPOINTS:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Keep the checkpoints every ``interval`` steps, the pinned ones and the ends. Each request leaves
+        one off that grid (at its first step): those go first, and the grid is widened only while it alone
+        fills more than half the room (widening it every time would soon leave little but the ends, and time
+        travel would replay the run from its start)."""
+        last = len(self.checkpoints) - 1
+        self.checkpoints = [
+            c for k, c in enumerate(self.checkpoints)
+            if c.pinned or k in (0, last) or c.step % self.interval == 0
+        ]  # fmt: skip
+        if sum(not c.pinned for c in self.checkpoints) > max(CHECKPOINTS // 2, 2):
             self.interval *= 2
-            last = len(self.checkpoints) - 1
-            self.checkpoints = [
-                c for k, c in enumerate(self.checkpoints)
-                if c.pinned or k in (0, last) or c.step % self.interval == 0
-            ]  # fmt: skip
+            self._thin()
 
     def keep_trace(self, step: int, trace: dict[str, Any]) -> None:
         """Keep a step's trace whole: the newest ``TRACES_KEPT``, fewer for a large network (a trace holds
@@ -616,7 +625,7 @@ class Session:
         self.training = training
         self.settings = self.settings.model_copy(update=given)
         self.events.append((self.steps, dict(given)))
-        self.stopped = None
+        self.stopped, self.preview = None, None  # a preview was the next step with the old settings
         self.checkpoint(pinned=True)
 
     def edit(self, edit: ParameterEdit) -> None:
@@ -635,9 +644,12 @@ class Session:
         self.checkpoint(pinned=True)
         self.record_losses()
         net = copy.deepcopy(self.net)
-        self.preview, _ = traced_step(
-            net, self.data, copy.deepcopy(self.run), self.training, self.settings.seed
-        )
+        try:
+            self.preview, _ = traced_step(
+                net, self.data, copy.deepcopy(self.run), self.training, self.settings.seed
+            )
+        except GlassnetError:  # the next step diverges: the edit stands, with nothing to preview
+            self.preview = None
 
     # -------------------------------------------------------------------- time travel
     def at(self, step: int) -> tuple[dict[str, Any], Network]:
@@ -1203,9 +1215,10 @@ def create_app(hosts: Sequence[str] = ()) -> FastAPI:
         with s.lock:
             fresh = Session(s.settings.model_copy(update={"csv": s.settings.csv}))
             fresh.version = s.version + 1
-        with registry_lock:
-            sessions[session_id] = fresh
-        return state(session_id, fresh, width)
+        with fresh.lock:  # a request already on its way may find the new session at once
+            with registry_lock:
+                sessions[session_id] = fresh
+            return state(session_id, fresh, width)
 
     @app.patch("/api/sessions/{session_id}/training", responses=errors)
     def change_training(session_id: SessionId, change: TrainingChange, width: Width = 640) -> dict[str, Any]:
