@@ -92,3 +92,15 @@ def test_a_changed_setting_leaves_no_stale_preview(client):
     assert edited["preview"] is not None
     changed = client.patch(f"/api/sessions/{sid}/training", json={"learning_rate": 0.1}).json()
     assert changed["preview"] is None
+
+
+def test_an_edit_stands_when_the_step_it_previews_diverges(client, monkeypatch):
+    sid = new(client)
+
+    def diverges(*args, **kwargs):
+        raise web.GlassnetError("the step diverged")
+
+    monkeypatch.setattr(web, "traced_step", diverges)
+    response = client.post(f"/api/sessions/{sid}/parameters", json={"name": "w5", "value": 9.0})
+    assert response.status_code == 200 and response.json()["preview"] is None
+    assert {p["name"]: p["value"] for p in response.json()["parameters"]}["w5"] == 9.0
