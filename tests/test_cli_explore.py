@@ -19,6 +19,13 @@ def test_explore_on_a_busy_port_is_one_error_line(capsys):
 
 
 @pytest.mark.needs("fastapi", "uvicorn")
+def test_explore_with_an_empty_host_is_one_error_line(capsys):
+    assert main(["explore", "--host", "", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --host needs an address") and err.count("\n") == 1
+
+
+@pytest.mark.needs("fastapi", "uvicorn")
 def test_explore_prints_its_url_and_serves_the_page():
     import subprocess
     import urllib.request

@@ -674,3 +674,39 @@ def test_numbers_stay_on_one_line_and_a_divergence_is_told_at_the_top(server, br
         assert page.evaluate(lines, test_id) == 1, test_id  # one line
     assert errors == []
     page.close()
+
+
+def test_a_link_with_only_a_dataset_gets_its_preset_and_a_wrong_one_is_named(server, browser):
+    page, errors = open_page(browser, server)
+    page.goto(server + "?dataset=xor")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    assert page.get_by_test_id("layers").input_value() == "4"  # xor's preset, as when picked by hand
+    assert page.get_by_test_id("activation").input_value() == "tanh"
+    page.goto(server + "?dataset=nope")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    assert "the link names the dataset 'nope'" in page.get_by_role("alert").inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_play_waits_out_a_busy_server_and_goes_on(server, browser):
+    page, errors = open_page(browser, server)
+    refused = []
+
+    def busy_once(route):
+        if len(refused) < 2:  # the first two chunks: the server is busy with other tabs
+            refused.append(route.request.url)
+            route.fulfill(
+                status=429, content_type="application/json", body='{"detail": "the explorer is busy"}'
+            )
+        else:
+            route.continue_()
+
+    page.route("**/train?*", busy_once)
+    page.get_by_test_id("play").click()
+    page.wait_for_function(
+        "Number(document.querySelector('[data-testid=steps]').textContent.replace(/,/g, '')) > 0"
+    )
+    page.get_by_test_id("play").click()  # pause
+    assert len(refused) == 2 and errors == []
+    page.close()

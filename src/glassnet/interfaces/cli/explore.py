@@ -17,6 +17,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
         raise GlassnetError("the explorer needs FastAPI and uvicorn: pip install 'glassnet[web]'") from None
     import socket
 
+    if not args.host.strip():
+        raise GlassnetError(
+            "--host needs an address to listen on, e.g. 127.0.0.1 (this machine) or 0.0.0.0 (every interface)"
+        )
     try:  # uvicorn exits on its own when it cannot listen; find out first, and say so in one line
         family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:

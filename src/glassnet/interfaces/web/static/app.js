@@ -19,6 +19,7 @@ const FALLBACK_PRESETS = {
 };
 const FIXED_SETS = ["worked-example", "xor", "iris", "csv"];  // datasets without a noise setting
 const PLAY_CHUNK = {steps: 5000, max_ms: 60};  // one reply every ~60 ms while playing: >= 10 frames a second
+const BUSY_RETRIES = 60;  // a playing loop waits up to a minute for a busy server (429) before it gives up
 const REPLAY_CHUNK = 5000;  // the most steps one request may train (the server's limit)
 const TRAINING_FIELDS = ["learning_rate", "batch_size", "l2"];  // changed without a new network (PATCH)
 
@@ -61,7 +62,9 @@ export function fmt(v) {
 }
 
 // ------------------------------------------------------------------------------------------- requests
-class ApiError extends Error {}
+class ApiError extends Error {
+  constructor(message, status) { super(message); this.status = status; }
+}
 
 // Every request that returns the state asks for the network's layout at the picture's width.
 function withWidth(path) {
@@ -76,7 +79,7 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(data.detail || `request failed (${response.status})`);
+  if (!response.ok) throw new ApiError(data.detail || `request failed (${response.status})`, response.status);
   return data;
 }
 
@@ -370,10 +373,18 @@ async function runLoop(kind) {
   page.viewToken += 1;
   updateButtons();
   render.status();
-  const chunk = () => {
+  const chunk = async () => {
     const body = {...PLAY_CHUNK};
     if (kind === "converge") Object.assign(body, {until_converged: true, loss_tol: tolerance()});
-    return request("POST", sessionPath("train"), body);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request("POST", sessionPath("train"), body);
+      } catch (error) {  // other tabs keep the server busy (429): wait and go on, as long as the loop runs
+        if (!(error instanceof ApiError && error.status === 429) || page.loop !== loop || attempt > BUSY_RETRIES) throw error;
+        $("status").textContent = `the explorer is busy with other tabs' training: trying again (${attempt})`;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   };
   let done = false;
   await act(async () => {
@@ -734,7 +745,9 @@ function drawEdge(state, p, e, label, largest, texts) {
   const about = describe(state, p);
   if (label) {
     const text = attrs({x: label.x, y: label.y, "text-anchor": "middle", class: "value", fill: colour});
-    texts.push(`<g class="edge-label${selected}" data-param="${p.name}"><text ${text}>${esc(label.text)}</text></g>`);
+    const b = label.box;  // a white card under the text, so that the edge does not strike it through
+    const card = b ? `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="2" class="card"/>` : "";
+    texts.push(`<g class="edge-label${selected}" data-param="${p.name}">${card}<text ${text}>${esc(label.text)}</text></g>`);
   }
   const line = `x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"`;
   return `<g class="edge${selected}" data-param="${p.name}" ${selectable(p.name, about)}>`
@@ -977,6 +990,12 @@ function saveToUrl(state) {
 function loadFromUrl() {
   const query = new URLSearchParams(location.search);
   if (!query.has("dataset")) return null;
+  const dataset = query.get("dataset");
+  const choices = [...field("dataset").options].map((o) => o.value);
+  if (!choices.includes(dataset)) {
+    throw new Error(`the link names the dataset '${dataset}'; expected one of ${choices.join(", ")}`);
+  }
+  applyPreset(dataset);  // what the link leaves out is the dataset's preset, as when it is picked by hand
   for (const [key, name] of Object.entries(URL_KEYS)) {
     if (!query.has(name)) continue;
     if (key === "data_seed") page.dataSeed = Number(query.get(name)) || 0;
