@@ -40,3 +40,39 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The explorer served by uvicorn on a free local port, one per test module; its URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from glassnet.interfaces.web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the explorer did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def client():
+    """The explorer's API through Starlette's test client (whose requests name the host "testserver")."""
+    from fastapi.testclient import TestClient
+
+    from glassnet.interfaces.web.app import create_app
+
+    return TestClient(create_app(["testserver"]))

@@ -14,11 +14,6 @@ from glassnet.interfaces.web import app as web
 from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
 
 
-@pytest.fixture
-def client():
-    return TestClient(web.create_app(["testserver"]))
-
-
 def new(client, **settings):
     response = client.post("/api/sessions", json=settings)
     assert response.status_code == 201, response.text

@@ -6,42 +6,11 @@ what was drawn: positions, texts, test ids and pixel colours.
 """
 
 import json
-import socket
-import threading
-import time
 import urllib.request
 
 import pytest
 
-from glassnet.interfaces.web.app import create_app
-
-MOONS = {
-    "dataset": "moons",
-    "hidden_layers": [8, 8],
-    "activation": "tanh",
-    "loss": "categorical_crossentropy",
-    "learning_rate": 0.05,
-    "bias": "per_neuron",
-}
-
-
-@pytest.fixture(scope="module")
-def server():
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the explorer did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(10)
+from .test_web_timeline import MOONS
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,11 @@ visible text of the drawing meets another or a neuron's circle (its own name ins
 and nothing is cut off."""
 
 import itertools
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from glassnet.interfaces.layout import Box
-from glassnet.interfaces.web.app import create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SIZES = [(1440, 900), (1280, 720), (390, 844)]
@@ -22,25 +18,6 @@ NETWORKS = [  # dataset, hidden layers, neurons drawn
     ("moons", "8,8", 20),
     ("spirals", "16,16,16,16", 68),
 ]
-
-
-@pytest.fixture(scope="module")
-def server():
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "the explorer did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(10)
 
 
 # Every text of the drawing that is shown (not display:none, not empty), with the neuron it names if it is

@@ -4,21 +4,9 @@ edit whose next step diverges."""
 import json
 from itertools import pairwise
 
-import pytest
-from fastapi.testclient import TestClient
-
 from glassnet.interfaces.web import app as web
 
-
-@pytest.fixture
-def client():
-    return TestClient(web.create_app(["testserver"]))
-
-
-def new(client, **settings):
-    response = client.post("/api/sessions", json=settings)
-    assert response.status_code == 201, response.text
-    return response.json()["session"]
+from .test_web_timeline import new
 
 
 def test_checkpoints_stay_spread_over_a_run_of_small_requests(monkeypatch):

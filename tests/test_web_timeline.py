@@ -24,11 +24,6 @@ MOONS = {
 }
 
 
-@pytest.fixture
-def client():
-    return TestClient(web.create_app(["testserver"]))
-
-
 def new(client, **settings):
     response = client.post("/api/sessions", json=settings)
     assert response.status_code == 201, response.text
