@@ -75,7 +75,7 @@ def test_no_text_of_the_drawing_meets_another_or_a_neuron(server, browser, size,
     assert errors == []
     texts = [(Box(*t[:4]), t[4], t[5]) for t in m["texts"]]
     labels = [t for t in texts if t[2] is None]
-    assert len(labels) >= {"worked-example": 12, "xor": 10, "moons": 20, "spirals": 20}[dataset]
+    assert len(labels) >= {"worked-example": 16, "xor": 10, "moons": 20, "spirals": 20}[dataset]
     if dataset == "worked-example" and size[0] >= 1280:  # every weight, bias, net input and output fits
         assert len(labels) == 8 + 2 + 2 * 4 + 2
     assert m["right"] <= m["pageWidth"] + 0.5  # the drawing is not cut off by the page

@@ -41,7 +41,7 @@ from glassnet.core.model import Standardizer, split_rows
 from glassnet.core.network import BIAS_MODES, Network
 from glassnet.core.optimizers import SGD
 from glassnet.core.trace import StepTrace
-from glassnet.core.training import TrainingState, fit, next_rows
+from glassnet.core.training import FitResult, TrainingState, fit, next_rows
 
 from ..data import GENERATED_SETS, SKLEARN_SETS, generate, infer_task, read_csv_text, target_values
 from ..layout import Layout, network_layout
@@ -517,7 +517,6 @@ class Session:
 
     def _advance(self, until: int, deadline: float, watch: _Watch | None) -> bool:
         """Untraced steps up to step ``until`` (or the deadline, or convergence); False if it diverged."""
-        d, t = self.data, self.training
         start = self.steps
 
         def after_step(epoch: int, batch: int, E: float) -> None:
@@ -525,10 +524,8 @@ class Session:
             if self.steps % self.history.stride == 0:
                 self.record_losses()
 
-        result = fit(
-            self.net, d.X, d.T, t.optimizer(),
-            epochs=(self.run.epoch if self.run is not None else 0) + (until - start) + 2,  # the steps end it
-            batch_size=t.batch_size, seed=self.settings.seed, resume=self.run,
+        result = resume_fit(
+            self.net, self.data, self.run, self.training, self.settings.seed, until - start,
             on_batch=after_step, on_epoch=watch.epoch_ended if watch is not None else None,
             stop_requested=lambda: self.steps >= until or self.stopped is not None or (
                 time.perf_counter() >= deadline),
@@ -537,8 +534,6 @@ class Session:
             self._diverged()
             return False
         self.run = result.state
-        if self.run is not None:
-            del self.run.history[:-1]  # one entry per epoch: the curve is ``self.history``
         return True
 
     def _traced_step(self, watch: _Watch | None) -> None:
@@ -589,17 +584,20 @@ class Session:
             if self.steps % self.history.stride == 0:
                 self.record_losses()
 
-        result = fit(
-            self.net, self.data.X, self.data.T, self.training.optimizer(),
-            epochs=(self.run.epoch if self.run is not None else 0) + target + 2,
-            batch_size=self.training.batch_size, seed=self.settings.seed, resume=self.run,
-            on_batch=replayed, stop_requested=count.reached(target - start),
-        )  # fmt: skip
+        result = resume_fit(
+            self.net,
+            self.data,
+            self.run,
+            self.training,
+            self.settings.seed,
+            target - start,
+            on_batch=replayed,
+            stop_requested=count.reached(target - start),
+        )
         if result.reason == "diverged" or result.state is None:
             self.rollback(start)  # its last update overflowed: the checkpoint is the last finite state
         else:
             self.run = result.state
-            del self.run.history[:-1]
 
     def _limit(self, tol: float) -> None:
         loss = self.history.points[-1][1]
@@ -662,13 +660,16 @@ class Session:
         done = c.step
         if step - 1 > done:
             count = _Count()
-            result = fit(
-                net, self.data.X, self.data.T, c.training.optimizer(),
-                epochs=(run.epoch if run is not None else 0) + step + 2, batch_size=c.training.batch_size,
-                seed=self.settings.seed, resume=run, on_batch=count,
+            run = resume_fit(
+                net,
+                self.data,
+                run,
+                c.training,
+                self.settings.seed,
+                step - 1 - done,
+                on_batch=count,
                 stop_requested=count.reached(step - 1 - done),
-            )  # fmt: skip
-            run = result.state
+            ).state
         cached = self.traces.get(step)
         trace, _ = traced_step(net, self.data, run, c.training, self.settings.seed)
         return (cached if cached is not None else trace), net
@@ -730,6 +731,28 @@ class _Watch:
             }
 
 
+def resume_fit(
+    net: Network,
+    data: Data,
+    run: TrainingState | None,
+    training: Training,
+    seed: int,
+    steps: int,
+    **hooks: Any,
+) -> FitResult:
+    """``fit`` on the session's training rows, continuing ``run`` for at most ``steps`` more updates (its
+    ``stop_requested`` hook ends it as it wants). The run keeps one entry of its per-epoch history: the
+    loss curve is the session's ``History``."""
+    result = fit(
+        net, data.X, data.T, training.optimizer(),
+        epochs=(run.epoch if run is not None else 0) + steps + 2, batch_size=training.batch_size, seed=seed,
+        resume=run, **hooks,
+    )  # fmt: skip
+    if result.state is not None:
+        del result.state.history[:-1]
+    return result
+
+
 def traced_step(
     net: Network,
     data: Data,
@@ -753,10 +776,9 @@ def traced_step(
         traces.append(
             copy.deepcopy(net).traced_step(data.X[rows[:1]], data.T[rows[:1]], training.optimizer())
         )
-    result = fit(
-        net, data.X, data.T, training.optimizer(),
-        epochs=(run.epoch if run is not None else 0) + 2, batch_size=training.batch_size, seed=seed,
-        resume=run, on_batch=lambda epoch, batch, E: losses.append(E),
+    result = resume_fit(
+        net, data, run, training, seed, 1,
+        on_batch=lambda epoch, batch, E: losses.append(E),
         on_epoch=watch.epoch_ended if watch is not None else None, stop_requested=lambda: True,
         trace=(lambda k: True) if single else None, on_trace=traces.append if single else None,
     )  # fmt: skip
@@ -773,10 +795,7 @@ def traced_step(
             "grads": {r.name: float(net.grad_of(r)[r.index]) for r in net.parameter_refs},
             "new": net.parameters(),
         }
-    run = result.state
-    if run is not None:
-        del run.history[:-1]
-    return trace, run
+    return trace, result.state
 
 
 # ------------------------------------------------------------------------------------------------ views

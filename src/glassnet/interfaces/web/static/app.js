@@ -8,7 +8,6 @@
 //   A reply from an older generation, or for another session, is dropped and never drawn.
 import {drawBoundary, drawCurve, drawNeuronMaps} from "./charts.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -617,13 +616,6 @@ function updateButtons() {
 // The trace the panels show: the preview after a weight edit, else the trace of the step shown.
 function shownTrace(state) {
   return state.preview || state.trace;
-}
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function html(tag, attrs = {}, text) {
