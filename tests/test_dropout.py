@@ -13,11 +13,11 @@ def test_dropout_rate_and_scaling():
     net = Network([50, 400, 1], activation="relu", loss="mse", dropout=0.25, seed=0)
     x = np.random.default_rng(0).uniform(0.5, 1.0, size=(64, 50))
     net.forward(x, np.random.default_rng(1))
-    v = net.step_values
-    dropped = v.mask[0] == 0
+    v = net.last_step
+    dropped = v.masks[0] == 0
     assert 0.22 < dropped.mean() < 0.28
     kept = ~dropped
-    np.testing.assert_allclose(v.a[1][kept], v.f[0][kept] / 0.75, rtol=1e-12)
+    np.testing.assert_allclose(v.a[1][kept], v.out[0][kept] / 0.75, rtol=1e-12)
     assert (v.a[1][dropped] == 0).all()
 
 
@@ -41,7 +41,7 @@ def test_dropout_gradient_matches_finite_differences_with_the_same_mask():
     g = copy.deepcopy(state)
     net.forward(x, g)
     net.backward(t)
-    analytic = net.layers[0].grad_W.copy()
+    analytic = net.last_step.grad_W[0].copy()
     h = 1e-6
     numeric = np.zeros_like(analytic)
     for i in np.ndindex(analytic.shape):

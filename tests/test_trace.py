@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from glassnet.core.network import Network
+from glassnet.core.optimizers import SGD
 
 
 @pytest.mark.parametrize(
@@ -26,11 +27,11 @@ def test_the_trace_holds_the_numbers_of_the_step_it_ran():
     traced, plain = (Network([3, 4, 2], activation="relu", loss="mse", seed=5) for _ in range(2))
     x, t = np.array([[0.5, -1.0, 2.0]]), np.array([[0.2, -0.4]])
     trace = traced.traced_step(x, t, 0.05)
-    E = plain.step(x, t, 0.05)
+    E = plain.train_step(x, t, SGD(0.05), form_gradients=True)
     assert trace.loss_total == E
     assert traced.parameters() == plain.parameters()
     for ref in plain.parameter_refs:
         assert trace.parameter(ref.name).grad == float(plain.grad_of(ref)[ref.index])
-    hidden = plain.step_values
+    hidden = plain.last_step
     assert [n.dE_da for n in trace.layers[0].neurons] == hidden.dE_da[0][0].tolist()
     assert [n.delta for n in trace.layers[1].neurons] == hidden.delta[1][0].tolist()

@@ -9,7 +9,7 @@ import html5lib
 import numpy as np
 import pytest
 
-from glassnet.core import reference
+from . import plain_numpy as reference
 from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.naming import parameter_refs

@@ -1,8 +1,9 @@
-"""Activation functions a = f(z), each beside its derivative da/dz.
+"""Activation functions a = f(z), each beside its derivative da/dz, written once.
 
-Every activation works on arrays shaped (batch, units). ``forward`` may write into ``out``;
-``backward`` turns dE/da into the delta dE/dz and may overwrite the ``grad_a`` buffer it is given
-(the network owns that buffer).
+Every activation works on arrays shaped (batch, units) and returns new arrays. ``derivative`` is f'
+(da/dz, elementwise); ``backward`` is the chain rule through the activation, delta = dE/dz = dE/da * da/dz,
+which the base class writes once for every elementwise activation. Softmax is not elementwise (each a_k
+depends on every z_j of its row), so it alone overrides ``backward`` with its Jacobian.
 
 >>> import numpy as np
 >>> sig = get_activation("sigmoid")
@@ -33,17 +34,17 @@ class Activation:
     name = "activation"
     elementwise = True
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
+    def forward(self, z: Array) -> Array:
         """Return a = f(z), shape (batch, units)."""
         raise NotImplementedError
 
     def derivative(self, z: Array, a: Array) -> Array:
-        """Return da/dz elementwise (for softmax: the diagonal of the Jacobian)."""
+        """Return da/dz elementwise, shape (batch, units) (for softmax: the diagonal of its Jacobian)."""
         raise NotImplementedError
 
-    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
-        """Return delta = dE/dz = dE/da * da/dz, written into ``out`` (by default over ``grad_a``)."""
-        return np.multiply(grad_a, self.derivative(z, a), out=grad_a if out is None else out)
+    def backward(self, z: Array, a: Array, dE_da: Array) -> Array:
+        """The chain rule through f: delta = dE/dz = dE/da * da/dz, shape (batch, units)."""
+        return dE_da * self.derivative(z, a)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -54,20 +55,11 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        out = np.maximum(z, -_EXP_LIMIT[z.dtype], out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        out += 1.0
-        return np.reciprocal(out, out=out)
+    def forward(self, z: Array) -> Array:
+        return 1.0 / (1.0 + np.exp(-np.maximum(z, -_EXP_LIMIT[z.dtype])))
 
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
-
-    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
-        delta = np.multiply(grad_a, a, out=grad_a if out is None else out)
-        delta *= 1.0 - a
-        return delta
 
 
 class Tanh(Activation):
@@ -75,14 +67,11 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        return np.tanh(z, out=out)
+    def forward(self, z: Array) -> Array:
+        return np.tanh(z)
 
     def derivative(self, z: Array, a: Array) -> Array:
         return 1.0 - a * a
-
-    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
-        return np.multiply(grad_a, 1.0 - a * a, out=grad_a if out is None else out)
 
 
 class ReLU(Activation):
@@ -90,14 +79,11 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        return np.maximum(z, 0.0, out=out)
+    def forward(self, z: Array) -> Array:
+        return np.maximum(z, 0.0)
 
     def derivative(self, z: Array, a: Array) -> Array:
         return (z > 0).astype(z.dtype)
-
-    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
-        return np.multiply(grad_a, z > 0, out=grad_a if out is None else out)
 
 
 class LeakyReLU(Activation):
@@ -108,8 +94,8 @@ class LeakyReLU(Activation):
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = alpha
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        return np.maximum(z, self.alpha * z, out=out)
+    def forward(self, z: Array) -> Array:
+        return np.maximum(z, self.alpha * z)
 
     def derivative(self, z: Array, a: Array) -> Array:
         return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
@@ -123,39 +109,34 @@ class Identity(Activation):
 
     name = "identity"
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        if out is None:
-            return z.copy()
-        np.copyto(out, z)
-        return out
+    def forward(self, z: Array) -> Array:
+        return z.copy()
 
     def derivative(self, z: Array, a: Array) -> Array:
         return np.ones_like(z)
-
-    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
-        if out is None:
-            return grad_a
-        np.copyto(out, grad_a)
-        return out
 
 
 class Softmax(Activation):
     """softmax(z)_k = e^{z_k} / sum_j e^{z_j} over each row;  da_k/dz_j = a_k (1[k=j] - a_j).
 
-    Not elementwise: ``backward`` applies the full Jacobian, delta = a * (g - sum_j g_j a_j).
+    Not elementwise: ``backward`` applies the full Jacobian, delta_j = sum_k dE/da_k a_k (1[k=j] - a_j)
+    = a_j (dE/da_j - sum_k dE/da_k a_k). ``derivative`` gives the Jacobian's diagonal a_k (1 - a_k), what a
+    trace shows as da_k/dz_k.
     """
 
     name = "softmax"
     elementwise = False
 
-    def forward(self, z: Array, out: Array | None = None) -> Array:
-        out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
-        np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
-        return out
+    def forward(self, z: Array) -> Array:
+        # subtracting the row's max changes nothing in exact arithmetic and keeps e^z from overflowing
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
+
+    def backward(self, z: Array, a: Array, dE_da: Array) -> Array:
+        return a * (dE_da - (dE_da * a).sum(axis=1, keepdims=True))
 
     @staticmethod
     def log_forward(z: Array) -> Array:
@@ -163,12 +144,6 @@ class Softmax(Activation):
         underflows to 0 (net inputs far apart)."""
         shifted = z - z.max(axis=1, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-    def backward(self, z: Array, a: Array, grad_a: Array, out: Array | None = None) -> Array:
-        dot = (grad_a * a).sum(axis=1, keepdims=True)
-        delta = np.subtract(grad_a, dot, out=grad_a if out is None else out)
-        delta *= a
-        return delta
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

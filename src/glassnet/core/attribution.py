@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import GlassnetError
+from .steps import forward
 
 if TYPE_CHECKING:
     from .network import Network
@@ -110,19 +111,18 @@ def _row(network: Network, x: Any) -> F64:
 def layer_contributions(network: Network, x: Any) -> list[LayerContributions]:
     """Every layer's net inputs for one row ``x`` (shape (inputs,)), as their terms a_s * w_sj and bias.
 
-    The forward pass is recomputed in float64 from the network's parameters; ``z`` and ``a`` are its values.
+    ``z`` and ``a`` are step 2's (``steps.forward``), run in float64 on the network's parameters; the
+    terms are what each z sums.
     """
-    a = _row(network, x)
+    row = _row(network, x)
+    net = network if network.dtype == np.float64 else network.astype("float64")
+    s = forward(net.layers, row[None, :])
     out: list[LayerContributions] = []
-    for layer in network.layers:
+    for l, layer in enumerate(net.layers):
         W = np.asarray(layer.W, dtype=np.float64)
         bias = np.zeros(W.shape[1]) if layer.b is None else np.broadcast_to(layer.b, (W.shape[1],))
-        bias = np.array(bias, dtype=np.float64)
-        products = a[:, None] * W
-        z = products.sum(axis=0) + bias
-        act = np.asarray(layer.activation.forward(z[None, :].copy()), dtype=np.float64)[0]
-        out.append(LayerContributions(a, W, products, bias, z, act))
-        a = act
+        a_prev = s.a[l][0]
+        out.append(LayerContributions(a_prev, W, a_prev[:, None] * W, np.array(bias), s.z[l][0], s.out[l][0]))
     return out
 
 

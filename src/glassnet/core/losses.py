@@ -1,12 +1,15 @@
-"""Losses: how far the outputs a are from the targets t (step 3), with dE/da and the output delta.
+"""Losses: how far the outputs a are from the targets t (step 3), and dE/da, each formula written once.
 
-All arrays are shaped (batch, outputs). A loss's value is the mean over the batch of the per-example
-loss; for one example that is exactly the classic E_total.
+All arrays are shaped (batch, outputs). A loss class writes two formulas for one example: its ``terms``
+(one per output; they sum to the example's loss E_i) and ``example_grad`` dE_i/da. The base class turns
+them into the batch's numbers, once for every loss: E = 1/m sum_i w_i E_i and dE/da = w_i/m dE_i/da, the
+mean over the m examples of the batch, each weighted by w_i (1 when no weights are given). For one example
+E is exactly the classic E_total.
 
-Pairings with a simplified output delta dE/dz (the mathematical assumption behind each):
-  - binary_crossentropy after sigmoid:      delta = (a - t) / (outputs * batch)
-  - categorical_crossentropy after softmax: delta = (a - t) / batch   (targets sum to 1 per row;
-    otherwise (a sum(t) - t) / batch, the full product)
+The canonical pairs (``pair_delta``): after a sigmoid, binary cross-entropy's dE/da = (a - t) / (a (1 - a))
+meets da/dz = a (1 - a), and after a softmax, categorical cross-entropy's -t/a meets the softmax Jacobian;
+the products collapse to dE/dz = a - t (up to the scale), which is both cheaper and exact where a (1 - a)
+or a underflows to 0.
 
 >>> import numpy as np
 >>> E = get_loss("half_sse")
@@ -32,160 +35,133 @@ def _safe_log(a: Array) -> Array:
 
 
 class Loss:
-    """Base class: ``terms`` per output, ``value`` (scalar), ``grad`` dE/da and ``delta`` dE/dz."""
+    """Base class: a subclass gives ``terms`` and ``example_grad`` for one example; this class takes the
+    (weighted) mean over the batch, in ``value`` and ``grad``."""
 
     name = "loss"
 
-    def terms(self, a: Array, t: Array) -> Array:
-        """Per-example, per-output contributions, shape (batch, outputs); a row sums to that example's E."""
+    # ------------------------------------------------------------------ one example: the subclass's formulas
+    def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
+        """Each example's loss, output by output, shape (batch, outputs); a row sums to that example's E_i.
+
+        Given the net inputs ``z`` and the output activation ``f``, a cross-entropy is computed from z
+        where that stays exact for net inputs of any size (log-softmax, softplus)."""
         raise NotImplementedError
 
-    def value(self, a: Array, t: Array) -> float:
-        """E: the mean over the batch of each example's loss."""
-        return float(self.terms(a, t).sum()) / a.shape[0]
-
-    def grad(self, a: Array, t: Array) -> Array:
-        """dE/da, shape (batch, outputs)."""
+    def example_grad(self, a: Array, t: Array) -> Array:
+        """dE_i/da of each example's loss, shape (batch, outputs)."""
         raise NotImplementedError
 
-    def delta(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
-        """The output-layer delta dE/dz = dE/da * da/dz (step 4)."""
-        return activation.backward(z, a, self.grad(a, t))
-
-    def simplified_with(self, activation: Activation) -> bool:
-        """Whether the output delta for this activation is the simplified (a - t) form."""
+    def pairs_with(self, f: Activation) -> bool:
+        """Whether this loss after activation ``f`` is a canonical pair, whose dE/dz is ``pair_delta``."""
         return False
 
-    def terms_from(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
-        """``terms``, computed from the net inputs z where that is more accurate (cross-entropies)."""
-        return self.terms(a, t)
+    def pair_delta(self, a: Array, t: Array) -> Array:
+        """dE_i/dz of each example for a canonical pair (see the module's docstring)."""
+        raise GlassnetError(f"{self.name} forms no canonical pair")
 
-    def value_from(self, z: Array, a: Array, t: Array, activation: Activation) -> float:
-        """``value``, computed from the net inputs z where that is more accurate (cross-entropies)."""
-        return self.value(a, t)
+    # ------------------------------------------------------------------ the batch: a weighted mean, once
+    @staticmethod
+    def batch_mean(per_example: Array, w: Array | None = None) -> Array:
+        """Row i of ``per_example`` times w_i / m (times 1 / m without weights): a row's share of the
+        batch's mean, so that the rows sum to the mean."""
+        m = per_example.shape[0]
+        if w is None:
+            return per_example / m if m != 1 else per_example
+        return per_example * (w / m)[:, None]
+
+    def value(
+        self,
+        a: Array,
+        t: Array,
+        z: Array | None = None,
+        f: Activation | None = None,
+        w: Array | None = None,
+    ) -> float:
+        """E = 1/m sum_i w_i E_i: the batch's mean loss, each example weighted by w_i (1 without ``w``)."""
+        return float(self.batch_mean(self.terms(a, t, z, f), w).sum())
+
+    def grad(self, a: Array, t: Array, w: Array | None = None) -> Array:
+        """dE/da = w_i/m dE_i/da, shape (batch, outputs): the derivative of ``value``."""
+        return self.batch_mean(self.example_grad(a, t), w)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
 class HalfSSE(Loss):
-    """E = sum over outputs of 1/2 (t - a)^2 (the worked example's);  dE/da = a - t."""
+    """E_i = sum over outputs of 1/2 (t - a)^2 (the worked example's);  dE_i/da = a - t."""
 
     name = "half_sse"
 
-    def terms(self, a: Array, t: Array) -> Array:
+    def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
         return 0.5 * (t - a) ** 2
 
-    def value(self, a: Array, t: Array) -> float:
-        d = a - t
-        return 0.5 * float(np.vdot(d, d)) / a.shape[0]
-
-    def grad(self, a: Array, t: Array) -> Array:
-        g = np.subtract(a, t)
-        if a.shape[0] != 1:
-            g /= a.shape[0]
-        return g
+    def example_grad(self, a: Array, t: Array) -> Array:
+        return a - t
 
 
 class MSE(Loss):
-    """E = mean over outputs of (t - a)^2;  dE/da = 2 (a - t) / outputs."""
+    """E_i = mean over the n outputs of (t - a)^2;  dE_i/da = 2 (a - t) / n."""
 
     name = "mse"
 
-    def terms(self, a: Array, t: Array) -> Array:
+    def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
         return (t - a) ** 2 / a.shape[1]
 
-    def value(self, a: Array, t: Array) -> float:
-        d = a - t
-        return float(np.vdot(d, d)) / a.size
-
-    def grad(self, a: Array, t: Array) -> Array:
-        g = np.subtract(a, t)
-        g *= 2.0 / a.size
-        return g
+    def example_grad(self, a: Array, t: Array) -> Array:
+        return 2.0 * (a - t) / a.shape[1]
 
 
 class BinaryCrossEntropy(Loss):
-    """E = -mean over outputs of t log a + (1 - t) log(1 - a);  targets in [0, 1].
+    """E_i = -mean over the n outputs of t log a + (1 - t) log(1 - a);  targets in [0, 1].
 
-    dE/da = (a - t) / (a (1 - a) outputs). After a sigmoid the a (1 - a) cancels: delta = (a - t) / outputs.
+    dE_i/da = (a - t) / (a (1 - a) n). After a sigmoid the a (1 - a) cancels: dE_i/dz = (a - t) / n.
     """
 
     name = "binary_crossentropy"
 
-    def terms(self, a: Array, t: Array) -> Array:
-        return -(t * _safe_log(a) + (1.0 - t) * _safe_log(1.0 - a)) / a.shape[1]
+    def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
+        n = a.shape[1]
+        if z is not None and isinstance(f, Sigmoid):
+            # from z: log(1 + e^{-|z|}) stays exact where a or 1 - a rounds to 0 (|z| beyond ~37 in float64)
+            return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))) / n
+        return -(t * _safe_log(a) + (1.0 - t) * _safe_log(1.0 - a)) / n
 
-    def grad(self, a: Array, t: Array) -> Array:
+    def example_grad(self, a: Array, t: Array) -> Array:
         eps = np.finfo(a.dtype).eps
-        return (a - t) / (np.clip(a * (1.0 - a), eps, None) * a.size)
+        return (a - t) / (np.clip(a * (1.0 - a), eps, None) * a.shape[1])
 
-    def simplified_with(self, activation: Activation) -> bool:
-        return isinstance(activation, Sigmoid)
+    def pairs_with(self, f: Activation) -> bool:
+        return isinstance(f, Sigmoid)
 
-    def terms_from(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
-        """After a sigmoid, from z: max(z, 0) - z t + log(1 + e^{-|z|}), exact for any |z|."""
-        if not isinstance(activation, Sigmoid):
-            return self.terms(a, t)
-        return (np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z)))) / a.shape[1]
-
-    def value_from(self, z: Array, a: Array, t: Array, activation: Activation) -> float:
-        return float(self.terms_from(z, a, t, activation).sum()) / a.shape[0]
-
-    def delta(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
-        if self.simplified_with(activation):
-            g = np.subtract(a, t)
-            g *= 1.0 / a.size
-            return g
-        return super().delta(z, a, t, activation)
+    def pair_delta(self, a: Array, t: Array) -> Array:
+        return (a - t) / a.shape[1]
 
 
 class CategoricalCrossEntropy(Loss):
-    """E = -sum over outputs of t log a;  targets one-hot (or rows of probabilities).
+    """E_i = -sum over outputs of t log a;  targets one-hot (or rows of probabilities).
 
-    dE/da = -t / a. After a softmax the Jacobian collapses: delta = a - t.
+    dE_i/da = -t / a. After a softmax the Jacobian collapses: dE_i/dz_j = a_j sum_k t_k - t_j, which is
+    a - t when a row of targets sums to 1 (one-hot or probabilities, the usual case).
     """
 
     name = "categorical_crossentropy"
 
-    def terms(self, a: Array, t: Array) -> Array:
+    def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
+        if z is not None and isinstance(f, Softmax):
+            # from z: log softmax(z) stays exact where softmax(z) underflows to 0 (net inputs far apart)
+            return -t * Softmax.log_forward(z)
         return -t * _safe_log(a)
 
-    def value(self, a: Array, t: Array) -> float:
-        return -float(np.vdot(t, _safe_log(a))) / a.shape[0]
+    def example_grad(self, a: Array, t: Array) -> Array:
+        return -t / np.maximum(a, np.finfo(a.dtype).tiny)
 
-    def grad(self, a: Array, t: Array) -> Array:
-        return -t / (np.maximum(a, np.finfo(a.dtype).tiny) * a.shape[0])
+    def pairs_with(self, f: Activation) -> bool:
+        return isinstance(f, Softmax)
 
-    def simplified_with(self, activation: Activation) -> bool:
-        return isinstance(activation, Softmax)
-
-    def terms_from(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
-        """After a softmax, from z: -t log softmax(z), exact however far apart the net inputs are."""
-        if not isinstance(activation, Softmax):
-            return self.terms(a, t)
-        return -t * Softmax.log_forward(z)
-
-    def value_from(self, z: Array, a: Array, t: Array, activation: Activation) -> float:
-        if not isinstance(activation, Softmax):
-            return self.value(a, t)
-        return -float(np.vdot(t, Softmax.log_forward(z))) / a.shape[0]
-
-    def delta(self, z: Array, a: Array, t: Array, activation: Activation) -> Array:
-        """After a softmax, dE/dz_j = a_j * sum_k t_k - t_j per row: a - t when the row of targets sums to
-        1 (one-hot or probabilities, the usual case and the shortcut), the full Jacobian-vector product
-        otherwise (e.g. targets that are not probabilities)."""
-        if self.simplified_with(activation):
-            s = t.sum(axis=1, keepdims=True)
-            if np.all(s == 1.0):
-                g = np.subtract(a, t)
-            else:
-                g = a * s
-                g -= t
-            if a.shape[0] != 1:
-                g *= 1.0 / a.shape[0]
-            return g
-        return super().delta(z, a, t, activation)
+    def pair_delta(self, a: Array, t: Array) -> Array:
+        return a * t.sum(axis=1, keepdims=True) - t
 
 
 LOSSES: dict[str, type[Loss]] = {

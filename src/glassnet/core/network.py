@@ -1,21 +1,18 @@
-"""A fully connected network and the seven steps of learning from an example.
+"""A fully connected network: its layers, step 1 (initialize), and the seven steps as its methods.
 
-Read ``glassnet/core/reference.py`` first: the same seven steps in plain NumPy, as the tutorial writes
-them. This file computes the same numbers (a test checks it to 1e-12) with buffers reused from step to
-step, so that training allocates little.
+The steps themselves are the functions of ``glassnet/core/steps.py`` (read that first); a Network holds
+what they work on (its layers, loss, bias mode, dropout) and calls them:
 
-Shapes: data (batch, features); weights W (inputs, units); z = a_prev @ W + b; a = f(z).
-
-1. ``initialize``       draw weights and biases (or take given values with ``set_parameters``)
-2. ``forward``          z = a_prev @ W + b and a = f(z), layer by layer
-3. ``loss``             E, e.g. sum of 1/2 (t - a)^2
-4. ``output_delta``     delta_L = dE/da_L * da_L/dz_L
-5. ``hidden_deltas``    delta_l = (delta_{l+1} @ W_{l+1}^T) * f'(z_l), with the weights before this step
-6. ``gradients``, ``update``   dE/dW_l = a_{l-1}^T @ delta_l;  w <- w - lr * dE/dw
+1. ``initialize``        draw weights and biases (or take given values with ``set_parameters``)
+2. ``forward``           z = a_prev @ W + b and a = f(z), layer by layer
+3. ``loss``              E, e.g. sum of 1/2 (t - a)^2
+4.-5. ``backward``       every delta, from the output layer back, then every gradient
+6. ``update``            w <- w - lr * dE/dw
 7. repeat until converged: ``glassnet.core.training.fit``
 
-``backward`` runs steps 4 to 6a, ``train_step`` runs 2 to 6 and ``traced_step`` records every number of
-one step.
+``train_step`` runs 2 to 6 (``steps.step``) and ``traced_step`` records every number of one step.
+
+Shapes: data (batch, features); weights W (inputs, units); z = a_prev @ W + b; a = f(z).
 
 >>> import numpy as np
 >>> net = Network([2, 2, 2], seed=0)
@@ -50,7 +47,8 @@ from .checks import (
 )
 from .errors import GlassnetError
 from .initializers import INITIALIZERS, glorot_bound, initialize_weights
-from .layers import Dense, Dropout, StepValues
+from . import steps
+from .layers import Dense, Dropout
 from .losses import Loss, get_loss
 from .naming import ParameterRef, neuron_names, parameter_refs
 from .optimizers import SGD, Optimizer
@@ -95,12 +93,7 @@ class Network:
     """
 
     layers: list[Dense]
-    trainable: list[Array]
-    """The arrays an update changes (every W, and every b unless biases are frozen), in order."""
-    trainable_grads: list[Array]
-    """dE/d(each array of ``trainable``), filled by ``backward``."""
-    _values: dict[int, StepValues]  # one set of step arrays per batch size
-    _last: StepValues | None  # the set the latest forward pass used
+    _last: steps.Step | None  # what the latest forward pass (and step) computed
     _dropout: Dropout | None
 
     def __init__(
@@ -190,26 +183,15 @@ class Network:
 
     # ------------------------------------------------------------------ step 2: forward
     def forward(self, x: Array, rng: np.random.Generator | None = None) -> Array:
-        """Step 2: for each layer, z = a_prev @ W + b and a = f(z). Returns the output a_L.
+        """Step 2 (``steps.forward``): for each layer, z = a_prev @ W + b and a = f(z). Returns the output a_L.
 
         ``x`` has shape (batch, inputs) and the network's dtype (see ``as_inputs``). Given a Generator
-        ``rng`` and a dropout rate, hidden outputs are dropped out (training). The returned array is the
-        network's own buffer, overwritten by the next forward pass: copy it to keep it.
+        ``rng`` and a dropout rate, hidden outputs are dropped out (training). Every array of the pass stays
+        readable in ``last_step``.
         """
         x = self.as_inputs(x)  # a 1-D row is one example; lists become arrays; a wrong width is refused
-        v = self._values_for(x.shape[0])
-        v.use_dropout(rng is not None and self._dropout is not None)
-        v.a[0] = x
-        for l, layer in enumerate(self.layers):
-            z = np.matmul(v.a[l], layer.W, out=v.z[l])  # z = a_prev @ W
-            if layer.b is not None:
-                z += layer.b  #                              + b
-            a = layer.activation.forward(z, out=v.f[l])  # a = f(z)
-            if v.dropped and l < len(self.layers) - 1:  # dropout: a = f(z) * mask
-                assert rng is not None and self._dropout is not None
-                np.multiply(a, self._dropout.mask(rng, out=v.mask[l]), out=v.a[l + 1])
-        self._last = v
-        return v.a[-1]
+        self._last = steps.forward(self.layers, x, self._dropout, rng)
+        return self._last.a[-1]
 
     # ------------------------------------------------------------------ step 3: loss
     def loss(self, a: Array, t: Array, z: Array | None = None) -> float:
@@ -218,64 +200,26 @@ class Network:
         Given the output layer's net inputs ``z`` too, cross-entropies are computed from them
         (log-softmax, softplus), which stays exact for net inputs of any size.
         """
-        if z is None:
-            return self.loss_fn.value(a, t)
-        return self.loss_fn.value_from(z, a, t, self.activations[-1])
+        return self.loss_fn.value(a, t, z, self.activations[-1])
 
     # ------------------------------------------------------------------ steps 4 to 6a: backward
     def backward(self, t: Array) -> None:
-        """Steps 4, 5 and 6a after ``forward``: every delta, then every gradient into grad_W and grad_b.
-
-        The values stay readable in ``step_values`` (dE/da and delta per layer) until the next forward.
-        """
-        self.output_delta(t)  # step 4
-        self.hidden_deltas()  # step 5
-        self.gradients()  # step 6a
-
-    def output_delta(self, t: Array) -> Array:
-        """Step 4: delta_L = dE/dz_L = dE/da_L * da_L/dz_L (simplified to a - t for matched pairs)."""
-        v, out = self.step_values, self.layers[-1]
-        z, a = v.z[-1], v.a[-1]
-        if self.loss_fn.simplified_with(out.activation):  # e.g. softmax + cross-entropy: delta = a - t
-            v.output_dE_da = None
-            v.delta[-1] = self.loss_fn.delta(z, a, t, out.activation)
-        else:
-            dE_da = v.output_dE_da = self.loss_fn.grad(a, t)  # dE/da_L
-            v.delta[-1] = out.activation.backward(z, a, dE_da, out=v.delta[-1])  # * da_L/dz_L
-        return v.delta[-1]
-
-    def hidden_deltas(self) -> list[Array]:
-        """Step 5: delta_l = (delta_{l+1} @ W_{l+1}^T) * f'(z_l), from the last hidden layer back.
-
-        Uses the weights as they are now, before this step's update. Returns every layer's delta.
-        """
-        v = self.step_values
-        for l in range(len(self.layers) - 2, -1, -1):
-            W_next, f = self.layers[l + 1].W, self.layers[l].activation
-            dE_da = np.matmul(v.delta[l + 1], W_next.T, out=v.dE_da[l])  # dE/da_l = delta_{l+1} @ W^T
-            if v.dropped:  # through the dropout: dE/df(z) = dE/da * mask
-                dE_da *= v.mask[l]
-            v.delta[l] = f.backward(v.z[l], v.f[l], dE_da, out=v.delta[l])  # delta_l = dE/da_l * f'(z_l)
-        return v.delta
-
-    def gradients(self) -> None:
-        """Step 6a: dE/dW_l = a_{l-1}^T @ delta_l and dE/db_l = sum of delta_l (over the batch, and over
-        the layer's neurons when the bias is shared). Stored in each layer's grad_W and grad_b."""
-        v = self.step_values
-        for l, layer in enumerate(self.layers):
-            np.matmul(v.a[l].T, v.delta[l], out=layer.grad_W)
-            if layer.grad_b is not None:
-                if self.bias == "shared":
-                    layer.grad_b[0] = v.delta[l].sum()
-                else:  # the column sums of delta, as a matrix-vector product: 1^T @ delta
-                    np.matmul(v.ones, v.delta[l], out=layer.grad_b)
+        """Steps 4, 5 and 6a after ``forward`` (``steps.backward``, ``steps.gradients``): every delta, then
+        every gradient, readable in ``last_step`` (and by name with ``grad_of``) until the next forward."""
+        s = self.last_step
+        steps.backward(s, self.layers, self.loss_fn, t)  # steps 4 and 5
+        steps.gradients(s, self.layers)  # step 6a
 
     # ------------------------------------------------------------------ step 6b: update
     def update(self, optimizer: Optimizer | float) -> None:
-        """Step 6b: change every trainable weight and bias, w <- w - lr * dE/dw for plain SGD."""
+        """Step 6b after ``backward``: change every trainable weight and bias, w <- w - lr * dE/dw for plain
+        SGD."""
         if not isinstance(optimizer, Optimizer):
             optimizer = SGD(optimizer)
-        optimizer.update(self.trainable, self.trainable_grads)
+        s = self.last_step
+        if not s.grad_W:
+            raise GlassnetError("run backward(t) before update: there are no gradients yet")
+        steps.update(optimizer, self.layers, s.grad_W, s.grad_b, self.train_biases)
 
     # ------------------------------------------------------------------ steps 2 to 6 together
     def train_step(
@@ -285,31 +229,29 @@ class Network:
         optimizer: Optimizer,
         rng: np.random.Generator | None = None,
         w: Array | None = None,
+        form_gradients: bool = False,
     ) -> float:
-        """Steps 2-6 on a batch whose arrays were checked once (the training loop's fast path).
+        """Steps 2-6 (``steps.step``) on a batch whose arrays were checked once (the training loop's path).
 
         ``rng`` draws the dropout masks (no dropout without it). ``w`` (batch,) weighs the examples: E
-        becomes the batch mean of w_i E_i and every delta row i is scaled by w_i (its gradient); without
-        it every example weighs 1. Returns E before the update; when E is not finite it makes no update,
-        so the weights stay finite.
+        becomes the batch mean of w_i E_i (see ``Loss``); without it every example weighs 1. Returns E
+        before the update; when E is not finite it makes no update, so the weights stay finite.
+        ``form_gradients`` keeps every dE/dW in ``last_step`` (otherwise BLAS may form them inside the
+        update).
         """
-        a = self.forward(x, rng)  # step 2
-        z = self.step_values.z[-1]
-        if w is None:
-            E = self.loss(a, t, z)  # step 3
-        else:  # step 3, weighted: mean over the batch of w_i E_i
-            terms = self.loss_fn.terms_from(z, a, t, self.activations[-1])
-            E = float(np.vdot(w, terms.sum(axis=1))) / a.shape[0]
-        if not math.isfinite(E):
-            return E
-        if w is None:
-            self.backward(t)  # steps 4, 5, 6a
-        else:
-            self.output_delta(t)[...] *= w[:, None]  # step 4, weighted: delta_L row i times w_i
-            self.hidden_deltas()  # step 5
-            self.gradients()  # step 6a
-        optimizer.update(self.trainable, self.trainable_grads)  # step 6b
-        return E
+        self._last = steps.step(
+            self.layers,
+            self.loss_fn,
+            x,
+            t,
+            optimizer,
+            train_biases=self.train_biases,
+            w=w,
+            dropout=self._dropout,
+            rng=rng,
+            form_gradients=form_gradients,
+        )
+        return self._last.E
 
     def step(self, x: Any, t: Any, optimizer: Optimizer | float) -> float:
         """``train_step`` on one example or batch given in any array-like form, checked first.
@@ -320,7 +262,8 @@ class Network:
         x, t = self.as_inputs(x), self.as_targets(t)
         if x.shape[0] != t.shape[0]:
             raise GlassnetError(f"inputs and targets differ in batch size: {x.shape[0]} != {t.shape[0]}")
-        E = self.train_step(x, t, optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer))
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported below, in words
+            E = self.train_step(x, t, optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer))
         if not math.isfinite(E):
             self.check_finite(x, t)
             raise GlassnetError(
@@ -337,60 +280,43 @@ class Network:
 
     # ------------------------------------------------------------------ what the latest step computed
     @property
-    def step_values(self) -> StepValues:
-        """The arrays of the latest forward pass (and backward, if it ran): see ``StepValues``."""
+    def last_step(self) -> steps.Step:
+        """Every array of the latest forward pass (and of backward and the update, if they ran)."""
         if self._last is None:
             raise GlassnetError("run forward(x) before computing deltas or gradients")
         return self._last
 
     @property
     def last_output(self) -> Array | None:
-        """The outputs of the latest ``forward`` (the network's own buffer), or None before any."""
+        """The outputs of the latest ``forward``, or None before any."""
         return None if self._last is None else self._last.a[-1]
 
     @property
     def last_values(self) -> list[tuple[Array, Array]]:
         """(z, f(z)) of every layer in the latest ``forward`` (f(z) before any dropout); [] before any."""
-        return [] if self._last is None else list(zip(self._last.z, self._last.f, strict=True))
+        return [] if self._last is None else list(zip(self._last.z, self._last.out, strict=True))
 
-    def _values_for(self, batch: int) -> StepValues:
-        values = self._values.get(batch)
-        if values is None:
-            values = self._values[batch] = StepValues(self.layers, batch, self.dtype)
-        return values
+    @property
+    def trainable(self) -> list[Array]:
+        """The arrays an update changes (every W, and every b unless biases are frozen), in order."""
+        return steps.trainable(self.layers, self.train_biases)
 
     def _rebuild(self) -> None:
-        """Refresh what the hot loop walks after parameters were (re)created."""
-        self._values = {}
+        """Forget the latest step after parameters were (re)created."""
         self._last = None
         self._dropout = Dropout(self.dropout) if self.dropout > 0.0 else None
-        self.trainable = []
-        self.trainable_grads = []
-        for layer in self.layers:
-            self.trainable.append(layer.W)
-            self.trainable_grads.append(layer.grad_W)
-            if layer.b is not None and layer.grad_b is not None and self.train_biases:
-                self.trainable.append(layer.b)
-                self.trainable_grads.append(layer.grad_b)
 
     # ------------------------------------------------------------------ predicting
     def predict(self, x: Any) -> Array:
         """The network's outputs for ``x`` (batch, inputs), as a new (batch, outputs) array."""
         x = self.as_inputs(x)
         require_finite(x, "input")
-        return self.propagate(x)[-1][1]
+        return steps.forward(self.layers, x).a[-1]
 
     def propagate(self, x: Array) -> list[tuple[Array, Array]]:
-        """Step 2 into new arrays: (z, a) for every layer, leaving the network's buffers alone."""
-        a = x
-        values: list[tuple[Array, Array]] = []
-        for layer in self.layers:
-            z = a @ layer.W
-            if layer.b is not None:
-                z += layer.b
-            a = layer.activation.forward(z)
-            values.append((z, a))
-        return values
+        """Step 2 without dropout, leaving ``last_step`` alone: (z, a) for every layer."""
+        s = steps.forward(self.layers, x)
+        return list(zip(s.z, s.out, strict=True))
 
     # ------------------------------------------------------------------ checks at the edges
     def as_inputs(self, x: Any) -> Array:
@@ -425,9 +351,11 @@ class Network:
         return array
 
     def grad_of(self, ref: ParameterRef) -> Array:
-        """The array that holds dE/d(parameter ``ref``) after ``backward`` (a layer's grad_W or grad_b)."""
-        layer = self.layers[ref.layer]
-        grad = layer.grad_W if ref.kind == "weight" else layer.grad_b
+        """The array that holds dE/d(parameter ``ref``) after ``backward`` or a traced step."""
+        s = self.last_step
+        if not s.grad_W:
+            raise GlassnetError("no gradients yet: run backward(t) after forward(x)")
+        grad = s.grad_W[ref.layer] if ref.kind == "weight" else s.grad_b[ref.layer]
         assert grad is not None
         return grad
 

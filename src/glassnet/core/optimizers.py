@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .blas import gemm_tn
 from .errors import GlassnetError
 
 Array = NDArray[np.floating]
@@ -33,84 +35,114 @@ def check_learning_rate(lr: float) -> float:
     return value
 
 
-class Optimizer:
-    """Base class. ``lr`` is the learning rate eta; schedules change it between epochs.
+@dataclass(frozen=True)
+class Outer:
+    """A weight gradient not yet formed: dE/dW = a_prev^T @ delta, shape (inputs, units). An update rule
+    that adds it to an array with ``accumulate`` lets BLAS form it inside the update, in one pass."""
 
-    ``weight_decay`` lambda adds L2 regularization, E + lambda/2 * sum(W^2), to the weight matrices
-    (parameters with 2 or more dimensions; biases are not decayed): their gradient gains lambda * W.
+    a_prev: Array
+    delta: Array
+
+    def formed(self) -> Array:
+        """The gradient itself, as a new array."""
+        return self.a_prev.T @ self.delta
+
+
+Gradient = Array | Outer
+
+
+def accumulate(y: Array, alpha: float, g: Gradient, beta: float = 1.0) -> None:
+    """y <- beta * y + alpha * g, in place. For an ``Outer`` g this is one BLAS gemm (``blas.gemm_tn``)."""
+    if isinstance(g, Outer):
+        gemm_tn(alpha, g.a_prev, g.delta, beta, y)
+        return
+    if beta != 1.0:
+        y *= beta
+    y += alpha * g
+
+
+class Optimizer:
+    """Base class: it owns the loop over the parameters and their state; a subclass writes one ``rule``.
+
+    ``lr`` is the learning rate eta; schedules change it between epochs. ``weight_decay`` lambda adds L2
+    regularization, E + lambda/2 * sum(W^2), to the weight matrices (parameters with 2 or more dimensions;
+    biases are not decayed): their gradient gains lambda * W. A rule receives that lambda as ``decay``
+    (0 for a bias).
+
+    ``fuses``: whether the rule accepts a weight's gradient as an ``Outer`` (formed inside the update).
     """
 
     name = "optimizer"
+    fuses = True
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = check_learning_rate(lr)
         if not (math.isfinite(weight_decay) and weight_decay >= 0):
             raise GlassnetError(f"weight_decay must be a finite number >= 0; received: {weight_decay!r}")
         self.weight_decay = float(weight_decay)
-        self._buffers: list[Array] = []
-        self._decay_buffers: list[Array] = []
+        self.slots: list[list[Array]] = []  # the state of each parameter, in the order of ``update``'s
 
-    def _decayed(self, params: Sequence[Array], grads: Sequence[Array]) -> Sequence[Array]:
-        """The gradients with lambda * W added to the weight matrices' (new arrays; the originals stay)."""
-        if self.weight_decay == 0.0:
-            return grads
-        if len(self._decay_buffers) != len(grads):
-            self._decay_buffers = [np.empty_like(g) for g in grads]
-        out: list[Array] = []
-        for p, g, buf in zip(params, grads, self._decay_buffers, strict=True):
-            if p.ndim >= 2:
-                np.multiply(p, self.weight_decay, out=buf)
-                buf += g
-                out.append(buf)
-            else:
-                out.append(g)
-        return out
+    def update(self, params: Sequence[Array], grads: Sequence[Gradient]) -> None:
+        """Change every parameter in place, given its gradient dE/dparam (an array, or an ``Outer``)."""
+        if len(self.slots) != len(params):
+            self.slots = [self.new_slots(p) for p in params]
+        self.begin_step()
+        for p, g, slots in zip(params, grads, self.slots, strict=True):
+            self.rule(p, g, slots, self.weight_decay if p.ndim >= 2 else 0.0)
+
+    def new_slots(self, p: Array) -> list[Array]:
+        """The state a parameter like ``p`` needs, zeroed (none for plain gradient descent)."""
+        return []
+
+    def begin_step(self) -> None:
+        """Called once per update before the parameters' rules (Adam counts its steps here)."""
+
+    def rule(self, p: Array, g: Gradient, slots: list[Array], decay: float) -> None:
+        """Change one parameter ``p`` in place from its gradient ``g``."""
+        raise NotImplementedError
 
     def settings(self) -> dict[str, Any]:
         """The hyper-parameters that rebuild this optimizer with ``make_optimizer``."""
         return {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}
 
     def get_state(self) -> tuple[dict[str, Any], list[Array]]:
-        """Everything a checkpoint needs: scalars (JSON-ready) and state arrays. Plain SGD has none."""
-        return {}, []
+        """Everything a checkpoint needs: scalars (JSON-ready) and state arrays, slot by slot (every
+        parameter's first slot, then every parameter's second). Plain SGD has none."""
+        width = len(self.slots[0]) if self.slots else 0
+        return {}, [slots[k] for k in range(width) for slots in self.slots]
 
     def set_state(self, scalars: dict[str, Any], arrays: Sequence[Array]) -> None:
         """Restore what ``get_state`` returned."""
-        if scalars or arrays:
-            raise GlassnetError(
-                f"{self.name} keeps no state; the checkpoint holds {len(arrays)} state arrays"
-            )
-
-    def _scratch(self, grads: Sequence[Array]) -> list[Array]:
-        if len(self._buffers) != len(grads):
-            self._buffers = [np.empty_like(g) for g in grads]
-        return self._buffers
-
-    def update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        """Change every parameter in place, given its gradient dE/dparam."""
-        raise NotImplementedError
+        width = len(self.new_slots(np.zeros(1)))
+        if width == 0 or len(arrays) % width:
+            if scalars or arrays:
+                raise GlassnetError(
+                    f"{self.name} keeps {width} state arrays per parameter; the checkpoint holds {len(arrays)}"
+                )
+            self.slots = []
+            return
+        n = len(arrays) // width
+        self.slots = [[np.array(arrays[k * n + i]) for k in range(width)] for i in range(n)]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr})"
 
 
 class SGD(Optimizer):
-    """Plain gradient descent: w <- w - lr * dE/dw (plus lr * lambda * w with weight decay)."""
+    """Plain gradient descent: w <- w - lr * (dE/dw + lambda * w)."""
 
     name = "sgd"
 
-    def update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        lr = self.lr
-        grads = self._decayed(params, grads)
-        for p, g, step in zip(params, grads, self._scratch(grads), strict=True):
-            np.multiply(g, lr, out=step)
-            p -= step
+    def rule(self, p: Array, g: Gradient, slots: list[Array], decay: float) -> None:
+        accumulate(p, -self.lr, g, beta=1.0 - self.lr * decay)  # w (1 - lr lambda) - lr dE/dw
 
 
 class Momentum(Optimizer):
-    """Gradient descent with momentum mu (PyTorch's form):  v <- mu v + g;  w <- w - lr v.
+    """Gradient descent with momentum mu (PyTorch's form):  v <- mu v + g;  w <- w - lr v, where
+    g = dE/dw + lambda w.
 
-    With ``nesterov=True`` the step looks ahead:  w <- w - lr (g + mu v).
+    With ``nesterov=True`` the step looks ahead:  w <- w - lr (g + mu v), computed as
+    w - lr ((1 + mu) v - mu v_old), since g = v - mu v_old: so g need never be formed.
     """
 
     name = "momentum"
@@ -121,7 +153,11 @@ class Momentum(Optimizer):
             raise GlassnetError(f"momentum must be in [0, 1); received: momentum={momentum!r}")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
-        self.velocity: list[Array] = []
+
+    @property
+    def velocity(self) -> list[Array]:
+        """v of every parameter."""
+        return [slots[0] for slots in self.slots]
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -130,27 +166,21 @@ class Momentum(Optimizer):
             "momentum": self.momentum,
         }
 
-    def get_state(self) -> tuple[dict[str, Any], list[Array]]:
-        return {}, list(self.velocity)
+    def new_slots(self, p: Array) -> list[Array]:
+        return [np.zeros_like(p)]
 
-    def set_state(self, scalars: dict[str, Any], arrays: Sequence[Array]) -> None:
-        self.velocity = [np.array(a) for a in arrays]
-
-    def update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        if len(self.velocity) != len(params):
-            self.velocity = [np.zeros_like(p) for p in params]
-        grads = self._decayed(params, grads)
-        lr, mu = self.lr, self.momentum
-        for p, g, v, step in zip(params, grads, self.velocity, self._scratch(grads), strict=True):
-            v *= mu
-            v += g
-            if self.nesterov:
-                np.multiply(v, mu, out=step)
-                step += g
-                step *= lr
-            else:
-                np.multiply(v, lr, out=step)
-            p -= step
+    def rule(self, p: Array, g: Gradient, slots: list[Array], decay: float) -> None:
+        (v,) = slots
+        mu = self.momentum
+        v_old = v.copy() if self.nesterov else v
+        accumulate(v, 1.0, g, beta=mu)  # v <- mu v + dE/dw
+        if decay:
+            accumulate(v, decay, p)  #       + lambda w
+        if self.nesterov:  # w <- w - lr ((1 + mu) v - mu v_old)
+            accumulate(p, -self.lr * (1.0 + mu), v)
+            accumulate(p, self.lr * mu, v_old)
+        else:
+            accumulate(p, -self.lr, v)  # w <- w - lr v
 
     def __repr__(self) -> str:
         return f"Momentum(lr={self.lr}, momentum={self.momentum}, nesterov={self.nesterov})"
@@ -159,9 +189,12 @@ class Momentum(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba):  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
     w <- w - lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+
+    It squares g, so it takes every gradient formed (``fuses`` is False).
     """
 
     name = "adam"
+    fuses = False
 
     def __init__(
         self,
@@ -179,47 +212,47 @@ class Adam(Optimizer):
             raise GlassnetError(f"eps must be a finite number > 0; received: eps={eps!r}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.t = 0
-        self.m: list[Array] = []
-        self.v: list[Array] = []
+
+    @property
+    def m(self) -> list[Array]:
+        return [slots[0] for slots in self.slots]
+
+    @property
+    def v(self) -> list[Array]:
+        return [slots[1] for slots in self.slots]
 
     def settings(self) -> dict[str, Any]:
         return {**super().settings(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def get_state(self) -> tuple[dict[str, Any], list[Array]]:
-        return {"t": self.t}, [*self.m, *self.v]
+        return {"t": self.t}, super().get_state()[1]
 
     def set_state(self, scalars: dict[str, Any], arrays: Sequence[Array]) -> None:
         t = scalars.get("t")
         if not isinstance(t, int) or t < 0 or len(arrays) % 2:
             raise GlassnetError(f"bad Adam state: t={t!r} with {len(arrays)} arrays")
-        half = len(arrays) // 2
+        super().set_state({}, arrays)
         self.t = t
-        self.m = [np.array(a) for a in arrays[:half]]
-        self.v = [np.array(a) for a in arrays[half:]]
 
-    def update(self, params: Sequence[Array], grads: Sequence[Array]) -> None:
-        if len(self.m) != len(params):
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
-        grads = self._decayed(params, grads)
+    def new_slots(self, p: Array) -> list[Array]:
+        return [np.zeros_like(p), np.zeros_like(p)]
+
+    def begin_step(self) -> None:
         self.t += 1
+
+    def rule(self, p: Array, g: Gradient, slots: list[Array], decay: float) -> None:
+        assert not isinstance(g, Outer)  # fuses is False: the step forms every gradient
+        m, v = slots
         b1, b2 = self.beta1, self.beta2
-        step_size = self.lr / (1.0 - b1**self.t)
-        root_bc2 = math.sqrt(1.0 - b2**self.t)
-        for p, g, m, v, tmp in zip(params, grads, self.m, self.v, self._scratch(grads), strict=True):
-            m *= b1
-            np.multiply(g, 1.0 - b1, out=tmp)
-            m += tmp
-            v *= b2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - b2
-            v += tmp
-            np.sqrt(v, out=tmp)
-            tmp *= 1.0 / root_bc2
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p -= tmp
+        if decay:
+            g = g + decay * p
+        m *= b1
+        m += (1.0 - b1) * g  # m <- b1 m + (1 - b1) g
+        v *= b2
+        v += (1.0 - b2) * (g * g)  # v <- b2 v + (1 - b2) g^2
+        m_hat_scale = 1.0 / (1.0 - b1**self.t)
+        v_hat = v / (1.0 - b2**self.t)
+        p -= self.lr * m_hat_scale * m / (np.sqrt(v_hat) + self.eps)
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"

@@ -161,7 +161,7 @@ def _plain(x: Any) -> Any:
 def _delta_form(net: Network, layer: int) -> tuple[str, DeltaForm]:
     """How ``layer``'s deltas are formed, as text for a reader and as a value to branch on."""
     act = net.activations[layer]
-    if layer == len(net.layers) - 1 and net.loss_fn.simplified_with(act):
+    if layer == len(net.layers) - 1 and net.loss_fn.pairs_with(act):
         outputs = net.sizes[-1]
         if net.loss_fn.name == "binary_crossentropy" and outputs > 1:
             return f"(out - target) / {outputs}", "simplified"
@@ -174,11 +174,11 @@ def _delta_form(net: Network, layer: int) -> tuple[str, DeltaForm]:
 def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> StepTrace:
     """Run steps 2-6 on one example with ``Network.train_step`` and record what it computed.
 
-    The net inputs, outputs, dE/da and deltas are the arrays the step itself produced (``step_values``);
-    the gradients are its grad_W and grad_b. What the fast path never forms separately is derived here
-    for the learner to read: da/dz per neuron, each downstream path's share delta_j * w of a hidden
-    neuron's dE/da, the loss term per output, and dE/da of an output layer whose delta is simplified to
-    a - t.
+    The net inputs, outputs, dE/da, deltas, loss terms and gradients are the arrays the step itself
+    returned (``Network.last_step``). What the step never forms is derived here for the learner to read:
+    da/dz per neuron (the activation's ``derivative``, the f' its chain rule multiplied by), each
+    downstream path's share delta_j * w of a hidden neuron's dE/da, and dE/da of an output layer whose
+    delta is the canonical pair's a - t.
     """
     x = net.as_inputs(x)
     t = net.as_targets(t)
@@ -193,30 +193,33 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
     old = net.parameters()
     old_W = [layer.W.copy() for layer in net.layers]  # the weights of step 5, before the update
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported below, in words
-        loss_total = net.train_step(x, t, opt)  # steps 2-6
+        loss_total = net.train_step(x, t, opt, form_gradients=True)  # steps 2-6
     if not math.isfinite(loss_total):
         raise GlassnetError(
             f"the loss became {loss_total} (diverged); the weights were left as they were: "
             "try a lower learning rate"
         )
-    v = net.step_values
+    s = net.last_step
     last = len(net.layers) - 1
-    output_dE_da = v.output_dE_da if v.output_dE_da is not None else net.loss_fn.grad(v.a[-1], t)
-    terms = net.loss_fn.terms_from(v.z[-1], v.a[-1], t, net.activations[-1])[0]
+    output_dE_da = s.dE_da[-1] if s.dE_da[-1] is not None else net.loss_fn.grad(s.a[-1], t)
+    assert s.terms is not None
+    terms = s.terms[0]
 
     bias_of = {target: ref.name for ref in refs if ref.kind == "bias" for target in ref.targets}
     weight_name = {(ref.layer, ref.index): ref.name for ref in refs if ref.kind == "weight"}
     layers: list[LayerTrace] = []
     by_neuron: dict[str, NeuronTrace] = {}
     for l, layer in enumerate(net.layers):
-        dE_da = (output_dE_da if l == last else v.dE_da[l])[0]
-        da_dz = layer.activation.derivative(v.z[l], v.f[l])[0]
+        dE_da_l = output_dE_da if l == last else s.dE_da[l]
+        assert dE_da_l is not None
+        dE_da = dE_da_l[0]
+        da_dz = layer.activation.derivative(s.z[l], s.out[l])[0]
         neurons = []
         for k, name in enumerate(names[l + 1]):
             paths = []
             if l < last:
                 for j, via in enumerate(names[l + 2]):
-                    d, w = float(v.delta[l + 1][0, j]), float(old_W[l + 1][k, j])
+                    d, w = float(s.delta[l + 1][0, j]), float(old_W[l + 1][k, j])
                     paths.append(
                         {
                             "via": via,
@@ -229,11 +232,11 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
             neuron = NeuronTrace(
                 name,
                 l + 1,
-                float(v.z[l][0, k]),
-                float(v.f[l][0, k]),
+                float(s.z[l][0, k]),
+                float(s.out[l][0, k]),
                 float(dE_da[k]),
                 float(da_dz[k]),
-                float(v.delta[l][0, k]),
+                float(s.delta[l][0, k]),
                 bias_of.get(name),
                 paths,
             )

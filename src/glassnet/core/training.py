@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from . import blas
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import SGD, Optimizer
@@ -169,11 +170,12 @@ def evaluate(net: Network, X: Array, T: Array, batch_size: int = 4096) -> tuple[
     """(loss, accuracy) of the network on (X, T), in batches of ``batch_size``."""
     total, correct = 0.0, 0.0
     n = X.shape[0]
-    for start in range(0, n, batch_size):
-        z, a = net.propagate(X[start : start + batch_size])[-1]
-        t = T[start : start + batch_size]
-        total += net.loss(a, t, z) * a.shape[0]
-        correct += _accuracy(a, t) * a.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # a loss of inf is a value to report, not an error
+        for start in range(0, n, batch_size):
+            z, a = net.propagate(X[start : start + batch_size])[-1]
+            t = T[start : start + batch_size]
+            total += net.loss(a, t, z) * a.shape[0]
+            correct += _accuracy(a, t) * a.shape[0]
     return total / n, correct / n
 
 
@@ -344,8 +346,9 @@ class _Epochs:
         val: tuple[Array, Array] | None,
         rules: _Rules,
         w: Array | None = None,
+        keep_gradients: bool = False,
     ) -> None:
-        self.w = w
+        self.w, self.keep_gradients = w, keep_gradients
         self.w_buf = None if w is None else np.empty(bs, net.dtype)
         self.net, self.X, self.T, self.opt, self.rng, self.n = net, X, T, opt, rng, X.shape[0]
         self.bs, self.shuffle, self.classification = bs, shuffle, classification
@@ -406,7 +409,7 @@ class _Epochs:
                 if trace is not None and trace(state.updates + 1 - self.first_update):
                     E = self._traced_update(xb, tb)
                 else:
-                    E = train_step(xb, tb, opt, rng, wb)
+                    E = train_step(xb, tb, opt, rng, wb, self.keep_gradients)
                 if not math.isfinite(E):
                     end = "diverged"
                     break
@@ -580,6 +583,8 @@ def fit(
     on_trace: Callable[[StepTrace], None] | None = None,
     sample_weight: Any = None,
     monitor: Monitor = "val_loss",
+    keep_gradients: bool = False,
+    threads: int | None = None,
 ) -> FitResult:
     """Train ``net`` on inputs X (n, inputs) and targets T (n, outputs) until a stopping rule holds.
 
@@ -601,7 +606,60 @@ def fit(
     once, and each batch's E is the batch mean of w_i E_i, so all-ones weights give exactly the numbers of
     unweighted training. The validation loss and accuracies stay unweighted (what the model gets right
     on held-out rows as they come).
+
+    ``keep_gradients=True`` forms every update's dE/dW (readable in ``net.last_step`` after the call)
+    instead of letting BLAS form it inside the update; slower, for an interface that shows them.
+    ``threads`` limits NumPy's BLAS to that many threads for the call (``blas.threads``; None, the
+    default, leaves it as it is: by default one per core). On a busy machine one thread is often faster.
     """
+    check_threads(threads)
+    with blas.threads(threads):
+        return _fit(
+            net, X, T, optimizer, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            loss_tol=loss_tol, weight_tol=weight_tol, patience=patience, min_delta=min_delta,
+            validation=validation, classification=classification, schedule=schedule, on_batch=on_batch,
+            on_epoch=on_epoch, resume=resume, on_checkpoint=on_checkpoint, stop_requested=stop_requested,
+            trace=trace, on_trace=on_trace, sample_weight=sample_weight, monitor=monitor,
+            keep_gradients=keep_gradients,
+        )  # fmt: skip
+
+
+def check_threads(threads: Any) -> int | None:
+    """``threads`` if it is None or an integer >= 1, else GlassnetError."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise GlassnetError(f"threads must be an integer >= 1 or None; received: threads={threads!r}")
+    return threads
+
+
+def _fit(
+    net: Network,
+    X: Any,
+    T: Any,
+    optimizer: Optimizer | float,
+    *,
+    epochs: int,
+    batch_size: int | None,
+    shuffle: bool,
+    seed: int | None,
+    loss_tol: float | None,
+    weight_tol: float | None,
+    patience: int | None,
+    min_delta: float,
+    validation: tuple[Any, Any] | None,
+    classification: bool,
+    schedule: Callable[[int], float] | None,
+    on_batch: BatchCallback | None,
+    on_epoch: EpochCallback | None,
+    resume: TrainingState | None,
+    on_checkpoint: Callable[[TrainingState], None] | None,
+    stop_requested: Callable[[], bool] | None,
+    trace: Callable[[int], bool] | None,
+    on_trace: Callable[[StepTrace], None] | None,
+    sample_weight: Any,
+    monitor: Monitor,
+    keep_gradients: bool,
+) -> FitResult:
+    """``fit`` within its thread limit."""
     X, T = _check_data(net, X, T, "training data")
     w = _normalized_weights(sample_weight, X.shape[0], net.dtype)
     if trace is not None and w is not None:
@@ -641,6 +699,7 @@ def fit(
         val=val,
         rules=rules,
         w=w,
+        keep_gradients=keep_gradients,
     )
     reason: Reason = "max_epochs"
     while state.epoch < epochs:

@@ -781,6 +781,7 @@ def traced_step(
         on_batch=lambda epoch, batch, E: losses.append(E),
         on_epoch=watch.epoch_ended if watch is not None else None, stop_requested=lambda: True,
         trace=(lambda k: True) if single else None, on_trace=traces.append if single else None,
+        keep_gradients=not single,
     )  # fmt: skip
     if result.reason == "diverged" or not traces or not losses:
         raise GlassnetError("the step diverged")

@@ -1,11 +1,9 @@
-"""The seven steps in plain NumPy. Read this first; glassnet's Network (network.py) computes the same numbers
-with reused buffers.
+"""The seven steps in plain NumPy, written independently of glassnet: the tests' oracle.
 
-The fast path's buffers and in-place arithmetic make it fast and harder to read. This module is the version
-a learner writes after the classic backpropagation tutorial (Nielsen's ``backprop``): every step a short
-function that returns new arrays, with the names of the maths, and every formula written out here (it
-imports nothing of glassnet). ``tests/test_reference.py`` checks that the two agree to 1e-12 on random
-networks of every activation, loss and bias mode.
+Every step a short function that returns new arrays, with the names of the maths, and every formula
+written out here (it imports nothing of glassnet), the way a learner writes them after the classic
+backpropagation tutorial (Nielsen's ``backprop``). The tests compare glassnet's engine
+(``glassnet.core.steps``) with these on random networks of every activation, loss and bias mode.
 
 Shapes: data x (batch, features); W (inputs, units); b (units,) per neuron, (1,) when one bias is
 shared by the layer's neurons, or None; z = a_prev @ W + b and a = f(z), both (batch, units).

@@ -1,9 +1,9 @@
-"""The fast path (network.py) computes the numbers of the readable reference (core/reference.py).
+"""glassnet's engine (core/steps.py) computes the numbers of a plain NumPy rewrite (tests/plain_numpy.py).
 
-The reference imports only NumPy and writes every formula itself, so agreement here means two independent
+The rewrite imports only NumPy and writes every formula itself, so agreement here means two independent
 implementations agree: every z and a, the loss, every gradient and every parameter after one SGD step, to
 1e-12 relative, for every hidden activation x output activation x loss x bias mode x frozen or trained
-biases, with no hidden layer, one, and two or three, on one example and on a batch.
+biases, with the gradients formed (a traced step) and fused into the update (BLAS), with no hidden layer, one, and two or three, on one example and on a batch.
 
 An absolute floor applies only where a value is ~0: below 1e-12 times the largest value of its kind in that
 network (|z|, |a|, |delta or gradient|, |parameter|), a difference that small also passes. Such values are
@@ -16,11 +16,13 @@ import zlib
 import numpy as np
 import pytest
 
-from glassnet.core import reference
 from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
 from glassnet.core.losses import LOSSES
 from glassnet.core.network import BIAS_MODES, Network
+from glassnet.core.optimizers import SGD
+
+from . import plain_numpy as reference
 
 RTOL = 1e-12
 
@@ -93,27 +95,34 @@ def check_one(rng, hidden, output, loss, bias, train_biases, n_hidden, batch):
     # steps 4-6: one SGD step
     grad_W, grad_b = reference.backward(weights, biases, fs, loss, zs, activations, t)
     new_weights, new_biases = reference.update(weights, biases, grad_W, grad_b, lr, train_biases)
-    same(net.step(x, t, lr), E, "loss returned by step", 0.0)
+    fused = Network(sizes, activation=hidden or "sigmoid", output_activation=output, loss=loss, bias=bias,
+                    train_biases=train_biases)
+    fused.set_weights(net.get_weights())
+    same(fused.step(x, t, lr), E, "loss returned by step", 0.0)
+    same(net.train_step(x, t, SGD(lr), form_gradients=True), E, "loss returned by the traced path", 0.0)
+    s = net.last_step
     # a sum that cancels (e.g. a bias shared by a softmax layer's neurons: softmax ignores a shift of all
     # its net inputs, so that gradient is exactly 0) is ~0 at the scale of the deltas it adds up
     delta_L = reference.output_delta(loss, fs[-1], zs[-1], activations[-1], t)
     grad_scale = largest([delta_L, *grad_W, *grad_b])
     parameter_scale = largest(new_weights + new_biases)
-    for l, layer in enumerate(net.layers):
-        same(layer.grad_W, grad_W[l], f"dE/dW of layer {l + 1}", grad_scale)
+    for l, (layer, fused_layer) in enumerate(zip(net.layers, fused.layers, strict=True)):
+        same(s.grad_W[l], grad_W[l], f"dE/dW of layer {l + 1}", grad_scale)
         same(layer.W, new_weights[l], f"W of layer {l + 1} after the update", parameter_scale)
+        same(fused_layer.W, new_weights[l], f"W of layer {l + 1} after the fused update", parameter_scale)
         if bias == "none":
-            assert layer.b is None and layer.grad_b is None and new_biases[l] is None
+            assert layer.b is None and s.grad_b[l] is None and new_biases[l] is None
         else:
-            same(layer.grad_b, grad_b[l], f"dE/db of layer {l + 1}", grad_scale)
+            same(s.grad_b[l], grad_b[l], f"dE/db of layer {l + 1}", grad_scale)
             same(layer.b, new_biases[l], f"b of layer {l + 1} after the update", parameter_scale)
+            same(fused_layer.b, new_biases[l], f"b of layer {l + 1} after the fused update", parameter_scale)
             if not train_biases:
                 np.testing.assert_array_equal(layer.b, biases[l], err_msg=f"frozen b moved: {case}")
 
 
 @pytest.mark.parametrize(("output", "loss"), OUTPUTS_AND_LOSSES)
 @pytest.mark.parametrize("hidden", HIDDEN, ids=lambda h: h or "no_hidden")
-def test_fast_path_equals_reference(hidden, output, loss):
+def test_engine_equals_plain_numpy(hidden, output, loss):
     rng = np.random.default_rng(zlib.crc32(f"{hidden}-{output}-{loss}".encode()))
     depths = [0] if hidden is None else [1, int(rng.integers(2, 4))]
     for bias in BIAS_MODES:
