@@ -262,8 +262,7 @@ class Network:
         x, t = self.as_inputs(x), self.as_targets(t)
         if x.shape[0] != t.shape[0]:
             raise GlassnetError(f"inputs and targets differ in batch size: {x.shape[0]} != {t.shape[0]}")
-        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite loss is reported below, in words
-            E = self.train_step(x, t, optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer))
+        E = self.train_step(x, t, optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer))
         if not math.isfinite(E):
             self.check_finite(x, t)
             raise GlassnetError(

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,8 +34,7 @@ def check_learning_rate(lr: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class Outer:
+class Outer(NamedTuple):
     """A weight gradient not yet formed: dE/dW = a_prev^T @ delta, shape (inputs, units). An update rule
     that adds it to an array with ``accumulate`` lets BLAS form it inside the update, in one pass."""
 
@@ -51,11 +49,19 @@ class Outer:
 Gradient = Array | Outer
 
 
+# Below this many weights (64 x 64) NumPy's product and a subtraction (about 2 us) beat one BLAS call
+# through ctypes (about 6 us): measured per update on this project's 2-core test machine.
+FUSE_MIN = 4096
+
+
 def accumulate(y: Array, alpha: float, g: Gradient, beta: float = 1.0) -> None:
-    """y <- beta * y + alpha * g, in place. For an ``Outer`` g this is one BLAS gemm (``blas.gemm_tn``)."""
+    """y <- beta * y + alpha * g, in place. For an ``Outer`` g of at least ``FUSE_MIN`` weights this is one
+    BLAS gemm (``blas.gemm_tn``), which forms the product inside the update."""
     if isinstance(g, Outer):
-        gemm_tn(alpha, g.a_prev, g.delta, beta, y)
-        return
+        if y.size >= FUSE_MIN:
+            gemm_tn(alpha, g.a_prev, g.delta, beta, y)
+            return
+        g = g.a_prev.T @ g.delta
     if beta != 1.0:
         y *= beta
     y += alpha * g

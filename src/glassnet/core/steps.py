@@ -51,6 +51,7 @@ The worked example (2-2-2 sigmoid, half_sse, biases b1 = 0.35 and b2 = 0.60 shar
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -189,7 +190,7 @@ def bias_gradient(delta: Array, b: Array | None) -> Array | None:
     if b is None:
         return None
     if b.shape == (1,):
-        return np.array([delta.sum()], dtype=delta.dtype)
+        return np.add.reduce(delta.ravel(), keepdims=True)
     return delta.sum(axis=0)
 
 
@@ -228,13 +229,16 @@ def update(
 ) -> None:
     """Step 6b: change every weight and bias in place; plain gradient descent is w <- w - lr * dE/dw.
     With ``train_biases=False`` the biases stay as they are (frozen, as in the classic worked example)."""
+    params: list[Array] = []
     grads: list[Gradient] = []
-    for dW, db, layer in zip(grad_W, grad_b, layers, strict=True):
+    for layer, dW, db in zip(layers, grad_W, grad_b, strict=True):
+        params.append(layer.W)
         grads.append(dW)
         if layer.b is not None and train_biases:
             assert db is not None
+            params.append(layer.b)
             grads.append(db)
-    optimizer.update(trainable(layers, train_biases), grads)
+    optimizer.update(params, grads)  # in the order of ``trainable``
 
 
 # ------------------------------------------------------------------------------------- steps 2 to 6
@@ -260,7 +264,7 @@ def step(
     """
     s = forward(layers, x, dropout, rng)  # step 2
     loss(s, loss_fn, t, layers[-1].activation, w)  # step 3
-    if not np.isfinite(s.E):
+    if not math.isfinite(s.E):
         return s
     backward(s, layers, loss_fn, t, w)  # steps 4 and 5
     fused = optimizer.fuses and not form_gradients
