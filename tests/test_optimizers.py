@@ -1,10 +1,9 @@
-"""Each optimizer's update formula, rewritten independently."""
+"""Each optimizer's update formula, rewritten independently; tests/test_against_torch.py has PyTorch's."""
 
 import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.network import Network
 from glassnet.core.optimizers import SGD, Adam, Momentum, cosine, make_optimizer, make_schedule, step_decay
 
 
@@ -99,39 +98,3 @@ def test_make_optimizer_names():
         Momentum(0.1, momentum=1.5)
     with pytest.raises(GlassnetError, match="beta2"):
         Adam(0.1, beta2=1.0)
-
-
-def test_matches_pytorch_on_a_small_network():
-    """glassnet's gradients and optimizer steps against PyTorch's, for SGD, momentum and Adam."""
-    torch = pytest.importorskip("torch")
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(8, 3))
-    y = rng.integers(0, 3, size=8)
-    T = np.eye(3)[y]
-    for name, make_torch in (
-        ("sgd", lambda p: torch.optim.SGD(p, lr=0.1)),
-        ("momentum", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
-        ("nesterov", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
-        ("adam", lambda p: torch.optim.Adam(p, lr=0.01)),
-    ):
-        net = Network([3, 5, 3], activation="tanh", loss="categorical_crossentropy", seed=1)
-        lin = [torch.nn.Linear(3, 5).double(), torch.nn.Linear(5, 3).double()]
-        with torch.no_grad():
-            for layer, dense in zip(lin, net.layers, strict=True):
-                layer.weight.copy_(torch.from_numpy(dense.W.T.copy()))
-                layer.bias.copy_(torch.from_numpy(dense.b.copy()))
-        params = [p for layer in lin for p in layer.parameters()]
-        topt = make_torch(params)
-        opt = make_optimizer(name, 0.01 if name == "adam" else 0.1)
-        for _ in range(3):
-            topt.zero_grad()
-            logits = lin[1](torch.tanh(lin[0](torch.from_numpy(X))))
-            loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
-            loss.backward()
-            topt.step()
-            E = net.step(X, T, opt)
-            assert E == pytest.approx(loss.item(), rel=1e-12)
-        for layer, dense in zip(lin, net.layers, strict=True):
-            np.testing.assert_allclose(dense.W, layer.weight.detach().numpy().T, rtol=1e-10, atol=1e-13)
-            np.testing.assert_allclose(dense.b, layer.bias.detach().numpy(), rtol=1e-10, atol=1e-13)
