@@ -85,7 +85,9 @@ def test_parameters_are_scikit_learns_mlp_parameters_with_its_defaults():
         mlp.pop("loss", None)  # MLPRegressor's squared_error is glassnet's loss
         params = ours.get_params()
         assert {k: params[k] for k in mlp} == mlp
-        own = {"dropout", "dtype"} | ({"class_weight"} if isinstance(ours, GlassClassifier) else set())
+        own = {"dropout", "dtype", "threads"} | (
+            {"class_weight"} if isinstance(ours, GlassClassifier) else set()
+        )
         assert set(params) - set(mlp) == own
 
 

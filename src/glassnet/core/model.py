@@ -36,6 +36,7 @@ from .training import (
     Monitor,
     TrainingState,
     check_sample_weight,
+    check_threads,
     fit,
 )
 
@@ -462,6 +463,7 @@ def train(
     class_weight: str | Mapping[Any, float] | None = None,
     sample_weight: Sequence[float] | NDArray[Any] | None = None,
     init_from: Model | None = None,
+    threads: int | None = None,
 ) -> tuple[Model, FitResult]:
     """Train a model on raw features X (n, features) and labels or values y (n,).
 
@@ -495,7 +497,11 @@ def train(
     label -> weight, unlisted labels weighing 1) weigh the training examples; an example's weight is the
     product of the two. The training loss and its gradient become weighted means (see ``fit``); the
     validation loss stays unweighted.
+
+    ``threads`` limits NumPy's BLAS to that many threads while training (see ``fit``). None, the default,
+    leaves NumPy's BLAS as it is: one thread per core. On a busy or shared machine 1 is often faster.
     """
+    check_threads(threads)
     if task not in TASKS:
         raise GlassnetError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
     kind: Task = "classification" if task == "classification" else "regression"
@@ -617,6 +623,7 @@ def train(
         on_checkpoint=None if on_checkpoint is None else lambda st: on_checkpoint(Checkpoint(model, opt, st)),
         stop_requested=stop_requested,
         sample_weight=weights,
+        threads=threads,
     )
     if result.reason == "interrupted" and on_checkpoint is not None and result.state is not None:
         on_checkpoint(Checkpoint(model, opt, result.state))

@@ -3,9 +3,9 @@
 They follow scikit-learn's estimator API (fit, predict, predict_proba, score, partial_fit, get_params,
 set_params) and work inside Pipeline and GridSearchCV. Their parameters are those of scikit-learn's
 ``MLPClassifier`` and ``MLPRegressor``, with the same names, defaults and meanings, so code moves over
-unchanged; ``dropout`` and ``dtype`` are glassnet's own. The fitted network is an ordinary glassnet model,
-``model_``: save it with ``glassnet.interfaces.modelfile.save_model``, explain a step of ``model_.network``,
-or export it to ONNX.
+unchanged; ``dropout``, ``dtype`` and ``threads`` are glassnet's own. The fitted network is an ordinary
+glassnet model, ``model_``: save it with ``glassnet.interfaces.modelfile.save_model``, explain a step of
+``model_.network``, or export it to ONNX.
 
 Where they differ from scikit-learn's MLP:
 
@@ -31,11 +31,18 @@ from numpy.typing import NDArray
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from glassnet.core import blas
 from glassnet.core.checks import DTYPES, check_dtype, check_memory
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model, Standardizer, Task, split_rows
@@ -97,6 +104,7 @@ class _GlassEstimator(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dtype": [StrOptions(set(DTYPES))],
+        "threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -126,6 +134,7 @@ class _GlassEstimator(BaseEstimator):
         n_iter_no_change: int | float = 10,
         dropout: float = 0.0,
         dtype: str = "float64",
+        threads: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -151,6 +160,7 @@ class _GlassEstimator(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.dropout = dropout
         self.dtype = dtype
+        self.threads = threads
 
     # ------------------------------------------------------------------------------------------ set-up
     def _validate_params(self) -> None:
@@ -165,7 +175,20 @@ class _GlassEstimator(BaseEstimator):
         for (name, value), why in _REFUSED.items():
             if getattr(self, name) == value:
                 raise ValueError(f"{name}={value!r} is not supported: {why}")
+        self._threads()
         super()._validate_params()
+
+    def _threads(self) -> int | None:
+        """``threads`` checked against its constraint (True and False refused too: they are not counts),
+        as an int, or None."""
+        constraint = {"threads": self._parameter_constraints["threads"]}
+        if isinstance(self.threads, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The 'threads' parameter of {type(self).__name__} must be an int in the range [1, inf) or "
+                f"None. Got {self.threads!r} instead."
+            )
+        validate_parameter_constraints(constraint, {"threads": self.threads}, type(self).__name__)
+        return None if self.threads is None else int(self.threads)
 
     def _layers(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -309,6 +332,7 @@ class _GlassEstimator(BaseEstimator):
             schedule=self._schedule(epochs, len(tr)),
             on_epoch=self._report if self.verbose else None,
             sample_weight=weights,
+            threads=self._threads(),
         )
         if result.reason == "diverged":
             raise ValueError(result.message)
@@ -421,7 +445,8 @@ class _GlassEstimator(BaseEstimator):
     def _outputs(self, X: Any) -> NDArray[np.floating]:
         check_is_fitted(self, "model_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.model_.outputs(X)
+        with blas.threads(self._threads()):
+            return self.model_.outputs(X)
 
     def export_onnx(self, path: str) -> None:
         """Write the fitted model (standardization and output activation included) as an ONNX file."""
@@ -492,6 +517,10 @@ _PARAMETERS = """
         glassnet's own: the share of hidden units dropped in each training step.
     dtype : {"float64", "float32"}, default="float64"
         glassnet's own: the network's floating-point type.
+    threads : int or None, default=None
+        glassnet's own: the most threads NumPy's BLAS may use in fit, partial_fit, predict,
+        predict_proba and score (restored afterwards); None leaves NumPy's BLAS as it is, one thread per
+        core. On a busy or shared machine 1 is often faster.
 """
 
 _ATTRIBUTES = """
@@ -567,6 +596,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         class_weight: dict[Any, float] | str | None = None,
         dropout: float = 0.0,
         dtype: str = "float64",
+        threads: int | None = None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes,
@@ -593,6 +623,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
             n_iter_no_change=n_iter_no_change,
             dropout=dropout,
             dtype=dtype,
+            threads=threads,
         )
         self.class_weight = class_weight
 

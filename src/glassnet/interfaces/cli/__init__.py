@@ -1,6 +1,8 @@
 """The ``glassnet`` command line.
 
 Bad input never shows a traceback: the command prints one line starting ``error:`` and exits with status 2.
+A command given ``--threads N`` runs with NumPy's BLAS held to N threads (the explorer: for as long as it
+serves), and the count it had is restored when the command ends.
 
 ``parser`` holds every command's options; each group of commands has its module: ``example`` (demo, explain,
 gradcheck), ``writeup`` (a step as a document), ``row`` (explain --model: one CSV row through a saved model),
@@ -15,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from glassnet.core import blas
 from glassnet.core.errors import GlassnetError
 
 from .example import cmd_demo, cmd_explain, cmd_gradcheck
@@ -45,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with blas.threads(getattr(args, "threads", None)):  # export computes nothing: it has no --threads
+            return COMMANDS[args.command](args)
     except GlassnetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,7 +1,9 @@
 """Every command's options, and the argparse types that check them.
 
 The choices come from the registries that define them (activations, losses, bias modes, dtypes, optimizers,
-schedules, tasks, datasets); a usage mistake is one ``error:`` line and exit status 2.
+schedules, tasks, datasets); a usage mistake is one ``error:`` line and exit status 2. Every command that
+computes takes ``--threads N`` (``add_threads_option``); ``main`` holds NumPy's BLAS to N threads while the
+command runs.
 """
 
 from __future__ import annotations
@@ -158,6 +160,18 @@ def add_network_options(p: argparse.ArgumentParser, layers: str, unset: bool = F
     p.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
 
 
+def add_threads_option(p: argparse.ArgumentParser) -> None:
+    """``--threads N``: the most threads NumPy's BLAS may use while the command runs (None: as it is)."""
+    p.add_argument(
+        "--threads",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="use at most N threads for NumPy's matrix products (BLAS); on a busy or shared machine "
+        "--threads 1 is often faster (default: as NumPy's BLAS is set, one thread per core)",
+    )
+
+
 def _add_csv_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sep", type=separator, default=None, help="field separator, e.g. ';' or tab (default: detected)"
@@ -213,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--max-updates", type=_count, default=1_000_000, help="give up after N updates (default 1000000)"
     )
+    add_threads_option(demo)
 
     explain = sub.add_parser(
         "explain",
@@ -240,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the step (with --model: the row's explanation) as JSON, every number in full",
     )
     _add_saved_row_options(explain, "explain")
+    add_threads_option(explain)
     network_options = ("layers", "activation", "output_activation", "loss", "bias", "freeze_biases", "seed")
     explain.set_defaults(  # None marks an option not given: --model refuses the ones that build a network
         network_defaults={name: explain.get_default(name) for name in network_options},
@@ -287,10 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="write N exercise variants FILE-1 ... FILE-N, each with its own inputs, targets and starting "
         "weights, and one answer key for each (default: none); implies --exercise",
     )
+    add_threads_option(write)
 
     grad = sub.add_parser("gradcheck", help="backpropagation against central differences, every parameter")
     add_network_options(grad, "3,4,2")
     grad.add_argument("--batch", type=_count, default=4, help="examples in the checked batch (default 4)")
+    add_threads_option(grad)
 
     train = sub.add_parser("train", help="train a model on a CSV file or a named dataset")
     train.add_argument("data", nargs="?", help=f"a CSV file or one of: {', '.join(DATASETS)}")
@@ -398,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="start from a saved model's weights and standardization (same features, classes and layers; "
         "--layers defaults to the model's) (default: new random weights)",
     )
+    add_threads_option(train)
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
     evaluate.add_argument("model", help="a model file saved by 'glassnet train --save'")
@@ -405,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--target", default=None, help="the target column (default: the model's)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     _add_csv_options(evaluate)
+    add_threads_option(evaluate)
 
     predict = sub.add_parser("predict", help="predictions of a saved model as CSV on stdout")
     predict.add_argument("model", help="a model file saved by 'glassnet train --save'")
@@ -415,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_csv_options(predict)
     predict.add_argument("--id", default=None, metavar="COLUMN", help="a column to copy as the first column")
     predict.add_argument("--output", default=None, metavar="FILE", help="write the CSV to FILE, not stdout")
+    add_threads_option(predict)
 
     export = sub.add_parser("export", help="export a saved model to ONNX")
     export.add_argument("model", help="a model file saved by 'glassnet train --save'")
@@ -424,4 +445,5 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     explore.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     explore.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    add_threads_option(explore)  # for as long as the server runs: every session's training and drawing
     return parser
