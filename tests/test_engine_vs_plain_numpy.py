@@ -3,7 +3,8 @@
 The rewrite imports only NumPy and writes every formula itself, so agreement here means two independent
 implementations agree: every z and a, the loss, every gradient and every parameter after one SGD step, to
 1e-12 relative, for every hidden activation x output activation x loss x bias mode x frozen or trained
-biases, with the gradients formed (a traced step) and fused into the update (BLAS), with no hidden layer, one, and two or three, on one example and on a batch.
+biases, with the gradients formed (a traced step) and fused into the update, with no hidden layer,
+one, and two or three, on one example and on a batch.
 
 An absolute floor applies only where a value is ~0: below 1e-12 times the largest value of its kind in that
 network (|z|, |a|, |delta or gradient|, |parameter|), a difference that small also passes. Such values are
@@ -95,8 +96,14 @@ def check_one(rng, hidden, output, loss, bias, train_biases, n_hidden, batch):
     # steps 4-6: one SGD step
     grad_W, grad_b = reference.backward(weights, biases, fs, loss, zs, activations, t)
     new_weights, new_biases = reference.update(weights, biases, grad_W, grad_b, lr, train_biases)
-    fused = Network(sizes, activation=hidden or "sigmoid", output_activation=output, loss=loss, bias=bias,
-                    train_biases=train_biases)
+    fused = Network(
+        sizes,
+        activation=hidden or "sigmoid",
+        output_activation=output,
+        loss=loss,
+        bias=bias,
+        train_biases=train_biases,
+    )
     fused.set_weights(net.get_weights())
     same(fused.step(x, t, lr), E, "loss returned by step", 0.0)
     same(net.train_step(x, t, SGD(lr), form_gradients=True), E, "loss returned by the traced path", 0.0)

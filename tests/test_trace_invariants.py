@@ -20,7 +20,9 @@ from .test_engine_vs_plain_numpy import targets, valid
 H = 1e-6  # the finite difference's step in z (float64)
 
 
-def random_trace(rng: np.random.Generator, hidden: str, output: str, loss: str, bias: str, train_biases: bool):
+def random_trace(
+    rng: np.random.Generator, hidden: str, output: str, loss: str, bias: str, train_biases: bool
+):
     sizes = [int(rng.integers(1, 4)), *(int(rng.integers(1, 5)) for _ in range(int(rng.integers(1, 3))))]
     sizes.append(int(rng.integers(2, 4)))
     net = Network(
@@ -84,7 +86,9 @@ def test_every_trace_satisfies_the_relations_of_the_seven_steps(hidden, output, 
                 if p.kind == "bias" and not train_biases:
                     assert p.new == p.old, case
                 else:
-                    assert p.new == pytest.approx(p.old - lr * p.grad, rel=1e-12, abs=1e-15), f"{p.name}: {case}"
+                    assert p.new == pytest.approx(p.old - lr * p.grad, rel=1e-12, abs=1e-15), (
+                        f"{p.name}: {case}"
+                    )
                 if p.kind == "weight":  # dE/dw = dE/da * da/dz * dz/dw on a chain-rule layer
                     layer = trace.layers[p.layer - 1]
                     target = trace.neuron(p.targets[0])

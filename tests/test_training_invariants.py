@@ -22,7 +22,9 @@ from . import plain_numpy
 
 
 @pytest.mark.parametrize("loss, output", [("mse", "identity"), ("categorical_crossentropy", "softmax")])
-def test_weighted_shuffled_batches_equal_plain_numpy_with_rows_and_weights_gathered_independently(loss, output):
+def test_weighted_shuffled_batches_equal_plain_numpy_with_rows_and_weights_gathered_independently(
+    loss, output
+):
     """Two epochs of shuffled batches of 3 (the last one short) with weights 1, 2, 3, ...: glassnet's
     weights afterwards equal a plain NumPy run that gathers each batch's rows and weights itself, forms
     each example's gradient alone (plain_numpy, one row at a time) and takes their weighted mean."""

@@ -9,7 +9,6 @@ import html5lib
 import numpy as np
 import pytest
 
-from . import plain_numpy as reference
 from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.naming import parameter_refs
@@ -25,6 +24,8 @@ from glassnet.interfaces.writeup import (
     well_conditioned,
     writeup_html,
 )
+
+from . import plain_numpy as reference
 
 CLASSIC_FIGURES = [
     "0.3775",

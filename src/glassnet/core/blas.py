@@ -74,7 +74,7 @@ def _find() -> _Library | None:
             continue
         for prefix in ("scipy_", ""):
             try:
-                gemm = {
+                gemm: dict[np.dtype[Any], Any] = {
                     np.dtype(np.float32): getattr(lib, f"{prefix}cblas_sgemm64_"),
                     np.dtype(np.float64): getattr(lib, f"{prefix}cblas_dgemm64_"),
                 }

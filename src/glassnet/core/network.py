@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
+from . import steps
 from .activations import get_activation
 from .checks import (
     BIAS_MODES,
@@ -47,7 +48,6 @@ from .checks import (
 )
 from .errors import GlassnetError
 from .initializers import INITIALIZERS, glorot_bound, initialize_weights
-from . import steps
 from .layers import Dense, Dropout
 from .losses import Loss, get_loss
 from .naming import ParameterRef, neuron_names, parameter_refs
@@ -183,7 +183,7 @@ class Network:
 
     # ------------------------------------------------------------------ step 2: forward
     def forward(self, x: Array, rng: np.random.Generator | None = None) -> Array:
-        """Step 2 (``steps.forward``): for each layer, z = a_prev @ W + b and a = f(z). Returns the output a_L.
+        """Step 2 (``steps.forward``): for each layer, z = a_prev @ W + b and a = f(z). Returns a_L.
 
         ``x`` has shape (batch, inputs) and the network's dtype (see ``as_inputs``). Given a Generator
         ``rng`` and a dropout rate, hidden outputs are dropped out (training). Every array of the pass stays

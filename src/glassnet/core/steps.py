@@ -61,7 +61,7 @@ from numpy.typing import NDArray
 from .activations import Activation
 from .layers import Dense, Dropout
 from .losses import Loss
-from .optimizers import SGD, Gradient, Optimizer, Outer
+from .optimizers import Gradient, Optimizer, Outer
 
 __all__ = [
     "Step",
@@ -178,7 +178,9 @@ def backward(s: Step, layers: Sequence[Dense], loss_fn: Loss, t: Array, w: Array
     dE_da, delta = output_delta(loss_fn, layers[-1].activation, s.z[-1], s.a[-1], t, w)  # step 4
     s.dE_da, s.delta = [dE_da], [delta]
     for l in range(last - 1, -1, -1):  # step 5, from the last hidden layer back to the first
-        dE_da, delta = hidden_delta(delta, layers[l + 1].W, layers[l].activation, s.z[l], s.out[l], s.masks[l])
+        dE_da, delta = hidden_delta(
+            delta, layers[l + 1].W, layers[l].activation, s.z[l], s.out[l], s.masks[l]
+        )
         s.dE_da.insert(0, dE_da)
         s.delta.insert(0, delta)
 
