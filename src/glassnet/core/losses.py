@@ -79,7 +79,11 @@ class Loss:
         w: Array | None = None,
     ) -> float:
         """E = 1/m sum_i w_i E_i: the batch's mean loss, each example weighted by w_i (1 without ``w``)."""
-        return float(self.batch_mean(self.terms(a, t, z, f), w).sum())
+        return self.mean(self.terms(a, t, z, f), w)
+
+    def mean(self, terms: Array, w: Array | None = None) -> float:
+        """E = 1/m sum_i w_i E_i from the examples' ``terms`` (batch, outputs)."""
+        return float(self.batch_mean(terms, w).sum())
 
     def grad(self, a: Array, t: Array, w: Array | None = None) -> Array:
         """dE/da = w_i/m dE_i/da, shape (batch, outputs): the derivative of ``value``."""

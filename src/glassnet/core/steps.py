@@ -139,7 +139,7 @@ def loss(s: Step, loss_fn: Loss, t: Array, f: Activation | None = None, w: Array
     (weighted by ``w`` (batch,) if given). Given the output activation ``f``, cross-entropies are computed
     from the net inputs (see ``Loss.terms``). Stores ``terms`` and ``E`` in ``s``."""
     s.terms = loss_fn.terms(s.a[-1], t, s.z[-1], f)
-    s.E = float(loss_fn.batch_mean(s.terms, w).sum())
+    s.E = loss_fn.mean(s.terms, w)
     return s.E
 
 

@@ -626,9 +626,11 @@ def fit(
 
 def check_threads(threads: Any) -> int | None:
     """``threads`` if it is None or an integer >= 1, else GlassnetError."""
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+    if threads is not None and (
+        isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) or threads < 1
+    ):
         raise GlassnetError(f"threads must be an integer >= 1 or None; received: threads={threads!r}")
-    return threads
+    return None if threads is None else int(threads)
 
 
 def _fit(
