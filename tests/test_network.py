@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
+from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
 
 
@@ -193,3 +194,28 @@ def test_glorot_draws_weights_and_biases_by_scikit_learns_rule():
             r = math.sqrt(k / sum(layer.W.shape))  # the hidden activation sets every layer's range
             assert np.abs(layer.W).max() <= r and np.abs(layer.W).max() > 0.8 * r
             assert layer.b is not None and 0 < np.abs(layer.b).max() <= r
+
+
+def test_gradients_by_name_and_the_checks_of_backward_and_update():
+    """The hand-run steps: gradients read by name, targets checked, and gradients applied only once."""
+    net, x, t, lr = worked_example()
+    net.forward(x)
+    with pytest.raises(GlassnetError, match="shape"):
+        net.backward(np.array([[1.0, 2.0, 3.0]]))
+    with pytest.raises(GlassnetError, match="one target row per input row"):
+        net.backward(np.zeros((4, 2)))
+    net.backward(t)
+    assert round(net.gradient("w5"), 9) == 0.082167041
+    with pytest.raises(GlassnetError, match="unknown parameter 'w99'"):
+        net.gradient("w99")
+    net.update(lr)
+    assert round(net.parameters()["w5"], 8) == 0.35891648
+    with pytest.raises(GlassnetError, match="already applied"):
+        net.update(lr)
+    assert round(net.parameters()["w5"], 8) == 0.35891648
+    net.traced_step(x, t, lr)
+    with pytest.raises(GlassnetError, match="already applied"):
+        net.update(lr)
+    net.step(x, t, lr)
+    with pytest.raises(GlassnetError, match="keep_gradients=True"):
+        net.gradient("w5")

@@ -538,9 +538,12 @@ def test_a_large_networks_long_tables_start_folded_and_stay_as_the_learner_leave
     assert not page.locator("#parameters-fold").evaluate("d => d.open")
     first = folds.nth(0)
     first.locator("summary").click()
-    page.wait_for_function("document.querySelector('#seven details.fold table') !== null")
+    # every weight of step 1, once opened: the rows are written when the fold opens, so wait for them
+    page.wait_for_function(
+        "document.querySelector('#seven details.fold').querySelectorAll('tr').length > 800", timeout=30_000
+    )
     rows = first.locator("tr").count()
-    assert rows > 800  # every weight of step 1, once opened
+    assert rows > 800
     page.get_by_test_id("step").click()
     wait_steps(page, 2)
     assert page.locator("#seven details.fold").nth(0).evaluate("d => d.open")  # still open after a step

@@ -205,8 +205,15 @@ class Network:
     # ------------------------------------------------------------------ steps 4 to 6a: backward
     def backward(self, t: Array) -> None:
         """Steps 4, 5 and 6a after ``forward`` (``steps.backward``, ``steps.gradients``): every delta, then
-        every gradient, readable in ``last_step`` (and by name with ``grad_of``) until the next forward."""
+        every gradient, readable in ``last_step`` (and by name with ``gradient``) until the next forward.
+        ``t`` holds the targets of the rows ``forward`` was given, shape (batch, outputs)."""
         s = self.last_step
+        t = self.as_targets(t)
+        if t.shape[0] != s.a[0].shape[0]:
+            raise GlassnetError(
+                f"expected one target row per input row of the latest forward ({s.a[0].shape[0]}); "
+                f"received {t.shape[0]}"
+            )
         steps.backward(s, self.layers, self.loss_fn, t)  # steps 4 and 5
         steps.gradients(s, self.layers)  # step 6a
 
@@ -219,7 +226,12 @@ class Network:
         s = self.last_step
         if not s.grad_W:
             raise GlassnetError("run backward(t) before update: there are no gradients yet")
+        if s.updated:
+            raise GlassnetError(
+                "these gradients were already applied to the weights; run forward(x) and backward(t) again"
+            )
         steps.update(optimizer, self.layers, s.grad_W, s.grad_b, self.train_biases)
+        s.updated = True
 
     # ------------------------------------------------------------------ steps 2 to 6 together
     def train_step(
@@ -350,13 +362,33 @@ class Network:
         return array
 
     def grad_of(self, ref: ParameterRef) -> Array:
-        """The array that holds dE/d(parameter ``ref``) after ``backward`` or a traced step."""
+        """The array that holds dE/d(parameter ``ref``) (a layer's dE/dW or dE/db) after ``backward`` or a
+        traced step; ``gradient`` gives one parameter's by name."""
         s = self.last_step
         if not s.grad_W:
-            raise GlassnetError("no gradients yet: run backward(t) after forward(x)")
+            raise GlassnetError(
+                "no gradients were formed: run backward(t) after forward(x), or use traced_step; a plain "
+                "step lets BLAS form them inside the update and keeps none (fit: keep_gradients=True)"
+            )
         grad = s.grad_W[ref.layer] if ref.kind == "weight" else s.grad_b[ref.layer]
         assert grad is not None
         return grad
+
+    def gradient(self, name: str) -> float:
+        """dE/d(parameter ``name``), e.g. ``net.gradient("w5")``, after ``backward`` or a traced step."""
+        ref = self.ref(name)
+        return float(self.grad_of(ref)[ref.index])
+
+    def ref(self, name: str) -> ParameterRef:
+        """The parameter called ``name`` (w1, w2, ..., b1, ...), or GlassnetError naming the known ones."""
+        for ref in self.parameter_refs:
+            if ref.name == name:
+                return ref
+        names = [ref.name for ref in self.parameter_refs]
+        raise GlassnetError(
+            f"unknown parameter {name!r}; this network has {', '.join(names[:12])}"
+            + (", ..." if len(names) > 12 else "")
+        )
 
     def parameters(self) -> dict[str, float]:
         """Every parameter's current value by name, e.g. {'w1': 0.15, ..., 'b1': 0.35}."""
@@ -364,17 +396,11 @@ class Network:
 
     def set_parameters(self, values: Mapping[str, float]) -> None:
         """Give parameters explicit values by name (step 1 with given values); others keep theirs."""
-        refs = {ref.name: ref for ref in self.parameter_refs}
         for name, value in values.items():
-            if name not in refs:
-                raise GlassnetError(
-                    f"unknown parameter {name!r}; this network has {', '.join(list(refs)[:12])}"
-                    + (", ..." if len(refs) > 12 else "")
-                )
+            ref = self.ref(name)
             v = float(value)
             if not math.isfinite(v):
                 raise GlassnetError(f"parameter values must be finite; received: {name}={value!r}")
-            ref = refs[name]
             self.array_of(ref)[ref.index] = v
 
     def get_weights(self) -> list[tuple[Array, Array | None]]:

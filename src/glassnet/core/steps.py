@@ -11,8 +11,13 @@ by the layer's neurons, or None; z = a_prev @ W + b and a = f(z), both (batch, u
 1. initialize     ``Network.initialize`` (network.py, with initializers.py), or given values
 2. ``forward``        z_l = a_{l-1} @ W_l + b_l and a_l = f(z_l), layer by layer, a_0 = x
 3. ``loss``           E = 1/m sum_i w_i E_i, e.g. E_i = sum of 1/2 (t - a)^2 (losses.py)
-4. ``output_delta``   delta_L = dE/da_L * da_L/dz_L  (a - t for the canonical pairs)
+4. ``output_delta``   delta_L = dE/da_L * da_L/dz_L  ((a - t) / m for the canonical pairs)
 5. ``hidden_delta``   delta_l = (delta_{l+1} @ W_{l+1}^T) * f'(z_l), with W_{l+1} before this step's update
+
+E is the mean over the m examples of the batch, so dE/da, and with it every delta, carries the factor 1/m
+(w_i/m with example weights): summing a_prev^T @ delta over the batch in step 6 then gives the gradient
+of the mean. f'(z) is each activation's ``derivative`` (activations.py); ``Activation.backward`` is the
+chain rule dE/da * f'(z) that steps 4 and 5 call.
 6. ``gradients``      dE/dW_l = a_{l-1}^T @ delta_l, dE/db_l = the sum of delta_l;
    ``update``         w <- w - lr * dE/dw for plain gradient descent (optimizers.py has the others)
 7. repeat until converged: ``glassnet.core.training.fit``
@@ -25,8 +30,11 @@ The worked example (2-2-2 sigmoid, half_sse, biases b1 = 0.35 and b2 = 0.60 shar
 ``W[i, j]`` is the weight from neuron i of the layer before to neuron j: w1 = i1->h1, w2 = i2->h1, ...
 
 >>> import numpy as np
->>> from .activations import Sigmoid
->>> from .losses import HalfSSE
+>>> from glassnet.core.steps import forward, loss, backward, gradients, update, step
+>>> from glassnet.core.layers import Dense
+>>> from glassnet.core.activations import Sigmoid
+>>> from glassnet.core.losses import HalfSSE
+>>> from glassnet.core.optimizers import SGD
 >>> W1 = np.array([[0.15, 0.25],   # w1 w3
 ...                [0.20, 0.30]])  # w2 w4
 >>> W2 = np.array([[0.40, 0.50],   # w5 w7
@@ -91,6 +99,7 @@ class Step:
     - ``dE_da``  dE/d out_l per layer; None for an output layer whose canonical pair never forms it
     - ``delta``  dE/dz_l per layer
     - ``grad_W``, ``grad_b``  dE/dW_l and dE/db_l (None without a bias), when step 6a formed them
+    - ``updated``  whether step 6b has applied these gradients to the weights
     """
 
     a: list[Array]
@@ -103,6 +112,7 @@ class Step:
     delta: list[Array] = field(default_factory=list)
     grad_W: list[Array] = field(default_factory=list)
     grad_b: list[Array | None] = field(default_factory=list)
+    updated: bool = False
 
 
 # ---------------------------------------------------------------------------------------- step 2: forward
@@ -272,4 +282,5 @@ def step(
     fused = optimizer.fuses and not form_gradients
     grad_W, grad_b = gradients(s, layers, fused)  # step 6a (inside 6b when fused)
     update(optimizer, layers, grad_W, grad_b, train_biases)  # step 6b
+    s.updated = True
     return s
