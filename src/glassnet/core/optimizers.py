@@ -49,19 +49,12 @@ class Outer(NamedTuple):
 Gradient = Array | Outer
 
 
-# Below this many weights (64 x 64) NumPy's product and a subtraction (about 2 us) beat one BLAS call
-# through ctypes (about 6 us): measured per update on this project's 2-core test machine.
-FUSE_MIN = 4096
-
-
 def accumulate(y: Array, alpha: float, g: Gradient, beta: float = 1.0) -> None:
-    """y <- beta * y + alpha * g, in place. For an ``Outer`` g of at least ``FUSE_MIN`` weights this is one
-    BLAS gemm (``blas.gemm_tn``), which forms the product inside the update."""
+    """y <- beta * y + alpha * g, in place. For an ``Outer`` g this is one BLAS gemm (``blas.gemm_tn``),
+    which forms the product inside the update."""
     if isinstance(g, Outer):
-        if y.size >= FUSE_MIN:
-            gemm_tn(alpha, g.a_prev, g.delta, beta, y)
-            return
-        g = g.a_prev.T @ g.delta
+        gemm_tn(alpha, g.a_prev, g.delta, beta, y)
+        return
     if beta != 1.0:
         y *= beta
     y += alpha * g

@@ -62,11 +62,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .activations import Activation
+from .blas import FUSE_MIN
 from .layers import Dense, Dropout
 from .losses import Loss
 from .optimizers import Gradient, Optimizer, Outer
@@ -212,13 +214,17 @@ def gradients(
     """Step 6a: dE/dW_l = a_{l-1}^T @ delta_l (inputs, units): the sum over the batch of a_prev_i *
     delta_j; and ``bias_gradient``. Returned, and stored in ``s`` (``grad_W`` only when formed).
 
-    ``fused=True`` leaves each dE/dW as an ``Outer`` for BLAS to form inside the update (step 6b).
+    ``fused=True`` leaves each dE/dW of at least ``blas.FUSE_MIN`` weights as an ``Outer`` for BLAS to form
+    inside the update (step 6b); smaller ones are formed here, where NumPy is faster.
     """
     s.grad_b = [bias_gradient(delta, layer.b) for delta, layer in zip(s.delta, layers, strict=True)]
-    if fused:
-        return [Outer(a_prev, delta) for a_prev, delta in zip(s.a[:-1], s.delta, strict=True)], s.grad_b
-    s.grad_W = [a_prev.T @ delta for a_prev, delta in zip(s.a[:-1], s.delta, strict=True)]
-    return list(s.grad_W), s.grad_b
+    grad_W: list[Gradient] = [
+        Outer(a_prev, delta) if fused and layer.W.size >= FUSE_MIN else a_prev.T @ delta
+        for a_prev, delta, layer in zip(s.a[:-1], s.delta, layers, strict=True)
+    ]
+    if not fused:
+        s.grad_W = cast(list[Array], grad_W)  # every one formed
+    return grad_W, s.grad_b
 
 
 def trainable(layers: Sequence[Dense], train_biases: bool = True) -> list[Array]:
