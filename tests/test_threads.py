@@ -15,7 +15,7 @@ from glassnet.core import blas
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import train
 from glassnet.core.network import Network
-from glassnet.core.training import fit
+from glassnet.core.training import MAX_THREADS, check_threads, fit
 from glassnet.interfaces import cli
 
 BAD = [0, -1, 1.5, True, "2"]  # Python values: not counts (True is not 1, "2" is text)
@@ -151,7 +151,8 @@ def test_the_estimators_refuse_a_bad_thread_count_at_fit_naming_it(bad):
         X, labels = data(20)
         y = labels if Estimator.__name__ == "GlassClassifier" else X[:, 0]
         message = (
-            f"The 'threads' parameter of {Estimator.__name__} must be an int in the range [1, inf) or None"
+            f"The 'threads' parameter of {Estimator.__name__} must be an int in the range [1, {MAX_THREADS}] "
+            "or None"
         )
         with pytest.raises(ValueError, match=re.escape(message) + ".*" + re.escape(f"Got {bad!r} instead")):
             Estimator(threads=bad, max_iter=1).fit(X, y)
@@ -286,7 +287,8 @@ def test_a_bad_thread_count_is_one_error_line_and_status_2(capsys, monkeypatch, 
     assert stop.value.code == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("error: argument --threads: expected an integer >= 1; received: " + repr(bad))
+    expected = f"error: argument --threads: expected an integer from 1 to {MAX_THREADS}; received: {bad!r}"
+    assert lines[0].startswith(expected)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -300,5 +302,14 @@ def test_a_bad_thread_count_from_the_shell():
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        "error: argument --threads: expected an integer >= 1; received: '0' (see 'glassnet train --help')"
+        f"error: argument --threads: expected an integer from 1 to {MAX_THREADS}; received: '0' "
+        "(see 'glassnet train --help')"
     ]
+
+
+@pytest.mark.parametrize("threads", [MAX_THREADS + 1, 2**32 + 1])
+def test_a_thread_count_beyond_any_machine_is_refused_not_wrapped(threads):
+    """OpenBLAS takes a C int: 2**32 + 1 would silently become 1 thread. Refused everywhere instead."""
+    with pytest.raises(GlassnetError, match=f"from 1 to {MAX_THREADS}"):
+        check_threads(threads)
+    assert check_threads(MAX_THREADS) == MAX_THREADS

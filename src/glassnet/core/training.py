@@ -624,12 +624,19 @@ def fit(
         )  # fmt: skip
 
 
+MAX_THREADS = 1024  # more than any machine glassnet runs on has cores; OpenBLAS takes a C int
+
+
 def check_threads(threads: Any) -> int | None:
-    """``threads`` if it is None or an integer >= 1, else GlassnetError."""
+    """``threads`` if it is None or an integer from 1 to ``MAX_THREADS``, else GlassnetError."""
     if threads is not None and (
-        isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) or threads < 1
+        isinstance(threads, (bool, np.bool_))
+        or not isinstance(threads, (int, np.integer))
+        or not 1 <= threads <= MAX_THREADS
     ):
-        raise GlassnetError(f"threads must be an integer >= 1 or None; received: threads={threads!r}")
+        raise GlassnetError(
+            f"threads must be an integer from 1 to {MAX_THREADS} or None; received: threads={threads!r}"
+        )
     return None if threads is None else int(threads)
 
 

@@ -48,7 +48,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model, Standardizer, Task, split_rows
 from glassnet.core.network import Network
 from glassnet.core.optimizers import Adam, Momentum, Optimizer, make_schedule
-from glassnet.core.training import EpochInfo, fit
+from glassnet.core.training import MAX_THREADS, EpochInfo, fit
 
 # scikit-learn's activation names and glassnet's: "logistic" is glassnet's "sigmoid".
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh"}
@@ -104,7 +104,7 @@ class _GlassEstimator(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dtype": [StrOptions(set(DTYPES))],
-        "threads": [Interval(Integral, 1, None, closed="left"), None],
+        "threads": [Interval(Integral, 1, MAX_THREADS, closed="both"), None],
     }
 
     def __init__(
@@ -184,7 +184,8 @@ class _GlassEstimator(BaseEstimator):
         constraint = {"threads": self._parameter_constraints["threads"]}
         if isinstance(self.threads, (bool, np.bool_)):
             raise InvalidParameterError(
-                f"The 'threads' parameter of {type(self).__name__} must be an int in the range [1, inf) or "
+                f"The 'threads' parameter of {type(self).__name__} must be an int in the range "
+                f"[1, {MAX_THREADS}] or "
                 f"None. Got {self.threads!r} instead."
             )
         validate_parameter_constraints(constraint, {"threads": self.threads}, type(self).__name__)

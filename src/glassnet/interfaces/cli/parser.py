@@ -19,6 +19,7 @@ from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS
 from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
+from glassnet.core.training import MAX_THREADS
 
 from ..data import DATASETS
 from .reading import separator
@@ -98,6 +99,7 @@ _rate = _parsed(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 _count = _parsed(int, lambda v: v >= 1, "an integer >= 1")
 _port = _parsed(int, lambda v: 1 <= v <= 65535, "a port number 1-65535")
 _seed = _parsed(int, lambda v: v >= 0, "an integer >= 0")
+_threads = _parsed(int, lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}")
 
 
 def _version() -> str:
@@ -164,7 +166,7 @@ def add_threads_option(p: argparse.ArgumentParser) -> None:
     """``--threads N``: the most threads NumPy's BLAS may use while the command runs (None: as it is)."""
     p.add_argument(
         "--threads",
-        type=_count,
+        type=_threads,
         default=None,
         metavar="N",
         help="use at most N threads for NumPy's matrix products (BLAS); on a busy or shared machine "
