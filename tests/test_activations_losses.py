@@ -86,3 +86,21 @@ def test_unknown_names_are_rejected(bad):
         get_activation(bad)
     with pytest.raises(GlassnetError, match="unknown loss"):
         get_loss(bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_derivatives_keep_the_dtype(name, dtype):
+    f = get_activation(name)
+    z = np.array([[-2.0, 0.0, 0.5, 3.0]], dtype=dtype)
+    a = f.forward(z)
+    assert f.derivative(z, a).dtype == dtype
+    assert f.backward(z, a, np.ones_like(z)).dtype == dtype
+
+
+def test_relu_and_leaky_relu_slopes_at_zero_are_those_of_the_left():
+    """da/dz = 1 where z > 0, else 0 (relu) or alpha (leaky_relu): at z = 0 exactly, the left's."""
+    z = np.array([[-1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(get_activation("relu").derivative(z, z), [[0.0, 0.0, 1.0]])
+    leaky = get_activation("leaky_relu")
+    np.testing.assert_array_equal(leaky.derivative(z, leaky.forward(z)), [[0.01, 0.01, 1.0]])

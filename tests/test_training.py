@@ -276,3 +276,302 @@ def test_a_trace_refuses_sample_weights() -> None:
     w = np.arange(40.0)
     with pytest.raises(GlassnetError, match="unweighted"):
         fit(net, X, T, 0.1, epochs=1, trace=lambda k: True, on_trace=lambda tr: None, sample_weight=w)
+
+
+# ------------------------------------------------------------------------------ the stopping rules, exactly
+def test_weights_converged_measures_the_largest_change_of_the_epoch():
+    net, x, t, lr = worked_example()
+    before = [p.copy() for p in net.trainable]
+    changes = []
+
+    def on_epoch(info):
+        nonlocal before
+        changes.append(max(float(np.max(np.abs(p - q))) for p, q in zip(net.trainable, before, strict=True)))
+        before = [p.copy() for p in net.trainable]
+
+    result = fit(net, x, t, lr, epochs=1000, weight_tol=1e-2, on_epoch=on_epoch)
+    assert result.reason == "weights_converged" and result.epochs == len(changes) == 80
+    assert [info.max_weight_change for info in result.history] == changes
+    assert changes[-1] <= 1e-2 < changes[-2]
+    assert result.message == "every weight has converged: none moved more than 0.01 in epoch 80"
+
+
+def test_stop_reason_at_the_tolerances_themselves():
+    from glassnet.core.training import EpochInfo, TrainingState, _Rules, _stop_reason
+
+    state = TrainingState(1, 0, np.arange(4), {}, 0.1)
+    rules = _Rules(10, loss_tol=0.5, weight_tol=1e-3, patience=None, min_delta=0.0)
+    assert _stop_reason(state, EpochInfo(1, 0.5, 0.0, 0.1), rules) == "loss_tolerance"  # loss == tolerance
+    assert _stop_reason(state, EpochInfo(1, 5.0, 0.0, 0.1, val_loss=0.4), rules) == "loss_tolerance"
+    assert _stop_reason(state, EpochInfo(1, 0.1, 0.0, 0.1, val_loss=0.6), rules) is None  # validation rules
+    converged = EpochInfo(1, 1.0, 0.0, 0.1, max_weight_change=1e-3)  # change == tolerance
+    assert _stop_reason(state, converged, rules) == "weights_converged"
+    assert _stop_reason(state, EpochInfo(1, 1.0, 0.0, 0.1, max_weight_change=2e-3), rules) is None
+    assert _stop_reason(state, EpochInfo(1, 1.0, 0.0, 0.1), rules) is None  # no change measured
+    no_weight_tol = _Rules(10, loss_tol=None, weight_tol=None, patience=None, min_delta=0.0)
+    assert _stop_reason(state, converged, no_weight_tol) is None
+
+
+def test_an_exploding_loss_is_judged_against_its_starting_value_or_1():
+    from glassnet.core.training import EpochInfo, TrainingState, _exploded
+
+    def exploded(now, first, initial, val_now=None, val_first=None, val_initial=None):
+        state = TrainingState(2, 0, np.arange(4), {}, 0.1, initial_loss=initial, initial_val_loss=val_initial)
+        state.history = [EpochInfo(1, first, 0.0, 0.1, val_loss=val_first)]
+        return _exploded(state, EpochInfo(2, now, 0.0, 0.1, val_loss=val_now))
+
+    assert exploded(120.0, 3.0, 0.5) == (
+        "the training loss 120 exploded: above 100 x max(its starting value 0.5, 1)"
+    )  # the loss of the initial weights, not the first epoch's
+    assert exploded(250.0, 2.0, None) is not None  # without it, the first epoch's loss
+    assert exploded(250.0, 3.0, None) is None
+    assert exploded(100.0, 0.5, 0.5) is None  # exactly 100 x 1 is not above it
+    assert exploded(1.0, 1.0, 1.0, val_now=120.0, val_first=3.0, val_initial=0.5) == (
+        "the validation loss 120 exploded: above 100 x max(its starting value 0.5, 1)"
+    )
+    assert exploded(1.0, 1.0, 1.0, val_now=250.0, val_first=2.0) is not None
+    assert exploded(1.0, 1.0, float("inf"), val_now=250.0, val_initial=2.0) is not None  # the next check
+    assert exploded(1.0, 1.0, 1.0, val_now=500.0, val_first=None, val_initial=None) is None  # no start
+    assert exploded(1.0, 1.0, 1.0, val_now=None, val_initial=1.0) is None  # no validation loss now
+
+
+def test_divergence_messages():
+    from glassnet.core.training import divergence_message
+
+    assert divergence_message(3, 0.5, restored=False) == (
+        "training diverged in epoch 3: the loss became NaN or inf; kept the last finite weights; "
+        "try a lower learning rate than 0.5"
+    )
+    assert divergence_message(3, 0.5, restored=True) == (
+        "training diverged in epoch 3: the loss became NaN or inf; restored the weights from the start of "
+        "epoch 3, the last known finite ones; try a lower learning rate than 0.5"
+    )
+
+
+def test_the_epochs_accuracy_is_the_share_of_rows_right():
+    net = Network([2, 3, 1], seed=3)
+    before = net.predict(XOR_X)
+    right = float(np.mean((before[:, 0] >= 0.5) == (XOR_T[:, 0] >= 0.5)))
+    result = fit(net, XOR_X, XOR_T, 1e-300, epochs=1, classification=True)  # the weights do not move
+    assert result.history[0].accuracy == right
+
+
+def test_no_improvement_means_not_better_than_the_best_by_more_than_min_delta():
+    """A learning rate of 1e-300 leaves every weight as it is, and without shuffling the epoch's loss is
+    summed in the same order: it stays exactly the same, which is no improvement, so patience 2 stops the
+    run after epoch 3."""
+    net = Network([2, 2, 1], seed=0)
+    result = fit(net, XOR_X, XOR_T, 1e-300, epochs=50, patience=2, shuffle=False)
+    assert (result.reason, result.epochs, result.best_epoch) == ("no_improvement", 3, 1)
+    assert result.message == f"no improvement for 2 epochs; best loss {result.history[0].loss:.6g} in epoch 1"
+
+
+def test_early_stopping_on_validation_accuracy_keeps_the_best_accuracy_and_says_so() -> None:
+    X, T = _weight_data()
+    net = Network([3, 8, 2], activation="tanh", loss="categorical_crossentropy", seed=0)
+    result = fit(
+        net, X[:30], T[:30], 0.5, epochs=500, patience=3, classification=True,
+        validation=(X[30:], T[30:]), monitor="val_accuracy",
+    )  # fmt: skip
+    best = max(info.val_accuracy for info in result.history if info.val_accuracy is not None)
+    assert result.state is not None and result.state.best == -best
+    assert result.message == (
+        f"no improvement for 3 epochs; best validation accuracy {best:.2%} in epoch {result.best_epoch}; "
+        "restored its weights"
+    )
+
+
+def test_the_loss_tolerance_message_names_the_validation_loss_when_there_is_one():
+    net, x, t, lr = worked_example()
+    result = fit(net, x, t, lr, epochs=100, loss_tol=10.0, validation=(x, t * 0 + 0.5))
+    assert result.reason == "loss_tolerance"
+    assert result.message == f"loss {result.history[-1].val_loss:.6g} <= tolerance 10 after 1 epochs"
+
+
+def test_an_interrupted_result_says_where_it_stopped():
+    updates = []
+    net = Network([2, 3, 1], seed=4)
+    result = fit(
+        net, XOR_X, XOR_T, 0.5, epochs=4, seed=7,
+        on_batch=lambda *_: updates.append(1), stop_requested=lambda: len(updates) >= 6,
+    )  # fmt: skip
+    assert (result.reason, result.message) == ("interrupted", "interrupted in epoch 2 after batch 2")
+    assert (result.epochs, result.updates, result.best_epoch) == (1, 6, 1)
+    assert result.loss == result.history[-1].loss and result.warnings == []
+    early = fit(Network([2, 3, 1], seed=4), XOR_X, XOR_T, 0.5, epochs=4, stop_requested=lambda: True)
+    assert early.epochs == 0 and early.history == [] and np.isnan(early.loss)
+
+
+def test_next_rows_shuffles_two_rows_too():
+    from glassnet.core.training import next_rows
+
+    assert list(next_rows(None, 2, 2, seed=3)) == list(np.random.default_rng(3).permutation(2)) == [1, 0]
+
+
+def test_sample_weights_that_are_not_numbers_are_refused_in_words():
+    from glassnet.core.training import check_sample_weight
+
+    with pytest.raises(
+        GlassnetError, match=r"^sample_weight must be numbers, one per row; received: \['a', 'b'\]$"
+    ):
+        check_sample_weight(["a", "b"], 2)
+    assert check_sample_weight([1, 2], 2).dtype == np.float64
+
+
+# ------------------------------------------------------------------------------ the settings, exactly
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": True}, r"^epochs must be an integer >= 1; received: epochs=True$"),
+        ({"epochs": 2.5}, r"^epochs must be an integer >= 1; received: epochs=2.5$"),
+        ({"loss_tol": -1.0}, r"^loss_tol must be a finite number >= 0; received: loss_tol=-1.0$"),
+        (
+            {"weight_tol": float("inf")},
+            r"^weight_tol must be a finite number >= 0; received: weight_tol=inf$",
+        ),
+        ({"patience": True}, r"^patience must be an integer >= 1; received: patience=True$"),
+        ({"patience": 1.5}, r"^patience must be an integer >= 1; received: patience=1.5$"),
+        ({"monitor": "accuracy"}, r"^monitor must be one of val_loss, val_accuracy; received: 'accuracy'$"),
+        ({"sample_weight": np.ones(3)}, r"^sample_weight must hold one weight per training row \(4\); got"),
+        ({"sample_weight": np.zeros(4)}, r"^sample weights are all 0: at least one example must have a w"),
+    ],
+)
+def test_bad_settings_are_refused_in_words(kwargs, message):
+    with pytest.raises(GlassnetError, match=message):
+        fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, **kwargs)
+
+
+def test_the_edges_of_the_settings_are_allowed():
+    result = fit(Network([2, 2, 1], seed=0), XOR_X, XOR_T, 0.5, epochs=2, loss_tol=0.0, patience=1)
+    assert result.reason in ("no_improvement", "max_epochs")
+    small = fit(Network([2, 2, 1], seed=0), XOR_X, XOR_T, 0.5, epochs=1, sample_weight=[0.1, 0.2, 0.1, 0.1])
+    assert small.reason == "max_epochs"  # weights that sum to less than 1 are fine
+
+
+def test_normalized_weights_are_none_when_equal_and_keep_the_networks_dtype():
+    from glassnet.core.training import _normalized_weights
+
+    assert _normalized_weights(np.full(4, 3.0), 4, np.dtype(np.float64)) is None
+    assert _normalized_weights([5.0], 1, np.dtype(np.float64)) is None
+    w = _normalized_weights([1.0, 2.0, 3.0], 3, np.dtype(np.float32))
+    assert w is not None and w.dtype == np.float32
+    np.testing.assert_allclose(w, [0.5, 1.0, 1.5])
+
+
+def test_all_finite_checks_every_value_without_warnings():
+    from glassnet.core.training import all_finite
+
+    assert all_finite(np.array([1e308, 1e308]))  # the sum overflows; the values are finite
+    assert not all_finite(np.array([np.inf, -np.inf]))  # the sum is NaN
+    assert not all_finite(np.array([[1.0, np.nan]]))
+    assert all_finite(np.zeros((2, 3)))
+
+
+def test_a_resumed_state_must_fit_the_data():
+    first = fit(Network([2, 2, 1], seed=0), XOR_X, XOR_T, 0.5, epochs=1)
+    with pytest.raises(GlassnetError, match=r"^the checkpoint was made on 4 training rows; this data has 3$"):
+        fit(Network([2, 2, 1], seed=0), XOR_X[:3], XOR_T[:3], 0.5, epochs=2, resume=first.state)
+
+
+# ------------------------------------------------------------------------------ one epoch, exactly
+def test_batches_of_two_cover_every_row_once_and_on_batch_sees_each_update():
+    net = Network([2, 3, 1], seed=2)
+    initial = float(net.loss(net.predict(XOR_X), XOR_T))
+    calls = []
+    result = fit(
+        net, XOR_X, XOR_T, 1e-300, epochs=2, batch_size=2, seed=0, on_batch=lambda *a: calls.append(a)
+    )
+    assert [c[:2] for c in calls] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert result.history[0].loss == pytest.approx(initial, rel=1e-12)  # the weights do not move
+    assert result.history[0].loss == pytest.approx((calls[0][2] + calls[1][2]) / 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_the_epochs_accuracy_counts_every_batch(batch_size):
+    net = Network([2, 3, 1], seed=3)
+    out = net.predict(XOR_X)
+    right = float(np.mean((out[:, 0] >= 0.5) == (XOR_T[:, 0] >= 0.5)))
+    assert 0 < right < 1
+    result = fit(
+        net, XOR_X, XOR_T, 1e-300, epochs=1, batch_size=batch_size, shuffle=False, classification=True
+    )
+    assert result.history[0].accuracy == right
+
+
+def test_sample_weights_weigh_single_example_updates_too():
+    net = Network([2, 3, 1], seed=2)
+    each = [float(net.loss(net.predict(XOR_X[i : i + 1]), XOR_T[i : i + 1])) for i in range(4)]
+    w = np.array([1.0, 2.0, 3.0, 2.0])
+    result = fit(net, XOR_X, XOR_T, 1e-300, epochs=1, shuffle=False, sample_weight=w)
+    assert result.history[0].loss == pytest.approx(np.mean(w / w.mean() * np.array(each)), rel=1e-12)
+
+
+def test_without_shuffling_the_rows_come_in_order_and_with_it_in_the_generators():
+    def first_order(shuffle, seed, rows=4):
+        count = []
+        result = fit(
+            Network([2, 3, 1], seed=0), XOR_X[:rows], XOR_T[:rows], 0.5, epochs=3, shuffle=shuffle, seed=seed,
+            on_batch=lambda *_: count.append(1), stop_requested=lambda: len(count) >= 1,
+        )  # fmt: skip
+        return list(result.state.order)
+
+    assert first_order(False, 0) == first_order(False, 1) == [0, 1, 2, 3]
+    assert first_order(True, 3, rows=2) == list(np.random.default_rng(3).permutation(2)) == [1, 0]
+
+
+def test_max_weight_change_is_measured_only_for_weight_tol():
+    result = fit(Network([2, 2, 1], seed=0), XOR_X, XOR_T, 0.5, epochs=2)
+    assert [info.max_weight_change for info in result.history] == [None, None]
+
+
+def test_fit_trains_with_dropout_and_can_keep_the_gradients():
+    plain, dropped = Network([2, 8, 1], seed=0), Network([2, 8, 1], seed=0, dropout=0.5)
+    fit(plain, XOR_X, XOR_T, 0.5, epochs=1, seed=0)
+    fit(dropped, XOR_X, XOR_T, 0.5, epochs=1, seed=0)
+    assert plain.parameters() != dropped.parameters()
+    net = Network([2, 3, 1], seed=0)
+    fit(net, XOR_X, XOR_T, 0.5, epochs=1, keep_gradients=True)
+    assert len(net.last_step.grad_W) == 2
+
+
+# ------------------------------------------------------------------------------ the warnings after training
+def _hidden_net(activation, W1, x, W2=None):
+    """A network 1-10-(10-)1 whose hidden weights are W1 (and W2), biases 0, after a forward pass on x."""
+    sizes = [1, 10, 1] if W2 is None else [1, 10, 10, 1]
+    net = Network(sizes, activation=activation, seed=0)
+    net.layers[0].W[...] = W1
+    if W2 is not None:
+        net.layers[1].W[...] = W2
+    for layer in net.layers:
+        layer.b[...] = 0.0
+    net.forward(np.asarray(x, dtype=float).reshape(-1, 1))
+    return net
+
+
+def test_dead_relus_are_reported_from_90_percent_of_a_layer():
+    from glassnet.core.training import _diagnose
+
+    nine_of_ten = np.array([[0.0] * 9 + [1.0]])  # z = 0 for nine units (dead), > 0 for the tenth
+    assert _diagnose(_hidden_net("relu", nine_of_ten, [1.0, 2.0, 3.0])) == [
+        "hidden layer 1: 90% of its ReLUs are dead (output 0 for every example of the last batch), so they "
+        "no longer learn; try a lower learning rate, He initialization or leaky_relu"
+    ]
+    assert _diagnose(_hidden_net("relu", np.array([[0.0] * 8 + [1.0] * 2]), [1.0, 2.0])) == []
+    second = _hidden_net(
+        "relu", np.ones((1, 10)), [1.0, 2.0], W2=np.hstack([np.zeros((10, 9)), np.ones((10, 1))])
+    )
+    assert [note[:14] for note in _diagnose(second)] == ["hidden layer 2"]
+
+
+def test_saturated_units_are_reported_from_90_percent_of_a_layer():
+    from glassnet.core.training import _diagnose
+
+    nine = np.array([[100.0] * 9 + [0.0]])  # nine units saturated for every x >= 1
+    assert _diagnose(_hidden_net("tanh", nine, [1.0, 2.0])) == [
+        "hidden layer 1: 90% of its tanh units are saturated (slope below 0.01 for most examples), so "
+        "gradients barely pass; try standardized inputs, a lower learning rate or relu"
+    ]
+    assert len(_diagnose(_hidden_net("sigmoid", nine, [1.0, 2.0]))) == 1
+    assert _diagnose(_hidden_net("tanh", np.array([[100.0] * 8 + [0.0] * 2]), [1.0, 2.0])) == []
+    half = _hidden_net("tanh", np.full((1, 10), 100.0), [0.0, 0.0, 1.0, 1.0])  # saturated for half the rows
+    assert _diagnose(half) == []
