@@ -4,6 +4,7 @@ the NumPy fallback, which computes the same, wherever the BLAS cannot be used.""
 import ctypes
 import os
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -50,6 +51,34 @@ def test_numpys_openblas_is_found_and_computes_right_in_both_dtypes():
     assert lib.get_threads() == threads
 
 
+def test_only_a_library_numpy_has_loaded_is_taken(monkeypatch, tmp_path):
+    """The candidates in order: one NumPy has not loaded (skipped: loading it would start a second thread
+    pool), one that is no library (skipped), then NumPy's own."""
+    real = blas._library().path
+    not_loaded, not_a_library = tmp_path / "a-not-loaded.so", tmp_path / "b-not-a-library.so"
+    not_a_library.write_text("not a library")
+    candidates = [str(not_loaded), str(not_a_library), real]
+    monkeypatch.setattr(blas, "glob", SimpleNamespace(glob=lambda p: candidates if "numpy.libs" in p else []))
+    loaded = {os.path.realpath(not_a_library), os.path.realpath(real)}
+    monkeypatch.setattr(blas, "_loaded_files", lambda: loaded)
+    assert blas._find().path == real
+    monkeypatch.setattr(blas, "_loaded_files", lambda: set())  # NumPy loaded none of them
+    assert blas._find() is None
+    monkeypatch.setattr(blas, "_loaded_files", lambda: None)  # the system does not say which are loaded
+    monkeypatch.setattr(blas, "glob", SimpleNamespace(glob=lambda p: [real] if "numpy.libs" in p else []))
+    assert blas._find().path == real
+
+
+def test_older_numpy_wheels_name_the_functions_without_scipy_(monkeypatch):
+    """NumPy's wheels before the scipy-openblas build call them cblas_dgemm64_ and so on."""
+    real = ctypes.CDLL(blas._library().path)
+    names = ["cblas_sgemm64_", "cblas_dgemm64_", "openblas_get_num_threads64_", "openblas_set_num_threads64_"]
+    old = SimpleNamespace(**{name: getattr(real, "scipy_" + name) for name in names})
+    monkeypatch.setattr(blas, "ctypes", SimpleNamespace(**{**vars(ctypes), "CDLL": lambda path: old}))
+    lib = blas._find()
+    assert lib is not None and lib.gemm[np.dtype(np.float64)] is old.cblas_dgemm64_
+
+
 def test_the_library_is_searched_once(monkeypatch):
     monkeypatch.setattr(blas, "_SEARCHED", False)
     monkeypatch.setattr(blas, "_LIB", None)
@@ -82,6 +111,10 @@ def test_the_check_accepts_a_right_gemm_and_refuses_a_wrong_one():
     assert not blas._works(fake_library(nothing))
     slightly_off = {np.dtype(t): reference_gemm(t, error=1e-3) for t in (np.float32, np.float64)}
     assert not blas._works(fake_library(slightly_off))
+    no_float32 = {**right, np.dtype(np.float32): lambda *args: None}  # each dtype is checked in its own
+    assert not blas._works(fake_library(no_float32))
+    rounding = {np.dtype(t): reference_gemm(t, error=3e-5) for t in (np.float32, np.float64)}
+    assert blas._works(fake_library(rounding))  # float32 sums in another order differ in the 5th digit
 
 
 def test_leading_dimension():
@@ -92,6 +125,8 @@ def test_leading_dimension():
     assert blas._leading(x.T) is None  # rows not contiguous
     assert blas._leading(x[:, ::2]) is None
     assert blas._leading(np.broadcast_to(np.zeros(4), (3, 4))) is None  # rows overlap
+    overlapping = np.lib.stride_tricks.as_strided(np.zeros(10), shape=(3, 4), strides=(8, 8))
+    assert blas._leading(overlapping) is None  # each row starts one element after the last
     odd = np.lib.stride_tricks.as_strided(np.zeros(8), shape=(2, 1), strides=(12, 8))
     assert blas._leading(odd) is None  # rows not a whole number of elements apart
     assert blas._leading(np.zeros((3, 4), np.float32)[:, 1:]) == 4

@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.optimizers import SGD, Adam, Momentum, cosine, make_optimizer, make_schedule, step_decay
+from glassnet.core.optimizers import (
+    SGD,
+    Adam,
+    Momentum,
+    Outer,
+    accumulate,
+    cosine,
+    make_optimizer,
+    make_schedule,
+    step_decay,
+)
 
 
 def test_sgd_formula():
@@ -222,3 +232,16 @@ def test_make_schedule_step_uses_whole_thirds_and_names_the_schedules():
         GlassnetError, match=r"^unknown schedule 'linear'; expected one of constant, step, cosine$"
     ):
         make_schedule("linear", 10)
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0])
+def test_accumulate_adds_a_gradient_given_or_formed_inside_the_update(beta):
+    """y <- beta y + alpha g, for g an array or an ``Outer`` a_prev^T @ delta that BLAS forms in place."""
+    rng = np.random.default_rng(6)
+    a_prev, delta, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 4)), rng.normal(size=(3, 4))
+    expected = beta * y - 0.3 * (a_prev.T @ delta)
+    fused, formed = y.copy(), y.copy()
+    accumulate(fused, -0.3, Outer(a_prev, delta), beta)
+    accumulate(formed, -0.3, Outer(a_prev, delta).formed(), beta)
+    np.testing.assert_allclose(fused, expected, rtol=1e-12)
+    np.testing.assert_allclose(formed, expected, rtol=1e-12)

@@ -575,3 +575,153 @@ def test_saturated_units_are_reported_from_90_percent_of_a_layer():
     assert _diagnose(_hidden_net("tanh", np.array([[100.0] * 8 + [0.0] * 2]), [1.0, 2.0])) == []
     half = _hidden_net("tanh", np.full((1, 10), 100.0), [0.0, 0.0, 1.0, 1.0])  # saturated for half the rows
     assert _diagnose(half) == []
+
+
+def test_a_slope_of_exactly_0_01_is_not_saturated():
+    from glassnet.core.training import _diagnose
+
+    z = float.fromhex("-0x1.256e66a48a3b6p+2")  # sigmoid'(z) = a (1 - a) is exactly 0.01 in float64
+    net = _hidden_net("sigmoid", np.array([[z] * 9 + [0.0]]), [1.0])
+    assert float(net.layers[0].activation.derivative(*net.last_values[0])[0, 0]) == 0.01
+    assert _diagnose(net) == []
+
+
+# ------------------------------------------------------------------------------ fit's results, exactly
+def _linear():
+    return Network([2, 4, 1], activation="identity", output_activation="identity", loss="mse", seed=0)
+
+
+def test_an_exploding_loss_ends_the_run_with_its_numbers():
+    from glassnet.core.training import evaluate
+
+    start = evaluate(_linear(), XOR_X * 3, XOR_T)[0]
+    result = fit(_linear(), XOR_X * 3, XOR_T, 0.3, epochs=30, batch_size=None)
+    last = result.history[-1]
+    assert (result.reason, result.epochs, result.updates, result.best_epoch) == ("diverged", 3, 3, 1)
+    assert result.loss == last.loss > 100 * max(start, 1)
+    assert result.message == (
+        f"training diverged in epoch 3: the training loss {last.loss:.6g} exploded: above 100 x max(its "
+        f"starting value {start:.6g}, 1); try a lower learning rate than 0.3"
+    )
+
+
+def test_a_loss_of_nan_in_a_later_epoch_keeps_the_best_epoch_so_far():
+    def schedule(epoch):
+        return 1.0 if epoch < 4 else 1e150
+
+    result = fit(_linear(), XOR_X, XOR_T, 0.1, epochs=8, batch_size=None, schedule=schedule)
+    assert (result.reason, result.epochs, result.updates, result.best_epoch) == ("diverged", 5, 4, 4)
+    assert np.isnan(result.loss)
+
+
+def test_the_schedule_sets_each_epochs_learning_rate():
+    result = fit(Network([2, 2, 1], seed=0), XOR_X, XOR_T, 0.4, epochs=3, schedule=lambda e: 0.5**e)
+    assert [info.lr for info in result.history] == [0.2, 0.1, 0.05]
+    assert all(0 <= info.seconds < 60 for info in result.history)
+
+
+def test_the_starting_losses_are_those_of_the_initial_weights():
+    from glassnet.core.training import evaluate
+
+    net = Network([2, 3, 1], seed=1)
+    V = (XOR_X[:2], XOR_T[:2])
+    before, val_before = evaluate(net, XOR_X, XOR_T)[0], evaluate(net, *V)[0]
+    result = fit(net, XOR_X, XOR_T, 0.5, epochs=2, validation=V)
+    assert result.state is not None
+    assert (result.state.initial_loss, result.state.initial_val_loss) == (before, val_before)
+    assert result.loss == result.history[-1].loss
+
+
+def test_a_stop_asked_for_after_the_last_epoch_is_no_interruption():
+    batches = []
+
+    def run(epochs, stop_after):
+        batches.clear()
+        return fit(
+            Network([2, 2, 1], seed=0), XOR_X, XOR_T, 0.5, epochs=epochs,
+            on_batch=lambda *_: batches.append(1), stop_requested=lambda: len(batches) >= stop_after,
+        )  # fmt: skip
+
+    assert run(2, 8).reason == "max_epochs"
+    stopped = run(3, 4)
+    assert (stopped.reason, stopped.message, stopped.epochs) == (
+        "interrupted",
+        "interrupted after epoch 1",
+        1,
+    )
+
+
+def test_best_weights_are_restored_only_when_patience_ran_out():
+    """Validation targets of 1 for every row: the best validation loss is epoch 1's."""
+    kept, plain = Network([2, 3, 1], seed=0), Network([2, 3, 1], seed=0)
+    ones = np.ones_like(XOR_T)
+    result = fit(kept, XOR_X, XOR_T, 0.5, epochs=3, seed=0, validation=(XOR_X, ones), patience=10)
+    fit(plain, XOR_X, XOR_T, 0.5, epochs=3, seed=0)
+    assert result.reason == "max_epochs" and result.best_epoch == 1
+    assert kept.parameters() == plain.parameters()
+
+
+def test_the_epochs_accuracy_for_one_output_thresholds_at_one_half():
+    from glassnet.core.training import _accuracy
+
+    a, t = np.array([[0.5], [0.2], [0.9]]), np.array([[1.0], [0.5], [1.0]])
+    assert _accuracy(a, t) == pytest.approx(2 / 3)  # 0.5 counts as class 1, for outputs and targets
+
+
+def test_fit_defaults():
+    net = Network([2, 1], seed=0)
+    result = fit(net, XOR_X, XOR_T, 1e-300)
+    assert (result.reason, result.epochs) == ("max_epochs", 1000)
+    assert result.history[0].accuracy is None  # regression unless told
+    assert net.last_step.grad_W == []  # gradients are not kept unless asked
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"T": XOR_T[:3]}, r"^training data: inputs and targets differ in rows: 4 != 3$"),
+        ({"validation": (XOR_X, XOR_T[:2])}, r"^validation data: inputs and targets differ in rows: 4 != 2$"),
+        (
+            {"T": np.array([[0.0], [np.nan], [1], [0]])},
+            r"^training data targets contain NaN or inf \(first at row 1\)$",
+        ),
+        (
+            {"validation": (XOR_X + np.inf, XOR_T)},
+            r"^validation data inputs contain NaN or inf \(first at row 0\)$",
+        ),
+        ({"batch_size": True}, r"^batch_size must be an integer >= 1 or None; received: batch_size=True$"),
+        (
+            {"monitor": "val_accuracy"},
+            r"^monitor='val_accuracy' watches the accuracy on a validation set: it needs c",
+        ),
+        (
+            {"trace": lambda k: True},
+            r"^a step trace follows one example: trace needs batch_size=1 and an on_trace$",
+        ),
+        (
+            {"trace": lambda k: True, "on_trace": print, "sample_weight": [1, 2, 3, 4]},
+            r"^a step trace shows the seven unweighted steps: trace takes no sample_weight$",
+        ),
+    ],
+)
+def test_bad_data_and_settings_are_refused_in_words(kwargs, message):
+    T = kwargs.pop("T", XOR_T)
+    with pytest.raises(GlassnetError, match=message):
+        fit(Network([2, 2, 1]), XOR_X * 1.0, T, 0.5, **kwargs)
+
+
+def test_float32_networks_train_in_float32_with_sample_weights():
+    net = Network([2, 2, 1], seed=0, dtype="float32")
+    fit(net, XOR_X, XOR_T, 0.5, epochs=1, batch_size=None, sample_weight=[1, 2, 3, 4], keep_gradients=True)
+    assert net.last_step.delta[-1].dtype == np.float32
+
+
+def test_evaluate_computes_cross_entropy_from_the_net_inputs_and_reports_nan_quietly():
+    from glassnet.core.training import evaluate
+
+    net = Network([1, 2], output_activation="softmax", loss="categorical_crossentropy", bias="none", seed=0)
+    net.layers[0].W[...] = [[0.0, 1000.0]]  # z = (0, 1000): softmax(z)_0 = e^-1000 underflows to 0
+    loss, accuracy = evaluate(net, np.array([[1.0]]), np.array([[1.0, 0.0]]))
+    assert (loss, accuracy) == (pytest.approx(1000.0), 0.0)
+    net.layers[0].W[...] = [[np.inf, -np.inf]]
+    assert np.isnan(evaluate(net, np.array([[0.0]]), np.array([[1.0, 0.0]]))[0])  # 0 x inf: NaN, no warning
