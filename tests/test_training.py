@@ -705,6 +705,7 @@ def test_fit_defaults():
     ],
 )
 def test_bad_data_and_settings_are_refused_in_words(kwargs, message):
+    kwargs = dict(kwargs)  # the parameters' dict is shared by every run of the test
     T = kwargs.pop("T", XOR_T)
     with pytest.raises(GlassnetError, match=message):
         fit(Network([2, 2, 1]), XOR_X * 1.0, T, 0.5, **kwargs)
