@@ -104,3 +104,14 @@ def test_relu_and_leaky_relu_slopes_at_zero_are_those_of_the_left():
     np.testing.assert_array_equal(get_activation("relu").derivative(z, z), [[0.0, 0.0, 1.0]])
     leaky = get_activation("leaky_relu")
     np.testing.assert_array_equal(leaky.derivative(z, leaky.forward(z)), [[0.01, 0.01, 1.0]])
+
+
+def test_an_unknown_name_lists_every_known_one():
+    with pytest.raises(
+        GlassnetError, match="expected one of half_sse, mse, binary_crossentropy, categorical_"
+    ):
+        get_loss("hinge")
+    with pytest.raises(
+        GlassnetError, match="expected one of sigmoid, tanh, relu, leaky_relu, softmax, identity"
+    ):
+        get_activation("swish")
