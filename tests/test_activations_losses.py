@@ -115,3 +115,14 @@ def test_an_unknown_name_lists_every_known_one():
         GlassnetError, match="expected one of sigmoid, tanh, relu, leaky_relu, softmax, identity"
     ):
         get_activation("swish")
+
+
+def test_unknown_names_are_refused_with_the_known_ones():
+    with pytest.raises(
+        GlassnetError, match=r"^unknown loss 'l1'; expected one of half_sse, mse, binary_crossentropy, "
+    ):
+        get_loss("l1")
+    with pytest.raises(
+        GlassnetError, match=r"^unknown activation 'gelu'; expected one of sigmoid, tanh, relu, "
+    ):
+        get_activation("gelu")

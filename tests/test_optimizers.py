@@ -168,6 +168,11 @@ def test_defaults_are_the_documented_ones():
         (lambda: step_decay(2, 0.0), "step schedule needs"),
         (lambda: step_decay(2, 1.5), "step schedule needs"),
         (lambda: cosine(0), r"^cosine schedule needs epochs >= 1; received: epochs=0$"),
+        (lambda: SGD(0.1, weight_decay=-0.1), r"^weight_decay must be a finite number >= 0; received: -0.1$"),
+        (
+            lambda: SGD(0.1, weight_decay=float("inf")),
+            r"^weight_decay must be a finite number >= 0; received: inf$",
+        ),
     ],
 )
 def test_bad_hyper_parameters_are_refused_naming_them(make, message):

@@ -692,7 +692,8 @@ def test_fit_defaults():
         ({"batch_size": True}, r"^batch_size must be an integer >= 1 or None; received: batch_size=True$"),
         (
             {"monitor": "val_accuracy"},
-            r"^monitor='val_accuracy' watches the accuracy on a validation set: it needs c",
+            r"^monitor='val_accuracy' watches the accuracy on a validation set: it needs classification and "
+            r"validation data \(e.g. a validation split > 0\)$",
         ),
         (
             {"trace": lambda k: True},
@@ -713,7 +714,10 @@ def test_bad_data_and_settings_are_refused_in_words(kwargs, message):
 
 def test_float32_networks_train_in_float32_with_sample_weights():
     net = Network([2, 2, 1], seed=0, dtype="float32")
-    fit(net, XOR_X, XOR_T, 0.5, epochs=1, batch_size=None, sample_weight=[1, 2, 3, 4], keep_gradients=True)
+    w = [1, 2, 3, 4]
+    fit(
+        net, XOR_X, XOR_T, 0.5, epochs=1, batch_size=None, shuffle=False, sample_weight=w, keep_gradients=True
+    )
     assert net.last_step.delta[-1].dtype == np.float32
 
 
