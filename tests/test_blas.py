@@ -73,7 +73,8 @@ def test_older_numpy_wheels_name_the_functions_without_scipy_(monkeypatch):
     """NumPy's wheels before the scipy-openblas build call them cblas_dgemm64_ and so on."""
     real = ctypes.CDLL(blas._library().path)
     names = ["cblas_sgemm64_", "cblas_dgemm64_", "openblas_get_num_threads64_", "openblas_set_num_threads64_"]
-    old = SimpleNamespace(**{name: getattr(real, "scipy_" + name) for name in names})
+    prefix = "scipy_" if hasattr(real, "scipy_cblas_sgemm64_") else ""  # NumPy < 2 has the old names itself
+    old = SimpleNamespace(**{name: getattr(real, prefix + name) for name in names})
     monkeypatch.setattr(blas, "ctypes", SimpleNamespace(**{**vars(ctypes), "CDLL": lambda path: old}))
     lib = blas._find()
     assert lib is not None and lib.gemm[np.dtype(np.float64)] is old.cblas_dgemm64_
