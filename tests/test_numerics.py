@@ -80,9 +80,10 @@ def test_dead_relus_are_reported_in_plain_words():
         layer.b[:] = -100.0  # every hidden ReLU starts dead
     X = np.random.default_rng(0).normal(size=(32, 2))
     T = np.eye(2)[(X[:, 0] > 0).astype(int)]
-    with pytest.warns(TrainingWarning, match=r"hidden layer 1: 100% of its ReLUs are dead"):
+    with pytest.warns(TrainingWarning, match=r"hidden layer 1: 100% of its ReLUs are dead") as caught:
         result = fit(net, X, T, 0.1, epochs=2, batch_size=8, seed=0)
     assert any("ReLUs are dead" in w for w in result.warnings)
+    assert caught[0].filename == __file__  # the warning points at the caller's line, not glassnet's
 
 
 def test_saturated_sigmoids_are_reported():

@@ -748,7 +748,7 @@ def _fit(
         net.set_weights(state.best_weights)
     notes = _diagnose(net)
     for note in notes:
-        warnings.warn(note, TrainingWarning, stacklevel=2)
+        warnings.warn(note, TrainingWarning, stacklevel=3)
     last = state.history[-1]
     message = _stop_message(reason, state, rules, restored)
     return FitResult(
