@@ -250,3 +250,29 @@ def test_accumulate_adds_a_gradient_given_or_formed_inside_the_update(beta):
     accumulate(formed, -0.3, Outer(a_prev, delta).formed(), beta)
     np.testing.assert_allclose(fused, expected, rtol=1e-12)
     np.testing.assert_allclose(formed, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.3, weight_decay=0.1),
+        lambda: Momentum(0.3, 0.9, weight_decay=0.1),
+        lambda: Momentum(0.3, 0.9, nesterov=True, weight_decay=0.1),
+    ],
+)
+def test_a_one_element_parameter_is_updated_bit_for_bit_as_a_larger_one(make, shape, dtype):
+    """accumulate computes a one-element array (a shared bias, a 1x1 W) on its element, where NumPy's
+    in-place ufuncs are slow: the numbers must be those of the array path."""
+    rng = np.random.default_rng(3)
+    wide_shape = (*shape[:-1], 3)
+    small, wide = make(), make()
+    p_wide = rng.normal(size=wide_shape).astype(dtype)
+    p_small = p_wide[..., :1].copy()
+    for _ in range(3):
+        g_wide = rng.normal(size=wide_shape).astype(dtype)
+        wide.update([p_wide], [g_wide])
+        small.update([p_small], [g_wide[..., :1].copy()])
+        assert p_small.dtype == dtype
+        np.testing.assert_array_equal(p_small, p_wide[..., :1])

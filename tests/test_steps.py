@@ -99,3 +99,20 @@ def test_step_3_and_4_use_the_exact_forms_at_net_inputs_far_apart():
     tb = np.array([[0.0, 1.0]])
     exact = (40.0 + math.log1p(math.exp(-40.0)) + 800.0) / 2
     assert steps.loss(sb, BinaryCrossEntropy(), tb, Sigmoid()) == pytest.approx(exact, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("A", "B"),
+    [
+        ([[0.0]], [[np.inf, np.nan]]),  # one-element A: dot would scale B by 0
+        ([[np.inf], [np.nan]], [[0.0]]),  # one-element B
+        ([[0.0, 1.0]], [[np.inf, 2.0], [3.0, 4.0]]),
+        (np.arange(12.0).reshape(3, 4), np.arange(8.0).reshape(4, 2)),
+    ],
+)
+def test_product_is_matmul_bit_for_bit_and_keeps_0_times_inf_nan(A, B):
+    from glassnet.core.steps import product
+
+    A, B = np.asarray(A), np.asarray(B)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(product(A, B), A @ B)  # NaN where @ has NaN
