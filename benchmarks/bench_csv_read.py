@@ -34,7 +34,7 @@ def peak_kb():  # VmHWM, not ru_maxrss: a child process inherits its parent's ru
 
 
 import numpy as np
-from glassnet.interfaces import data
+from glassnet.io import data
 if kind == "pandas":
     import pandas as pd
     read = pd.read_csv

@@ -26,7 +26,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from glassnet.interfaces.web import app as web
+from glassnet.web import app as web
 
 SPIRALS_4X16 = {
     "dataset": "spirals",

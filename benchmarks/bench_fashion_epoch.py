@@ -53,7 +53,7 @@ PAUSE = 1.0  # seconds between epochs of different contenders
 
 def load() -> tuple[np.ndarray, np.ndarray]:
     """The 60,000 training images as float32 in [0, 1] and their labels."""
-    from glassnet.interfaces.data import FASHION_MNIST_DIR, read_idx
+    from glassnet.io.data import FASHION_MNIST_DIR, read_idx
 
     images = read_idx(FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz")
     labels = read_idx(FASHION_MNIST_DIR / "train-labels-idx1-ubyte.gz")

@@ -51,7 +51,7 @@ def server():
 
     import uvicorn
 
-    from glassnet.interfaces.web.app import create_app
+    from glassnet.web.app import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,6 +73,6 @@ def client():
     """The explorer's API through Starlette's test client (whose requests name the host "testserver")."""
     from fastapi.testclient import TestClient
 
-    from glassnet.interfaces.web.app import create_app
+    from glassnet.web.app import create_app
 
     return TestClient(create_app(["testserver"]))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from glassnet.core.model import train
-from glassnet.interfaces.checkpoint import from_bytes, load_checkpoint, to_bytes
-from glassnet.interfaces.modelfile import ModelFileError, load_model
+from glassnet.io.checkpoint import from_bytes, load_checkpoint, to_bytes
+from glassnet.io.modelfile import ModelFileError, load_model
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(300, 4))

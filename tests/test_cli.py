@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
+from glassnet.cli import build_parser, main
 from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS
 from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
-from glassnet.interfaces.cli import build_parser, main
-from glassnet.interfaces.data import DATASETS
+from glassnet.io.data import DATASETS
 
 from .reference import BIASES_FROZEN, BIASES_UPDATED, STEP_1_BACKWARD, STEP_1_FORWARD
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from glassnet.interfaces.cli import main
+from glassnet.cli import main
 
 
 @pytest.mark.needs("fastapi", "uvicorn")

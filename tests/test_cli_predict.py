@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from glassnet.interfaces.cli import main
+from glassnet.cli import main
 
 from .test_cli import run
 
@@ -168,7 +168,7 @@ def test_predict_into_a_pipe_that_closes_ends_quietly(int_model, tmp_path):
 def test_the_reading_progress_bar_shows_only_for_large_files():
     from rich.console import Console
 
-    from glassnet.interfaces.cli.reading import reading_progress
+    from glassnet.cli.reading import reading_progress
 
     for total, shown in ((30 << 20, True), (1 << 20, False)):
         console = Console(file=io.StringIO(), force_terminal=True, width=120)

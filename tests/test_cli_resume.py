@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
+from glassnet.cli import build_parser
+from glassnet.cli.settings import TRAINING_SETTINGS, unusable_settings
 from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.model import TASKS, train
 from glassnet.core.network import DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
-from glassnet.interfaces.checkpoint import load_checkpoint, save_checkpoint
-from glassnet.interfaces.cli import build_parser
-from glassnet.interfaces.cli.settings import TRAINING_SETTINGS, unusable_settings
+from glassnet.io.checkpoint import load_checkpoint, save_checkpoint
 
 from .test_cli import run
 from .test_cli_train import write_csv
@@ -115,7 +115,7 @@ def interrupt_during_the_first_batch(monkeypatch):
     import os
     import signal
 
-    from glassnet.interfaces.cli import train as train_command
+    from glassnet.cli import train as train_command
 
     progress_bar = train_command.train_progress
 
@@ -132,7 +132,7 @@ def interrupt_during_the_first_batch(monkeypatch):
 
 
 def test_resume_writes_the_outputs_the_interrupted_run_asked_for(tmp_path, monkeypatch, capsys):
-    from glassnet.interfaces.cli import main
+    from glassnet.cli import main
 
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "d.csv")
@@ -151,7 +151,7 @@ def test_resume_writes_the_outputs_the_interrupted_run_asked_for(tmp_path, monke
 
 
 def test_outputs_given_on_resume_replace_the_remembered_ones(tmp_path, monkeypatch, capsys):
-    from glassnet.interfaces.cli import main
+    from glassnet.cli import main
 
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "d.csv")
@@ -172,7 +172,7 @@ def test_outputs_given_on_resume_replace_the_remembered_ones(tmp_path, monkeypat
 )
 def test_the_checks_are_the_checkpoint_schemas(key, bad):
     """One source of truth: what the checkpoint's schema refuses, --resume refuses too."""
-    from glassnet.interfaces.schema import TrainingSettings
+    from glassnet.io.schema import TrainingSettings
 
     defaults = vars(build_parser().parse_args(["train", "iris"]))
     settings = {name: defaults[name] for name in TRAINING_SETTINGS}

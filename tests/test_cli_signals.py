@@ -6,9 +6,9 @@ import signal
 
 import pytest
 
-from glassnet.interfaces.cli import main
-from glassnet.interfaces.cli import train as train_command
-from glassnet.interfaces.cli.signals import StopOnSignal
+from glassnet.cli import main
+from glassnet.cli import train as train_command
+from glassnet.cli.signals import StopOnSignal
 
 from .test_cli_train import write_csv
 
@@ -55,7 +55,7 @@ def test_a_signal_without_checkpoint_or_save_says_nothing_was_saved(tmp_path, mo
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_without_checkpoint_keeps_the_model_trained_so_far(tmp_path, monkeypatch, capsys, sig):
-    from glassnet.interfaces.modelfile import load_model
+    from glassnet.io.modelfile import load_model
 
     signal_in_the_first_batch(monkeypatch, sig)
     model = tmp_path / "m.safetensors"

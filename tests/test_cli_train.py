@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from glassnet.interfaces.cli import main
+from glassnet.cli import main
 
 from .test_cli import run
 
@@ -228,8 +228,8 @@ def test_the_progress_bar_shows_epoch_batch_losses_accuracy_and_time():
 
     from rich.console import Console
 
+    from glassnet.cli.train import train_progress
     from glassnet.core.training import EpochInfo
-    from glassnet.interfaces.cli.train import train_progress
 
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
     progress, on_batch, on_epoch = train_progress(console, epochs=2, batches=16)
@@ -357,7 +357,7 @@ def test_sample_weight_column_weighs_rows_and_is_not_a_feature(tmp_path, capsys)
     args = ["train", str(path), "--epochs", "3", "--sample-weight", "w", "--json", "--save", str(model)]
     assert main(args) == 0
     capsys.readouterr()
-    from glassnet.interfaces.modelfile import load_model
+    from glassnet.io.modelfile import load_model
 
     assert load_model(model).feature_names == ["a", "b"]
     status, _, err = run("train", str(path), "--sample-weight", "weight")
@@ -375,7 +375,7 @@ def test_sample_weight_column_reaches_training(tmp_path):
 
 
 def test_missing_test_feature_columns_stop_before_training(csv_files, tmp_path, monkeypatch, capsys):
-    from glassnet.interfaces.cli import train as train_command
+    from glassnet.cli import train as train_command
 
     def never(*args, **kwargs):
         raise AssertionError("training started")
@@ -393,8 +393,8 @@ def test_missing_test_feature_columns_stop_before_training(csv_files, tmp_path, 
 
 @pytest.mark.needs("matplotlib")
 def test_a_failing_plot_keeps_the_trained_model_and_says_so(csv_files, tmp_path, monkeypatch, capsys):
+    from glassnet.cli import train as train_command
     from glassnet.core.errors import GlassnetError
-    from glassnet.interfaces.cli import train as train_command
 
     def broken(*args, **kwargs):
         raise GlassnetError("the plot went wrong")
@@ -431,7 +431,7 @@ def test_task_and_target_on_a_named_dataset_are_an_error(options, words):
 def test_plot_problems_are_found_before_training(tmp_path, monkeypatch, capsys, plot, words):
     import sys
 
-    from glassnet.interfaces.cli import train as train_command
+    from glassnet.cli import train as train_command
 
     def never(*args, **kwargs):
         raise AssertionError("training started")
@@ -468,8 +468,8 @@ def test_the_progress_bar_fits_an_80_column_terminal():
 
     from rich.console import Console
 
+    from glassnet.cli.train import train_progress
     from glassnet.core.training import EpochInfo
-    from glassnet.interfaces.cli.train import train_progress
 
     console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
     progress, on_batch, on_epoch = train_progress(console, epochs=300, batches=1024)
@@ -569,8 +569,8 @@ def test_a_regression_progress_bar_names_the_standardized_mse():
 
     from rich.console import Console
 
+    from glassnet.cli.train import train_progress
     from glassnet.core.training import EpochInfo
-    from glassnet.interfaces.cli.train import train_progress
 
     console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
     progress, _, on_epoch = train_progress(console, epochs=300, batches=1024, regression=True)
@@ -617,7 +617,7 @@ def test_off_a_terminal_nothing_is_cut_or_squeezed(tmp_path):
 
 
 def test_true_and_false_labels_are_booleans(tmp_path):
-    from glassnet.interfaces.modelfile import load_model
+    from glassnet.io.modelfile import load_model
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(80, 2))

@@ -11,16 +11,16 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.core.model import train
-from glassnet.interfaces.checkpoint import load_checkpoint
-from glassnet.interfaces.modelfile import load_model
+from glassnet.io.checkpoint import load_checkpoint
+from glassnet.io.modelfile import load_model
 
 KILLS = 50
 
 WRITER = """
 import sys, numpy as np
 from glassnet.core.model import train
-from glassnet.interfaces.checkpoint import save_checkpoint
-from glassnet.interfaces.modelfile import save_model
+from glassnet.io.checkpoint import save_checkpoint
+from glassnet.io.modelfile import save_model
 folder, start = sys.argv[1], int(sys.argv[2])
 rng = np.random.default_rng(0)
 X = rng.normal(size=(400, 64)); y = np.where(X[:, 0] > 0, "a", "b")

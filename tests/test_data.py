@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
-from glassnet.interfaces import data
-from glassnet.interfaces.data import generate, infer_task, load, read_csv, read_idx, select_features
+from glassnet.io import data
+from glassnet.io.data import generate, infer_task, load, read_csv, read_idx, select_features
 
 
 def write(tmp_path, text, name="d.csv"):
@@ -131,7 +131,7 @@ def test_unknown_dataset_name():
 
 
 def test_csv_byte_order_mark_quoted_newlines_and_true_line_numbers(tmp_path):
-    from glassnet.interfaces.data import read_csv, read_csv_text
+    from glassnet.io.data import read_csv, read_csv_text
 
     bom = tmp_path / "bom.csv"
     bom.write_bytes("\ufeffa,b,y\n1,2,x\n".encode())
@@ -147,7 +147,7 @@ def test_csv_byte_order_mark_quoted_newlines_and_true_line_numbers(tmp_path):
 def test_a_corrupt_gzip_idx_file_is_an_error(tmp_path):
     import gzip
 
-    from glassnet.interfaces.data import read_idx
+    from glassnet.io.data import read_idx
 
     raw = bytearray(gzip.compress(bytes([0, 0, 8, 1]) + (100).to_bytes(4, "big") + bytes(range(100))))
     raw[len(raw) // 2] ^= 0xFF
@@ -275,7 +275,7 @@ def test_gzip_is_told_by_its_bytes_and_stdin_is_dash(tmp_path, monkeypatch):
 
 
 def test_uploaded_text_goes_through_the_same_checks():
-    from glassnet.interfaces.data import read_csv_text
+    from glassnet.io.data import read_csv_text
 
     assert read_csv_text("a;b;y\n1,5;2;x\n").X.tolist() == [[1.5, 2.0]]
     with pytest.raises(GlassnetError, match="column 1 of the header has no name"):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from glassnet.interfaces import cli
+from glassnet import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "docs" / "worked-example.html"

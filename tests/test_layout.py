@@ -10,9 +10,9 @@ import pytest
 
 from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
-from glassnet.interfaces.drawing import network_svg, trace_svg
-from glassnet.interfaces.layout import Box, Layout, network_layout
-from glassnet.interfaces.render import fmt
+from glassnet.explain.drawing import network_svg, trace_svg
+from glassnet.explain.layout import Box, Layout, network_layout
+from glassnet.explain.render import fmt
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WIDTHS = (1280, 390)

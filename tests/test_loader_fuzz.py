@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import train
-from glassnet.interfaces import checkpoint as ckfile
-from glassnet.interfaces import modelfile
-from glassnet.interfaces.modelfile import ModelFileError, checksum
+from glassnet.io import checkpoint as ckfile
+from glassnet.io import modelfile
+from glassnet.io.modelfile import ModelFileError, checksum
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +241,7 @@ def csv_texts(draw):
 
 
 def read_or_error(text, options, decimal, plain_file=None):
-    from glassnet.interfaces.data import parse_csv_bytes
+    from glassnet.io.data import parse_csv_bytes
 
     try:
         table = parse_csv_bytes(
@@ -265,7 +265,7 @@ def test_the_fast_csv_reading_is_the_exact_one(case, pandas_from, chunk, decimal
     module and float() give: the same values, or the same error naming the same line."""
     from unittest import mock
 
-    from glassnet.interfaces import data
+    from glassnet.io import data
 
     text, options = case
     with mock.patch.object(data._Columns, "fast", lambda self, chunk, use_pandas: None):
@@ -286,7 +286,7 @@ def test_pandas_reading_the_whole_file_is_the_exact_reading(case, decimal):
     from pathlib import Path
     from unittest import mock
 
-    from glassnet.interfaces import data
+    from glassnet.io import data
 
     text, options = case
     with (

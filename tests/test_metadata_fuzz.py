@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from safetensors.numpy import load
 
+from glassnet.cli import main
 from glassnet.core.errors import GlassnetError
 from glassnet.core.losses import LOSSES
 from glassnet.core.model import train
-from glassnet.interfaces import checkpoint as ckfile
-from glassnet.interfaces import modelfile
-from glassnet.interfaces.cli import main
-from glassnet.interfaces.modelfile import CHECKSUM_KEY, ModelFileError, checksum
+from glassnet.io import checkpoint as ckfile
+from glassnet.io import modelfile
+from glassnet.io.modelfile import CHECKSUM_KEY, ModelFileError, checksum
 
 REPLACEMENTS = {
     "null": None,

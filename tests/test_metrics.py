@@ -111,9 +111,9 @@ def test_scores_refuse_what_they_cannot_score():
 def test_the_scores_evaluate_and_train_report_agree_with_scikit_learn():
     from sklearn import metrics
 
+    from glassnet.cli.common import classification_summary, scores
     from glassnet.core.model import train
-    from glassnet.interfaces.cli.common import classification_summary, scores
-    from glassnet.interfaces.data import Table
+    from glassnet.io.data import Table
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(150, 2))

@@ -7,7 +7,7 @@ import pytest
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Standardizer, split_rows, train
-from glassnet.interfaces.modelfile import load_model, save_model
+from glassnet.io.modelfile import load_model, save_model
 
 
 def blobs(n=300, seed=0):
@@ -116,7 +116,7 @@ def test_split_rows_never_holds_out_every_row():
 
 @pytest.mark.needs("sklearn")
 def test_the_model_the_estimators_and_the_loader_hold_out_the_same_rows():
-    from glassnet.interfaces.data import generate, load
+    from glassnet.io.data import generate, load
     from glassnet.sklearn import GlassClassifier
 
     X, y = blobs(120)

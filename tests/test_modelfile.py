@@ -13,8 +13,8 @@ from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS, train
 from glassnet.core.network import BIAS_MODES, DTYPES, Network
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
-from glassnet.interfaces import modelfile
-from glassnet.interfaces.modelfile import ModelFileError, from_bytes, load_model, save_model, to_bytes
+from glassnet.io import modelfile
+from glassnet.io.modelfile import ModelFileError, from_bytes, load_model, save_model, to_bytes
 
 
 @pytest.fixture(scope="module")
@@ -330,7 +330,7 @@ def test_files_that_are_not_model_files_say_so(tmp_path, classifier):
 
 
 def test_a_checkpoint_given_as_a_model_file_says_so(tmp_path, classifier):
-    from glassnet.interfaces.checkpoint import save_checkpoint
+    from glassnet.io.checkpoint import save_checkpoint
 
     saved = {}
     rng = np.random.default_rng(0)

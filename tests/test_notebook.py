@@ -7,7 +7,7 @@ import pytest
 
 from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
-from glassnet.interfaces.notebook import network_svg, register, trace_html
+from glassnet.explain.notebook import network_svg, register, trace_html
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "worked_example.ipynb"
 

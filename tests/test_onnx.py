@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from glassnet import Network
+from glassnet.cli import main
 from glassnet.core.model import train
-from glassnet.interfaces.cli import main
-from glassnet.interfaces.modelfile import save_model
-from glassnet.interfaces.onnx_export import export_onnx, to_onnx
+from glassnet.io.modelfile import save_model
+from glassnet.io.onnx_export import export_onnx, to_onnx
 
 ort = pytest.importorskip("onnxruntime")
 TOLERANCE = 1e-5
@@ -69,7 +69,7 @@ def test_cli_export(tmp_path, capsys):
 def test_onnx_labels_keep_the_classes_type(classes):
     ort = pytest.importorskip("onnxruntime")
     from glassnet.core.model import Model, Standardizer
-    from glassnet.interfaces.onnx_export import to_onnx
+    from glassnet.io.onnx_export import to_onnx
 
     k = len(classes)
     net = Network([2, 3, k], activation="tanh", loss="categorical_crossentropy", seed=0)
@@ -96,7 +96,7 @@ def test_estimators_export_onnx(tmp_path):
 def test_the_onnx_label_is_int64_for_integer_classes_and_text_for_text_classes(tmp_path):
     """A model trained on integer labels (or a format-1 file whose command-line classes were kept as
     digit text) exports an int64 ``label``; text classes export a string ``label``."""
-    from glassnet.interfaces.modelfile import from_bytes, to_bytes
+    from glassnet.io.modelfile import from_bytes, to_bytes
 
     from .test_modelfile import as_format_1
 

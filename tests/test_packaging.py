@@ -34,8 +34,8 @@ def test_wheel_declares_the_extras_and_ships_its_files(wheel):
         assert f"Provides-Extra: {extra}" in meta
     assert "glassnet/py.typed" in names and "glassnet/core/network.py" in names
     for asset in ("index.html", "app.js", "style.css"):  # the explorer's page ships in the wheel
-        assert f"glassnet/interfaces/web/static/{asset}" in names
-    assert "glassnet = glassnet.interfaces.cli:main" in entry_points
+        assert f"glassnet/web/static/{asset}" in names
+    assert "glassnet = glassnet.cli:main" in entry_points
 
 
 def test_wheel_installs_into_a_fresh_venv_and_runs_the_demo(wheel, tmp_path):

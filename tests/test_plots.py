@@ -8,7 +8,7 @@ from glassnet.core.model import train
 
 @pytest.mark.needs("matplotlib")
 def test_plots_have_every_panel():
-    from glassnet.interfaces.plots import training_figure
+    from glassnet.explain.plots import training_figure
 
     X = np.random.default_rng(0).normal(size=(90, 2))
     y = np.array(["a", "b", "c"], dtype=object)[np.argmax(np.c_[X, -X.sum(axis=1)], axis=1)]
@@ -27,7 +27,7 @@ def test_plots_have_every_panel():
 @pytest.mark.needs("matplotlib")
 @pytest.mark.parametrize("suffix, start", [(".png", b"\x89PNG"), (".pdf", b"%PDF"), (".svg", b"<?xml")])
 def test_the_plot_file_has_the_format_its_name_says(tmp_path, suffix, start):
-    from glassnet.interfaces.plots import plot_training
+    from glassnet.explain.plots import plot_training
 
     X = np.random.default_rng(0).normal(size=(40, 2))
     model, _ = train(X, X[:, 0] > 0, layers=[4], epochs=2)
@@ -40,7 +40,7 @@ def test_the_plot_file_has_the_format_its_name_says(tmp_path, suffix, start):
 @pytest.mark.parametrize("name", ["curves.jpg", "curves", "curves.png.txt"])
 def test_a_plot_name_of_unknown_format_is_refused(tmp_path, name):
     from glassnet.core.errors import GlassnetError
-    from glassnet.interfaces.plots import check_plot
+    from glassnet.explain.plots import check_plot
 
     with pytest.raises(GlassnetError, match=r"expected a name ending \.png, \.pdf or \.svg"):
         check_plot(str(tmp_path / name))
@@ -50,7 +50,7 @@ def test_a_missing_matplotlib_is_named_before_any_work(monkeypatch):
     import sys
 
     from glassnet.core.errors import GlassnetError
-    from glassnet.interfaces.plots import check_plot
+    from glassnet.explain.plots import check_plot
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(GlassnetError, match=r"pip install 'glassnet\[plot\]'"):

@@ -53,7 +53,7 @@ WRITEUP_COMMANDS = [
 )
 def test_readme_writeup_command_runs(command, tmp_path, monkeypatch, capsys):
     """Each ``glassnet writeup`` command of the README writes what the README says it does."""
-    from glassnet.interfaces import cli
+    from glassnet import cli
 
     monkeypatch.chdir(tmp_path)
     args = shlex.split(command)[1:]

@@ -6,7 +6,7 @@ import pytest
 
 from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
-from glassnet.interfaces.render import fmt, sections, to_json, to_markdown, to_rich
+from glassnet.explain.render import fmt, sections, to_json, to_markdown, to_rich
 
 from .reference import BIASES_FROZEN, STEP_1_AFTER_UPDATE, STEP_1_BACKWARD, STEP_1_FORWARD
 

@@ -8,10 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from glassnet.cli import main
 from glassnet.core.network import Network
-from glassnet.interfaces.cli import main
-from glassnet.interfaces.modelfile import load_model
-from glassnet.interfaces.rowexplain import (
+from glassnet.explain.rowexplain import (
     DEFAULT_LR,
     ROW_NUMBERING,
     explain_row,
@@ -19,6 +18,7 @@ from glassnet.interfaces.rowexplain import (
     row_html,
     weight_name,
 )
+from glassnet.io.modelfile import load_model
 
 from .test_cli import run
 
@@ -330,9 +330,9 @@ def _keyed(page):
 def test_writeup_of_a_row_shows_the_prediction_and_the_step_in_the_models_numbers(
     models, files, tmp_path, name, data
 ):
-    from glassnet.interfaces.render import value_at
-    from glassnet.interfaces.rowexplain import prediction_text
-    from glassnet.interfaces.writeup import fmt
+    from glassnet.explain.render import value_at
+    from glassnet.explain.rowexplain import prediction_text
+    from glassnet.explain.writeup import fmt
 
     out = tmp_path / "row.html"
     assert (
@@ -400,7 +400,7 @@ def test_a_regression_write_up_links_the_network_output_to_target_units(models, 
 
 
 def test_a_wide_layer_is_listed_by_its_first_neurons_in_html(models, files, monkeypatch):
-    from glassnet.interfaces import rowexplain
+    from glassnet.explain import rowexplain
 
     monkeypatch.setattr(rowexplain, "ROWS", 8)
     *_, e = _explain(models, files, "big", "big_csv", 1)

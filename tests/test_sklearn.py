@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from glassnet.interfaces.modelfile import load_model, save_model
+from glassnet.io.modelfile import load_model, save_model
 from glassnet.sklearn import GlassClassifier, GlassRegressor
 
 
@@ -43,7 +43,7 @@ def test_fitted_network_is_a_normal_glassnet_model(tmp_path):
     trace = clf.network.traced_step(clf.model_.network_inputs(X[:1]), np.eye(3)[[y[0]]], 0.1)
     assert trace.sizes == [4, 8, 3] and len(trace.parameters) == 4 * 8 + 8 * 3 + 8 + 3
     ort = pytest.importorskip("onnxruntime")
-    from glassnet.interfaces.onnx_export import to_onnx
+    from glassnet.io.onnx_export import to_onnx
 
     clf = GlassClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)
     session = ort.InferenceSession(
@@ -310,7 +310,7 @@ def test_a_network_too_big_for_memory_is_refused_before_allocating(monkeypatch):
 
 
 def test_early_stopping_watches_the_validation_score_as_scikit_learn(monkeypatch):
-    from glassnet.interfaces import estimators
+    from glassnet import sklearn as estimators
 
     seen = []
     real_fit = estimators.fit

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from glassnet import cli
 from glassnet.core import blas
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import train
 from glassnet.core.network import Network
 from glassnet.core.training import MAX_THREADS, check_threads, fit
-from glassnet.interfaces import cli
 
 BAD = [0, -1, 1.5, True, "2"]  # Python values: not counts (True is not 1, "2" is text)
 BAD_TEXT = ["0", "-1", "1.5", "True", "two", ""]  # what a command line can give instead of an integer >= 1
@@ -246,7 +246,7 @@ def test_each_command_runs_under_the_limit_and_restores_the_count(blas_at_3, mon
 
 
 def test_train_trains_under_the_limit(blas_at_3, monkeypatch, capsys):
-    from glassnet.interfaces.cli import train as train_command
+    from glassnet.cli import train as train_command
 
     seen = []
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from glassnet.cli import main
 from glassnet.core.examples import worked_example
-from glassnet.interfaces.cli import main
-from glassnet.interfaces.web import app as web
+from glassnet.web import app as web
 
 from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
 
@@ -233,7 +233,7 @@ def test_steps_in_several_requests_are_the_steps_of_one(client):
 def test_the_choices_come_from_the_core_and_each_one_works(client):
     from glassnet.core.activations import ACTIVATIONS
     from glassnet.core.losses import LOSSES
-    from glassnet.interfaces.data import DATASETS
+    from glassnet.io.data import DATASETS
 
     options = client.get("/api/options").json()
     assert options["activations"] == [a for a in ACTIVATIONS if a != "softmax"]
@@ -271,7 +271,7 @@ def test_explore_command_rejects_a_bad_port(capsys):
 def explorer():
     """A client of the explorer's API (skips where the ``web`` extra is not installed)."""
     testclient = pytest.importorskip("fastapi.testclient")
-    from glassnet.interfaces.web.app import create_app
+    from glassnet.web.app import create_app
 
     return testclient.TestClient(create_app(["testserver"]))
 

@@ -6,8 +6,8 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
-from glassnet.interfaces.web import app as web
-from glassnet.interfaces.web.app import create_app
+from glassnet.web import app as web
+from glassnet.web.app import create_app
 
 app = create_app(["testserver"])  # the host name of Starlette's test client
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

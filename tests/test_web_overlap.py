@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from glassnet.interfaces.layout import Box
+from glassnet.explain.layout import Box
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 SIZES = [(1440, 900), (1280, 720), (390, 844)]

@@ -4,7 +4,7 @@ edit whose next step diverges."""
 import json
 from itertools import pairwise
 
-from glassnet.interfaces.web import app as web
+from glassnet.web import app as web
 
 from .test_web_timeline import new
 

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from glassnet.core.network import Network
-from glassnet.interfaces.web import app as web
+from glassnet.web import app as web
 
 from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
 

@@ -7,7 +7,7 @@ import pytest
 
 from glassnet.core.examples import worked_example
 from glassnet.core.training import fit
-from glassnet.interfaces.render import to_json
+from glassnet.explain.render import to_json
 
 from .reference import (
     BIASES_FROZEN,

@@ -9,14 +9,14 @@ import html5lib
 import numpy as np
 import pytest
 
+from glassnet.cli import main
 from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.naming import parameter_refs
 from glassnet.core.network import Network
-from glassnet.interfaces.cli import main
-from glassnet.interfaces.formulas import fmt
-from glassnet.interfaces.render import to_markdown, value_at
-from glassnet.interfaces.writeup import (
+from glassnet.explain.formulas import fmt
+from glassnet.explain.render import to_markdown, value_at
+from glassnet.explain.writeup import (
     CLASSIC_NOTE,
     Exercise,
     blank_keys,

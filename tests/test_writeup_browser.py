@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from glassnet.interfaces import cli
+from glassnet import cli
 
 WIDTHS = (1280, 390)  # a laptop and a phone
 

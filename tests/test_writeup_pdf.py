@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from glassnet.interfaces import cli
+from glassnet import cli
 
 from .conftest import CHROMIUM
 

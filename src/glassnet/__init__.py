@@ -9,12 +9,12 @@ from .core.errors import GlassnetError
 from .core.network import Network
 from .core.optimizers import SGD
 from .core.training import FitResult, fit
-from .interfaces import writeup as _writeup  # noqa: F401 (registers StepTrace.writeup())
+from .explain import writeup as _writeup  # noqa: F401 (registers StepTrace.writeup())
 
 __all__ = ["SGD", "FitResult", "GlassnetError", "Network", "fit"]
 __version__ = "0.1.0"
 
 if "IPython" in __import__("sys").modules:  # inside Jupyter/IPython: draw networks and traces
-    from .interfaces.notebook import register as _register
+    from .explain.notebook import register as _register
 
     _register()

@@ -2,6 +2,6 @@
 
 import sys
 
-from glassnet.interfaces.cli import main
+from glassnet.cli import main
 
 sys.exit(main())

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 DeltaForm = Literal["chain_rule", "simplified", "softmax_jacobian"]
 
-#: Views of a trace, by name, that the interfaces register: ``glassnet.interfaces.writeup`` registers
+#: Views of a trace, by name, that the interfaces register: ``glassnet.explain.writeup`` registers
 #: "writeup" when it is imported (``import glassnet`` does). The core renders nothing itself.
 VIEWS: dict[str, Callable[..., Any]] = {}
 
@@ -131,10 +131,10 @@ class StepTrace:
         which displays itself in a notebook and saves itself (``.save("step.html")`` or ".pdf").
         ``exercise=True`` blanks the outputs and all that follows from them, ``blank="dE/dw5"`` (as the
         CLI's --blank) chooses, and ``key=True`` gives the answer key; see
-        ``glassnet.interfaces.writeup`` for the rest."""
+        ``glassnet.explain.writeup`` for the rest."""
         view = VIEWS.get("writeup")
         if view is None:
-            raise GlassnetError("no write-up view is loaded: import glassnet.interfaces.writeup first")
+            raise GlassnetError("no write-up view is loaded: import glassnet.explain.writeup first")
         return view(self, **options)
 
 

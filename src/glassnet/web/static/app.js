@@ -699,7 +699,7 @@ function describe(state, p) {
   return `${p.name} = ${fmt(p.value)}, bias of ${p.targets.map((t) => longName(state, t)).join(", ")}`;
 }
 
-// The server places everything (glassnet.interfaces.layout) for the width this page asks for (withWidth);
+// The server places everything (glassnet.explain.layout) for the width this page asks for (withWidth);
 // this only draws where state.layout says.
 function noteId(layout, name, line) {
   if (name.startsWith("i")) return `value-${name}`;

@@ -11,9 +11,9 @@ from pathlib import Path
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model
 
-from ..data import DATASETS, Table, read_csv, select_features, target_values
-from ..data import load as load_dataset
-from ..modelfile import load_model
+from ..io.data import DATASETS, Table, read_csv, select_features, target_values
+from ..io.data import load as load_dataset
+from ..io.modelfile import load_model
 from .common import check_save_path, classification_summary, escape, rich_console, scores, strict_json
 from .reading import csv_options, reading_progress, tell
 
@@ -146,7 +146,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """The saved model as an ONNX file."""
-    from ..onnx_export import export_onnx
+    from ..io.onnx_export import export_onnx
 
     model = load_model(args.model)
     check_save_path(args.onnx, [args.model])

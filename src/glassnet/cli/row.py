@@ -8,8 +8,8 @@ from typing import Any
 
 from glassnet.core.errors import GlassnetError
 
-from ..modelfile import load_model
-from ..rowexplain import TOP_K, explain_row, read_row, to_rich
+from ..explain.rowexplain import TOP_K, explain_row, read_row, to_rich
+from ..io.modelfile import load_model
 from .common import rich_console, strict_json
 from .reading import csv_options, reading_progress, tell
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..data import Table
+from ..io.data import Table
 
 PROGRESS_FROM_BYTES = 20 << 20
 

@@ -17,7 +17,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.metrics import classification_report, log_loss, regression_report, roc_auc
 from glassnet.core.model import Model
 
-from ..data import Table, select_features, target_values
+from ..io.data import Table, select_features, target_values
 
 
 def escape(text: str) -> str:

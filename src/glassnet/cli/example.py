@@ -14,8 +14,8 @@ from glassnet.core.network import Network
 from glassnet.core.optimizers import SGD
 from glassnet.core.training import EpochInfo, fit
 
-from .. import render
-from ..writeup import check_size
+from ..explain import render
+from ..explain.writeup import check_size
 from .common import escape, rich_console
 
 GRADCHECK_LIMIT = 1e-6

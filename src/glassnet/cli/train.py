@@ -22,11 +22,11 @@ from glassnet.core.model import Checkpoint, Model
 from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..data import DATASETS, MAX_CLASSES_FOR_NUMBERS, Dataset, Table, select_features
-from ..data import load as load_dataset
-from ..modelfile import load_model, save_model
-from ..plots import check_plot, plot_training
+from ..explain.plots import check_plot, plot_training
+from ..io.checkpoint import load_checkpoint, save_checkpoint
+from ..io.data import DATASETS, MAX_CLASSES_FOR_NUMBERS, Dataset, Table, select_features
+from ..io.data import load as load_dataset
+from ..io.modelfile import load_model, save_model
 from .common import (
     check_model_path,
     check_save_path,

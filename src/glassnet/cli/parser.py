@@ -21,7 +21,7 @@ from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
 from glassnet.core.training import MAX_THREADS
 
-from ..data import DATASETS
+from ..io.data import DATASETS
 from .reading import separator
 
 EXIT_BAD_INPUT = 2

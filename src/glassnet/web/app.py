@@ -43,8 +43,8 @@ from glassnet.core.optimizers import SGD
 from glassnet.core.trace import StepTrace
 from glassnet.core.training import FitResult, TrainingState, fit, next_rows
 
-from ..data import GENERATED_SETS, SKLEARN_SETS, generate, infer_task, read_csv_text, target_values
-from ..layout import Layout, network_layout
+from ..explain.layout import Layout, network_layout
+from ..io.data import GENERATED_SETS, SKLEARN_SETS, generate, infer_task, read_csv_text, target_values
 
 STATIC = Path(__file__).parent / "static"
 MAX_SESSIONS = 64
@@ -1174,7 +1174,7 @@ def create_app(hosts: Sequence[str] = ()) -> FastAPI:
     @app.get("/writeup", include_in_schema=False)
     def classic_writeup() -> HTMLResponse:
         """The worked example's write-up, with the note on the classic write-up's figures (#classic-note)."""
-        from ..writeup import CLASSIC_NOTE, writeup_html
+        from ..explain.writeup import CLASSIC_NOTE, writeup_html
 
         net, x, t, lr = worked_example()
         title = "Backpropagation, step by step: the classic worked example"

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..schema import TrainingSettings
+from ..io.schema import TrainingSettings
 
 Check = Callable[[Any], bool]
 

@@ -1,7 +1,0 @@
-"""``python -m glassnet.interfaces.cli`` runs the command line, as ``python -m glassnet`` does."""
-
-import sys
-
-from . import main
-
-sys.exit(main())

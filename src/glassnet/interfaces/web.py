@@ -1,0 +1,5 @@
+"""Moved: see glassnet.interfaces."""
+
+from glassnet.interfaces import moved
+
+moved(__name__)
