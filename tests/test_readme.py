@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 RUNNABLE = [
-    b for b in BLOCKS if "from glassnet import Network" in b or "from glassnet.core.model import train" in b
+    b for b in BLOCKS if "from glassnet import Network" in b or "from glassnet import load, load_model" in b
 ]
 
 
