@@ -21,6 +21,7 @@ from glassnet.core.losses import LOSSES
 from glassnet.core.model import train
 from glassnet.io import checkpoint as ckfile
 from glassnet.io import modelfile
+from glassnet.io.formats import CHECKPOINT_FILE
 from glassnet.io.modelfile import CHECKSUM_KEY, ModelFileError, checksum
 
 REPLACEMENTS = {
@@ -320,7 +321,7 @@ def test_the_command_line_says_error_in_one_line(files, evaluation_csv, tmp_path
         for name, data in rejected[:: len(rejected) // sample]:
             if which == "checkpoint":
                 (tmp_path / "ck").mkdir(exist_ok=True)
-                (tmp_path / "ck" / ckfile.FILE).write_bytes(data)
+                (tmp_path / "ck" / CHECKPOINT_FILE).write_bytes(data)
                 status = main(["train", "--resume", str(tmp_path / "ck")])
             else:
                 (tmp_path / "m.safetensors").write_bytes(data)

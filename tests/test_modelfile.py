@@ -13,7 +13,8 @@ from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS, train
 from glassnet.core.network import BIAS_MODES, DTYPES, Network
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
-from glassnet.io import modelfile
+from glassnet.io import files, modelfile
+from glassnet.io.formats import MODEL_FORMAT_VERSION
 from glassnet.io.modelfile import ModelFileError, from_bytes, load_model, save_model, to_bytes
 
 
@@ -56,7 +57,7 @@ def test_the_file_is_plain_safetensors_with_json_metadata(tmp_path, classifier):
     assert set(tensors) == layers | {"standardize.mean", "standardize.scale"}
     n = struct.unpack("<Q", path.read_bytes()[:8])[0]
     doc = json.loads(json.loads(path.read_bytes()[8 : 8 + n])["__metadata__"]["glassnet"])
-    assert doc["format"] == "glassnet-model" and doc["format_version"] == modelfile.FORMAT_VERSION == 2
+    assert doc["format"] == "glassnet-model" and doc["format_version"] == MODEL_FORMAT_VERSION == 2
     assert doc["architecture"]["sizes"] == [3, 8, 4, 2] and doc["classes"] == ["no", "yes"]
     assert doc["training"]["settings"]["dropout"] == 0.1
     assert b"pickle" not in path.read_bytes() and not path.read_bytes().startswith(b"\x80")
@@ -70,7 +71,7 @@ def test_a_failed_save_leaves_the_old_file(tmp_path, classifier, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(modelfile.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(GlassnetError, match=r"cannot write .*disk full"):
         save_model(model, path)
     assert path.read_bytes() == b"the user's old model"

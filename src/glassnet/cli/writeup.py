@@ -15,7 +15,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 
 from ..explain import writeup
-from ..io.modelfile import atomic_write
+from ..io.files import atomic_write
 from .common import check_save_path
 from .example import network_from_args, random_example
 from .parser import NETWORK_DEFAULTS

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model
 
-from ..io.modelfile import atomic_write
+from ..io.files import atomic_write
 
 PLOT_FORMATS = ("png", "pdf", "svg")
 

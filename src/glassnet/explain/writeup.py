@@ -32,7 +32,7 @@ from typing import Any
 from glassnet.core.errors import GlassnetError
 from glassnet.core.trace import VIEWS, StepTrace
 
-from ..io.modelfile import atomic_write
+from ..io.files import atomic_write
 from .formulas import Blank, Equation, Node, Sum, fmt, mathml, mathml_terms, number_keys
 from .render import Section, sections
 

@@ -22,11 +22,12 @@ from glassnet.core.model import Checkpoint
 from glassnet.core.optimizers import make_optimizer
 from glassnet.core.training import EpochInfo, TrainingState
 
+from .files import atomic_write
+from .formats import CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION
 from .modelfile import (
     MAX_FILE_BYTES,
     Expected,
     ModelFileError,
-    atomic_write,
     build_model,
     check_format,
     checked,
@@ -37,13 +38,9 @@ from .modelfile import (
     read_tensors,
 )
 
-FILE = "checkpoint.safetensors"
-FORMAT = "glassnet-checkpoint"
-FORMAT_VERSION = 1
-
 
 def checkpoint_path(folder: str | os.PathLike[str]) -> Path:
-    return Path(folder) / FILE
+    return Path(folder) / CHECKPOINT_FILE
 
 
 def to_bytes(checkpoint: Checkpoint, settings: dict[str, Any]) -> bytes:
@@ -60,8 +57,8 @@ def to_bytes(checkpoint: Checkpoint, settings: dict[str, Any]) -> bytes:
     if state.epoch_start is not None:
         tensors.update({f"train.start.{i}": a for i, a in enumerate(state.epoch_start)})
     doc = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format": CHECKPOINT_FORMAT,
+        "format_version": CHECKPOINT_FORMAT_VERSION,
         "epoch": state.epoch,
         "batch": state.batch,
         "updates": state.updates,
@@ -92,7 +89,7 @@ def save_checkpoint(folder: str | os.PathLike[str], checkpoint: Checkpoint, sett
         raise GlassnetError(
             f"cannot create the checkpoint folder {str(path)!r}: {exc.strerror or exc}"
         ) from None
-    atomic_write(path / FILE, to_bytes(checkpoint, settings))
+    atomic_write(path / CHECKPOINT_FILE, to_bytes(checkpoint, settings))
 
 
 def _need(condition: bool, where: str, message: str) -> None:
@@ -107,7 +104,9 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[st
     header, meta = read_container(data, where, "checkpoint")
     _need(isinstance(meta.get("glassnet_checkpoint"), str), where, "no checkpoint metadata (a model file?)")
     raw = parse_json(meta["glassnet_checkpoint"], where, "checkpoint")
-    check_format(raw, where, "checkpoint metadata", "checkpoint", FORMAT, FORMAT_VERSION)
+    check_format(
+        raw, where, "checkpoint metadata", "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION
+    )
     doc = checked(CheckpointDocument, raw, where, "checkpoint metadata", "checkpoint")
     model_doc, expected = model_document(meta, where)
     sizes = model_doc.architecture.sizes
@@ -196,7 +195,7 @@ def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[Checkpoint, dict[st
         _need(size <= MAX_FILE_BYTES, where, f"the file is {size} bytes, larger than any glassnet checkpoint")
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ModelFileError(f"no checkpoint in {str(folder)!r} (expected {FILE} there)") from None
+        raise ModelFileError(f"no checkpoint in {str(folder)!r} (expected {CHECKPOINT_FILE} there)") from None
     except OSError as exc:
         raise ModelFileError(f"cannot read checkpoint {where!r}: {exc.strerror}") from None
     return from_bytes(data, where)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -32,13 +31,14 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model, Standardizer, Task
 from glassnet.core.network import Network
 
+from .files import atomic_write
+from .formats import CHECKPOINT_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, SAFETENSORS_DTYPES
+
 if TYPE_CHECKING:  # the schema (pydantic) is imported on first use: commands that read no file start faster
     from pydantic import BaseModel
 
     from .schema import ModelDocument
 
-FORMAT = "glassnet-model"
-FORMAT_VERSION = 2
 MAX_FILE_BYTES = 2**31  # 2 GiB: far above any MLP glassnet trains
 MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit
 MAX_JSON_DEPTH = 20
@@ -52,8 +52,8 @@ class ModelFileError(GlassnetError):
 def _document(model: Model) -> dict[str, Any]:
     net = model.network
     return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
         "architecture": {
             "sizes": net.sizes,
             "activations": [a.name for a in net.activations],
@@ -119,48 +119,6 @@ def encode(
 def to_bytes(model: Model) -> bytes:
     """The model as the bytes of a .safetensors file."""
     return encode(model)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is always either the old or the new complete file."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise GlassnetError(f"cannot save to {str(path)!r}: folder {str(folder)!r} does not exist")
-    try:
-        _write_replace(path, folder, data)
-    except OSError as exc:
-        raise GlassnetError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-
-
-def _write_replace(path: Path, folder: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    for stale in folder.glob(f".{path.name}.*.tmp"):  # left by a writer that was killed mid-write
-        stale.unlink(missing_ok=True)
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
@@ -298,7 +256,7 @@ def model_document(meta: dict[str, str], where: str) -> tuple[ModelDocument, Exp
     from .schema import ModelDocument
 
     raw = parse_json(meta["glassnet"], where, "metadata")
-    check_format(raw, where, "metadata", "model", FORMAT, FORMAT_VERSION)
+    check_format(raw, where, "metadata", "model", MODEL_FORMAT, MODEL_FORMAT_VERSION)
     doc = checked(ModelDocument, raw, where, "metadata")
     arch, sizes = doc.architecture, doc.architecture.sizes
     dtype = np.dtype(arch.dtype)
@@ -389,9 +347,6 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     return build_model(doc, tensors, where)
 
 
-SAFETENSORS_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
-
-
 def read_tensors(
     data: bytes, header: dict[str, Any], meta: dict[str, str], expected: Expected, where: str
 ) -> dict[str, np.ndarray]:
@@ -455,9 +410,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {where!r}") from None
     except IsADirectoryError:
-        from .checkpoint import checkpoint_path
-
-        if checkpoint_path(path).is_file():
+        if (Path(path) / CHECKPOINT_FILE).is_file():
             raise ModelFileError(
                 f"{where!r} is a checkpoint folder, not a model file; continue its run with glassnet train "
                 f"--resume {where}, adding --save to write a model file"

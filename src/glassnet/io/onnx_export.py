@@ -23,7 +23,7 @@ import numpy as np
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model
 
-from .modelfile import atomic_write
+from .files import atomic_write
 
 OPSET = 17
 ONNX_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "identity": "Identity"}

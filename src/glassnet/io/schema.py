@@ -46,7 +46,13 @@ from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES, make_optimizer
 from glassnet.core.training import MONITORS
 
-from . import checkpoint, modelfile
+from .formats import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_FORMAT_VERSION,
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    SAFETENSORS_DTYPES,
+)
 
 MAX_LAYERS = 64  # sizes, inputs and outputs included
 MAX_UNITS = 2**24  # neurons in one layer
@@ -152,7 +158,7 @@ class Envelope(BaseModel):
 class TensorInfo(Document):
     """One tensor's entry in the safetensors header: its dtype, shape and byte range in the file."""
 
-    dtype: Annotated[str, one_of(list(modelfile.SAFETENSORS_DTYPES))]
+    dtype: Annotated[str, one_of(list(SAFETENSORS_DTYPES))]
     shape: Annotated[list[Count], Field(max_length=8)]
     data_offsets: Annotated[list[Count], Field(min_length=2, max_length=2)]
 
@@ -266,8 +272,8 @@ class TrainingRecord(Document):
 class ModelDocument(Document):
     """The JSON document under the metadata key ``glassnet`` of every model file (and checkpoint)."""
 
-    format: Annotated[str, one_of((modelfile.FORMAT,))]
-    format_version: Annotated[int, Field(ge=1, le=modelfile.FORMAT_VERSION)]
+    format: Annotated[str, one_of((MODEL_FORMAT,))]
+    format_version: Annotated[int, Field(ge=1, le=MODEL_FORMAT_VERSION)]
     architecture: Architecture
     loss: LossName
     task: TaskName
@@ -365,8 +371,8 @@ class OptimizerDocument(Document):
 class CheckpointDocument(Document):
     """The JSON document under the metadata key ``glassnet_checkpoint``: where training stands."""
 
-    format: Annotated[str, one_of((checkpoint.FORMAT,))]
-    format_version: Annotated[int, Field(ge=1, le=checkpoint.FORMAT_VERSION)]
+    format: Annotated[str, one_of((CHECKPOINT_FORMAT,))]
+    format_version: Annotated[int, Field(ge=1, le=CHECKPOINT_FORMAT_VERSION)]
     epoch: Annotated[int, Field(ge=0, le=MAX_HISTORY)]
     batch: Count
     updates: Count
