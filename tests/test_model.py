@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Standardizer, split_rows, train
+from glassnet.core.model import Standardizer, balanced_weights, split_rows, train
 from glassnet.io.modelfile import load_model, save_model
 
 
@@ -283,6 +283,40 @@ def test_train_class_weight_balanced_and_mapping() -> None:
         train(X, y, layers=[4], epochs=1, class_weight="balance")
     with pytest.raises(GlassnetError, match="one weight per row"):
         train(X, y, layers=[4], epochs=1, sample_weight=np.ones(3))
+
+
+def test_balanced_weights_give_every_class_the_same_total() -> None:
+    labels = np.array(["b", "a", "b", "c", "b", "b", "a", "c", "b"])
+    w = balanced_weights(labels)
+    counts = {"a": 2, "b": 5, "c": 2}
+    assert w.tolist() == [9 / (3 * counts[label]) for label in labels]  # n_samples / (n_classes * count)
+    assert [w[labels == c].sum() for c in "abc"] == pytest.approx([3.0, 3.0, 3.0])
+    # a class the model knows but these rows lack still counts in n_classes
+    assert balanced_weights(labels, classes=["a", "b", "c", "d"]).tolist() == [
+        9 / (4 * counts[label]) for label in labels
+    ]
+    assert balanced_weights([True, False, False, 7 > 3]).tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_train_balanced_is_sample_weight_balanced_weights() -> None:
+    """train's class_weight="balanced" weighs the training rows with balanced_weights, nothing else."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(90, 2))
+    y = np.where(X[:, 0] > 0.8, "rare", "common")
+    run = dict(layers=[4], epochs=2, seed=0, validation_split=0.0)  # every row trains
+    _, by_class = train(X, y, class_weight="balanced", **run)
+    _, by_rows = train(X, y, sample_weight=balanced_weights(y), **run)
+    assert [e.loss for e in by_class.history] == [e.loss for e in by_rows.history]
+
+
+@pytest.mark.needs("sklearn")
+def test_balanced_weights_are_scikit_learns() -> None:
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    labels = np.random.default_rng(2).choice(["x", "y", "z"], size=200, p=[0.7, 0.2, 0.1])
+    np.testing.assert_array_equal(balanced_weights(labels), compute_sample_weight("balanced", labels))
+    numbers = np.random.default_rng(3).integers(0, 5, size=77)
+    np.testing.assert_array_equal(balanced_weights(numbers), compute_sample_weight("balanced", numbers))
 
 
 @pytest.mark.needs("sklearn")

@@ -45,7 +45,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from glassnet.core import blas
 from glassnet.core.checks import DTYPES, check_dtype, check_memory
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Model, Standardizer, Task, split_rows
+from glassnet.core.model import Model, Standardizer, Task, balanced_weights, split_rows
 from glassnet.core.network import Network
 from glassnet.core.optimizers import Adam, Momentum, Optimizer, make_schedule
 from glassnet.core.training import MAX_THREADS, EpochInfo, fit
@@ -652,7 +652,11 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     def _weights(self, X: NDArray[Any], y: NDArray[Any], sample_weight: Any) -> NDArray[np.float64] | None:
         w = super()._weights(X, y, sample_weight)
         if self.class_weight is not None:
-            by_class = compute_sample_weight(self.class_weight, y)
+            by_class = (
+                balanced_weights(y)  # n_samples / (n_classes * count), as train's class_weight="balanced"
+                if isinstance(self.class_weight, str)
+                else compute_sample_weight(self.class_weight, y)
+            )
             w = by_class if w is None else w * by_class
         if w is not None:
             weighted = np.unique(y[w > 0])

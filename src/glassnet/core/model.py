@@ -243,12 +243,19 @@ class Model:
 
 
 @dataclass
-class Checkpoint:
-    """A training run frozen at a batch boundary: the model, the optimizer and the loop's state."""
+class TrainingCheckpoint:
+    """A training run frozen at a batch boundary: the model, the optimizer and the loop's state.
+
+    ``io.checkpoint`` writes one to a checkpoint file and reads it back (``save_checkpoint``,
+    ``load_checkpoint``); ``train(resume=...)`` continues it.
+    """
 
     model: Model
     optimizer: Optimizer
     state: TrainingState
+
+
+Checkpoint = TrainingCheckpoint  # the name of glassnet 0.1, still imported by the command line (cli/train.py)
 
 
 _KIND_NAMES = {"text": "a string", "bool": "true/false", "number": "a number"}
@@ -354,6 +361,25 @@ def _hashable(v: Any) -> bool:
     return True
 
 
+def balanced_weights(
+    labels: Sequence[Any] | NDArray[Any], classes: Sequence[Any] | None = None
+) -> NDArray[np.float64]:
+    """The weight of each row that makes every class weigh the same in total ("balanced", as in
+    scikit-learn): ``n_samples / (n_classes * count of the row's class)``.
+
+    ``n_classes`` counts ``classes`` when given (all the labels a model knows, some perhaps absent from
+    these rows), else the distinct labels present. Shape (n_samples,).
+
+    >>> balanced_weights(["a", "a", "a", "b"]).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    >>> balanced_weights(["a", "b"], classes=["a", "b", "c"]).tolist()
+    [0.6666666666666666, 0.6666666666666666]
+    """
+    present, row_class, counts = np.unique(np.asarray(labels), return_inverse=True, return_counts=True)
+    n_classes = len(present) if classes is None else len(classes)
+    return len(row_class) / (n_classes * counts[row_class.reshape(-1)].astype(np.float64))
+
+
 def _example_weights(
     kind: Task,
     y: NDArray[Any],
@@ -379,22 +405,20 @@ def _example_weights(
                 raise GlassnetError(
                     f"class_weight must be 'balanced' or a mapping label -> weight; received {class_weight!r}"
                 )
-            counts = {c: int(np.sum(labels == c)) for c in classes}
-            table = {c: len(rows) / (len(classes) * k) if k else 1.0 for c, k in counts.items()}
-        else:
-            known = {str(c): c for c in classes}
-            table = {}
-            for label, value in class_weight.items():
-                c = label if label in classes else known.get(str(label))
-                if c is None:
-                    raise GlassnetError(
-                        f"class_weight names the label {label!r}, which is not a class; the classes are "
-                        f"{', '.join(str(c) for c in classes[:20])}"
-                    )
-                v = float(value)
-                if not (math.isfinite(v) and v >= 0):
-                    raise GlassnetError(f"class weights must be finite and >= 0; received {label}={value!r}")
-                table[c] = v
+            return w * balanced_weights(labels, classes)
+        known = {str(c): c for c in classes}
+        table = {}
+        for label, value in class_weight.items():
+            c = label if label in classes else known.get(str(label))
+            if c is None:
+                raise GlassnetError(
+                    f"class_weight names the label {label!r}, which is not a class; the classes are "
+                    f"{', '.join(str(c) for c in classes[:20])}"
+                )
+            v = float(value)
+            if not (math.isfinite(v) and v >= 0):
+                raise GlassnetError(f"class weights must be finite and >= 0; received {label}={value!r}")
+            table[c] = v
         w *= np.fromiter((table.get(c, 1.0) for c in labels), dtype=np.float64, count=len(labels))
     return w
 
@@ -414,7 +438,7 @@ def _check_continuable(saved: Model, fresh: Model) -> None:
             )
 
 
-def _check_resumable(checkpoint: Checkpoint, fresh: Model) -> None:
+def _check_resumable(checkpoint: TrainingCheckpoint, fresh: Model) -> None:
     """A checkpoint continues only the run it came from: same network shape, classes and features."""
     old = checkpoint.model
     for what, a, b in (
@@ -457,8 +481,8 @@ def train(
     seed: int | None = 0,
     on_batch: BatchCallback | None = None,
     on_epoch: EpochCallback | None = None,
-    resume: Checkpoint | None = None,
-    on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    resume: TrainingCheckpoint | None = None,
+    on_checkpoint: Callable[[TrainingCheckpoint], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
     class_weight: str | Mapping[Any, float] | None = None,
     sample_weight: Sequence[float] | NDArray[Any] | None = None,
@@ -486,11 +510,12 @@ def train(
     classes and layer sizes as this run (``layers`` included), else GlassnetError. The optimizer starts
     afresh. The model given is left as it was.
 
-    ``on_checkpoint`` receives a ``Checkpoint`` after every epoch and when ``stop_requested`` interrupts
-    training at a batch boundary; ``resume`` continues from one (with the same data and settings) bit for
-    bit. ``epochs`` may be larger than the checkpoint's run planned: training goes on to the new total,
-    and a step or cosine schedule is laid over the new total from the next epoch on (the epochs already
-    done keep the rates they had); with a constant schedule the result equals a run planned that long.
+    ``on_checkpoint`` receives a ``TrainingCheckpoint`` after every epoch and when ``stop_requested``
+    interrupts training at a batch boundary; ``resume`` continues from one (with the same data and
+    settings) bit for bit. ``epochs`` may be larger than the checkpoint's run planned: training goes on
+    to the new total, and a step or cosine schedule is laid over the new total from the next epoch on (the
+    epochs already done keep the rates they had); with a constant schedule the result equals a run planned
+    that long.
 
     ``sample_weight`` (one number >= 0 per row of X) and ``class_weight`` (classification: "balanced",
     n / (classes * count of the class) on the training rows as scikit-learn computes it, or a mapping
@@ -620,13 +645,15 @@ def train(
         on_batch=on_batch,
         on_epoch=on_epoch,
         resume=None if resume is None else resume.state,
-        on_checkpoint=None if on_checkpoint is None else lambda st: on_checkpoint(Checkpoint(model, opt, st)),
+        on_checkpoint=None
+        if on_checkpoint is None
+        else lambda st: on_checkpoint(TrainingCheckpoint(model, opt, st)),
         stop_requested=stop_requested,
         sample_weight=weights,
         threads=threads,
     )
     if result.reason == "interrupted" and on_checkpoint is not None and result.state is not None:
-        on_checkpoint(Checkpoint(model, opt, result.state))
+        on_checkpoint(TrainingCheckpoint(model, opt, result.state))
     model.history = [
         {
             k: v

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Checkpoint
+from glassnet.core.model import TrainingCheckpoint
 from glassnet.core.optimizers import make_optimizer
 from glassnet.core.training import EpochInfo, TrainingState
 
@@ -43,7 +43,7 @@ def checkpoint_path(folder: str | os.PathLike[str]) -> Path:
     return Path(folder) / CHECKPOINT_FILE
 
 
-def to_bytes(checkpoint: Checkpoint, settings: dict[str, Any]) -> bytes:
+def to_bytes(checkpoint: TrainingCheckpoint, settings: dict[str, Any]) -> bytes:
     """The checkpoint as .safetensors bytes."""
     state, opt, model = checkpoint.state, checkpoint.optimizer, checkpoint.model
     scalars, arrays = opt.get_state()
@@ -78,7 +78,9 @@ def to_bytes(checkpoint: Checkpoint, settings: dict[str, Any]) -> bytes:
     return encode(model, tensors, {"glassnet_checkpoint": json.dumps(doc, allow_nan=False)})
 
 
-def save_checkpoint(folder: str | os.PathLike[str], checkpoint: Checkpoint, settings: dict[str, Any]) -> None:
+def save_checkpoint(
+    folder: str | os.PathLike[str], checkpoint: TrainingCheckpoint, settings: dict[str, Any]
+) -> None:
     """Write DIR/checkpoint.safetensors atomically (creating DIR if needed)."""
     path = Path(folder)
     if path.exists() and not path.is_dir():
@@ -97,7 +99,7 @@ def _need(condition: bool, where: str, message: str) -> None:
         raise ModelFileError(f"{where!r} is not a valid glassnet checkpoint: {message}")
 
 
-def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[str, Any]]:
+def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[TrainingCheckpoint, dict[str, Any]]:
     """Rebuild (checkpoint, settings), checking everything; raises ModelFileError."""
     from .schema import CheckpointDocument, TensorInfo
 
@@ -183,10 +185,10 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[Checkpoint, dict[st
         if doc.epoch_start is None
         else [tensors[f"train.start.{i}"] for i in range(doc.epoch_start)],
     )
-    return Checkpoint(model, optimizer, state), doc.settings.model_dump(exclude_unset=True)
+    return TrainingCheckpoint(model, optimizer, state), doc.settings.model_dump(exclude_unset=True)
 
 
-def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[Checkpoint, dict[str, Any]]:
+def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[TrainingCheckpoint, dict[str, Any]]:
     """Load DIR/checkpoint.safetensors, trusting nothing in it; raises ModelFileError."""
     path = checkpoint_path(folder)
     where = str(path)
