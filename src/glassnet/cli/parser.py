@@ -1,7 +1,8 @@
 """Every command's options, and the argparse types that check them.
 
-The choices come from the registries that define them (activations, losses, bias modes, dtypes, optimizers,
-schedules, tasks, datasets); a usage mistake is one ``error:`` line and exit status 2. Every command that
+The options glassnet's interfaces share take their type, range, choices and help from the core's table
+(``glassnet.core.options``: ``option_type`` and ``choices``); the datasets come from their registry. A usage
+mistake is one ``error:`` line and exit status 2. Every command that
 computes takes ``--threads N`` (``add_threads_option``); ``main`` holds NumPy's BLAS to N threads while the
 command runs.
 """
@@ -14,12 +15,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from glassnet.core.activations import ACTIVATIONS
-from glassnet.core.losses import LOSSES
-from glassnet.core.model import TASKS
-from glassnet.core.network import BIAS_MODES, DTYPES
-from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
-from glassnet.core.training import MAX_THREADS
+from glassnet.core.errors import GlassnetError
+from glassnet.core.options import OPTIONS
 
 from ..io.data import DATASETS
 from .reading import separator
@@ -50,6 +47,25 @@ def _parsed(convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: 
     return parse
 
 
+def option_type(name: str) -> Callable[[str], Any]:
+    """The argparse ``type`` of the option ``name`` of the core's table: the text read and checked there,
+    or "expected <what the table says>; received: '<text>'"."""
+    option = OPTIONS[name]
+
+    def parse(text: str) -> Any:
+        try:
+            return option.parse(text)
+        except GlassnetError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def choices(name: str) -> list[str]:
+    """The names the option ``name`` allows, from the registry the core's table reads."""
+    return list(OPTIONS[name].choices)
+
+
 def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",")]
 
@@ -58,10 +74,17 @@ def _floats(text: str) -> list[float]:
     return [float(part) for part in text.split(",")]
 
 
+_UNITS = OPTIONS["units"]
 _layers = _parsed(
-    _ints, lambda v: len(v) >= 2 and min(v) >= 1, "at least two comma-separated integers >= 1, e.g. 3,4,2"
+    _ints,
+    lambda v: len(v) >= 2 and all(map(_UNITS.accepts, v)),
+    f"at least two comma-separated integers from 1 to {_UNITS.high}, e.g. 3,4,2",
 )
-_hidden_layers = _parsed(_ints, lambda v: min(v) >= 1, "comma-separated integers >= 1, e.g. 256,128")
+_hidden_layers = _parsed(
+    _ints,
+    lambda v: all(map(_UNITS.accepts, v)),
+    f"comma-separated integers from 1 to {_UNITS.high}, e.g. 256,128",
+)
 
 
 def _hidden_or_none(text: str) -> list[int]:
@@ -83,23 +106,19 @@ def _class_weight(text: str) -> str | dict[str, float]:
             weight = float(value)
         except ValueError:
             weight = math.nan
-        if not sep or not label or not (math.isfinite(weight) and weight >= 0):
+        if not sep or not label or not OPTIONS["weight"].accepts(weight):
             raise argparse.ArgumentTypeError(
-                "expected 'balanced' or label=weight pairs with weights >= 0, e.g. 'a=2,b=1'; "
-                f"received: {text!r}"
+                f"expected 'balanced' or label=weight pairs with weights {OPTIONS['weight'].expected}, e.g. "
+                f"'a=2,b=1'; received: {text!r}"
             )
         table[label] = weight
     return table
 
 
+# The command line's own values (not options of the core's table): numbers given by hand, counts, a port.
 _numbers = _parsed(_floats, lambda v: all(math.isfinite(x) for x in v), "comma-separated finite numbers")
-_positive = _parsed(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
-_non_negative = _parsed(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
-_rate = _parsed(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 _count = _parsed(int, lambda v: v >= 1, "an integer >= 1")
 _port = _parsed(int, lambda v: 1 <= v <= 65535, "a port number 1-65535")
-_seed = _parsed(int, lambda v: v >= 0, "an integer >= 0")
-_threads = _parsed(int, lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}")
 
 
 def _version() -> str:
@@ -139,34 +158,47 @@ def add_network_options(p: argparse.ArgumentParser, layers: str, unset: bool = F
     )
     p.add_argument(
         "--activation",
-        choices=list(ACTIVATIONS),
+        choices=choices("activation"),
         default=default("sigmoid"),
-        help="hidden layers' activation (default sigmoid)",
+        help=OPTIONS["activation"].described("sigmoid"),
     )
     p.add_argument(
         "--output-activation",
-        choices=list(ACTIVATIONS),
+        choices=choices("activation"),
         default=None,
         help="output activation (default: softmax or sigmoid to suit --loss, else the hidden one)",
     )
     p.add_argument(
-        "--loss", choices=list(LOSSES), default=default("half_sse"), help="the loss (default half_sse)"
+        "--loss",
+        choices=choices("loss"),
+        default=default("half_sse"),
+        help=OPTIONS["loss"].described("half_sse"),
     )
     p.add_argument(
         "--bias",
-        choices=BIAS_MODES,
+        choices=choices("bias"),
         default=default("per_neuron"),
-        help="one bias per neuron, one shared per layer, or none (default per_neuron)",
+        help=OPTIONS["bias"].described("per_neuron"),
     )
     p.add_argument("--freeze-biases", action="store_true", help="do not update the biases")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
+    _add_seed_option(p)
+
+
+def _add_seed_option(p: argparse.ArgumentParser) -> None:
+    seed = OPTIONS["seed"]
+    p.add_argument(
+        "--seed",
+        type=option_type("seed"),
+        default=seed.default,
+        help=f"{seed.help}, {seed.expected} (default 0)",
+    )
 
 
 def add_threads_option(p: argparse.ArgumentParser) -> None:
     """``--threads N``: the most threads NumPy's BLAS may use while the command runs (None: as it is)."""
     p.add_argument(
         "--threads",
-        type=_threads,
+        type=option_type("threads"),
         default=None,
         metavar="N",
         help="use at most N threads for NumPy's matrix products (BLAS); on a busy or shared machine "
@@ -219,12 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the first step's full trace as JSON")
     demo.add_argument("--iterations", type=_count, default=None, help="make exactly N updates")
     demo.add_argument("--update-biases", action="store_true", help="update the shared biases b1 and b2 too")
-    demo.add_argument("--loss-tol", type=_positive, default=1e-5, help="stop when E <= this (default 1e-5)")
+    demo.add_argument(
+        "--loss-tol", type=option_type("loss_tol"), default=1e-5, help=OPTIONS["loss_tol"].described(1e-5)
+    )
     demo.add_argument(
         "--weight-tol",
-        type=_positive,
+        type=option_type("weight_tol"),
         default=1e-9,
-        help="stop when no weight moves more than this in an update (default 1e-9)",
+        help=OPTIONS["weight_tol"].described(1e-9),
     )
     demo.add_argument(
         "--max-updates", type=_count, default=1_000_000, help="give up after N updates (default 1000000)"
@@ -245,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument(
         "--lr",
-        type=_positive,
+        type=option_type("lr"),
         default=None,
         help="learning rate (default 0.5; with --model: the model's training lr, else 0.01)",
     )
@@ -280,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     write.add_argument(
         "--target", type=_numbers, default=None, help="comma-separated target values (default: random)"
     )
-    write.add_argument("--lr", type=_positive, default=None, help="learning rate (default 0.5)")
+    write.add_argument("--lr", type=option_type("lr"), default=None, help=OPTIONS["lr"].described(0.5))
     write.add_argument(
         "--paper", choices=["a4", "letter"], default="a4", help="the PDF's paper size (default a4)"
     )
@@ -320,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(  # auto: load_dataset decides
         "--task",
-        choices=["auto", *TASKS],
+        choices=["auto", *choices("task")],
         default="auto",
         help="what to predict; auto: classes for text or few integer values, else numbers (default auto)",
     )
@@ -331,35 +365,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden layer sizes, e.g. 256,128; 'none' for no hidden layer (logistic/linear regression) "
         "(default 64)",
     )
+    for name, default in (("activation", "relu"), ("optimizer", "adam")):
+        train.add_argument(
+            f"--{name}", choices=choices(name), default=default, help=OPTIONS[name].described(default)
+        )
     train.add_argument(
-        "--activation", choices=list(ACTIVATIONS), default="relu", help="hidden activation (default relu)"
+        "--lr", type=option_type("lr"), default=None, help="learning rate (default 1e-3 for adam, else 0.01)"
     )
-    train.add_argument(
-        "--optimizer", choices=OPTIMIZER_NAMES, default="adam", help="the optimizer (default adam)"
+    # the command line's defaults: 32 examples a batch (train's is 128), 50 epochs (train's is 20)
+    numbers: tuple[tuple[str, float], ...] = (
+        ("batch_size", 32),
+        ("epochs", 50),
+        ("dropout", 0.0),
+        ("weight_decay", 0.0),
     )
+    for key, value in numbers:
+        train.add_argument(
+            f"--{key.replace('_', '-')}",
+            type=option_type(key),
+            default=value,
+            help=OPTIONS[key].described(value),
+        )
     train.add_argument(
-        "--lr", type=_positive, default=None, help="learning rate (default 1e-3 for adam, else 0.01)"
-    )
-    train.add_argument("--batch-size", type=_count, default=32, help="examples per update (default 32)")
-    train.add_argument("--epochs", type=_count, default=50, help="passes over the training data (default 50)")
-    train.add_argument(
-        "--dropout", type=_rate, default=0.0, help="share of hidden units dropped in training (default 0)"
-    )
-    train.add_argument(
-        "--weight-decay", type=_non_negative, default=0.0, help="L2 penalty on the weights (default 0)"
-    )
-    train.add_argument(
-        "--schedule", choices=SCHEDULES, default="constant", help="learning rate by epoch (default constant)"
+        "--schedule", choices=choices("schedule"), default="constant", help=OPTIONS["schedule"].described()
     )
     train.add_argument(
         "--validation-split",
-        type=_rate,
-        default=0.1,
+        type=option_type("validation_split"),
+        default=OPTIONS["validation_split"].default,
         help="share of the training data held out to validate each epoch; 0 for none (default 0.1)",
     )
     train.add_argument(
         "--patience",
-        type=_count,
+        type=option_type("patience"),
         default=None,
         help="stop when --monitor (the validation loss by default; the training loss with --validation-split "
         "0) has not improved for N epochs; with validation, the best epoch's weights are kept "
@@ -367,13 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--monitor",
-        choices=["val_loss", "val_accuracy"],
+        choices=choices("monitor"),
         default="val_loss",
         help="what --patience watches: val_loss, or val_accuracy for classification (default val_loss)",
     )
     train.add_argument(
         "--init",
-        choices=["glorot", "auto", "he", "xavier", "uniform"],
+        choices=choices("init"),
         default="glorot",
         help="first weights: glorot (scikit-learn MLP's: weights and biases uniform in "
         "+-sqrt(6/(inputs+units))), auto (he for relu/leaky_relu, xavier for sigmoid/tanh; biases 0), "
@@ -388,9 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: every class weighs 1)",
     )
     train.add_argument(
-        "--dtype", choices=sorted(DTYPES), default="float32", help="floating-point type (default float32)"
+        "--dtype", choices=choices("dtype"), default="float32", help=OPTIONS["dtype"].described("float32")
     )
-    train.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
+    _add_seed_option(train)
     train.add_argument(
         "--save", default=None, metavar="MODEL", help="save the model (.safetensors) (default: not saved)"
     )

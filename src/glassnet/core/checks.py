@@ -4,7 +4,7 @@ the bad value and what was expected.
 >>> check_sizes([2, 0, 1])
 Traceback (most recent call last):
 ...
-glassnet.core.errors.GlassnetError: layer sizes must be integers >= 1; received: sizes=[2, 0, 1]
+glassnet.core.errors.GlassnetError: layer sizes must be integers from 1 to 16777216; received: sizes=[2, 0, 1]
 """
 
 from __future__ import annotations
@@ -18,36 +18,38 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .errors import GlassnetError
+from .options import BIAS_MODES as BIAS_MODES  # the names the network allows: declared in options.py
+from .options import DTYPES as DTYPES
+from .options import OPTIONS
 
 Array = NDArray[np.floating]
 
-BIAS_MODES = ("per_neuron", "shared", "none")
-DTYPES = ("float64", "float32")
-
 
 def check_sizes(sizes: Sequence[int]) -> list[int]:
-    """``sizes`` as a list of ints, inputs first, at least two of them, each >= 1."""
+    """``sizes`` as a list of ints, inputs first, at least two of them, each a layer's units (options.py:
+    from 1 to 2**24)."""
+    units = OPTIONS["units"]
     try:
         values = list(sizes)
     except TypeError:
         raise GlassnetError(
-            f"layer sizes must be a list of integers >= 1; received: sizes={sizes!r}"
+            f"layer sizes must be a list of integers from 1 to {units.high}; received: sizes={sizes!r}"
         ) from None
     if len(values) < 2:
         raise GlassnetError(
             f"a network needs at least an input and an output size; received: sizes={values!r}"
         )
     for s in values:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise GlassnetError(f"layer sizes must be integers >= 1; received: sizes={values!r}")
+        if not units.accepts(s):
+            raise GlassnetError(
+                f"layer sizes must be integers from 1 to {units.high}; received: sizes={values!r}"
+            )
     return [int(s) for s in values]
 
 
 def check_dropout(rate: Any) -> float:
-    """A dropout rate in [0, 1)."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-        raise GlassnetError(f"dropout must be a rate in [0, 1); received: dropout={rate!r}")
-    return float(rate)
+    """A dropout rate in [0, 1) (options.py), as a float."""
+    return float(OPTIONS["dropout"].check(rate))
 
 
 def check_choice(value: Any, allowed: Sequence[str], what: str) -> str:

@@ -20,18 +20,14 @@ from numpy.typing import NDArray
 
 from .blas import gemm_tn
 from .errors import GlassnetError
+from .options import OPTIONS
 
 Array = NDArray[np.floating]
 
 
 def check_learning_rate(lr: float) -> float:
-    """Return ``lr`` as a float if it is a finite number > 0, else raise GlassnetError."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating, np.integer)):
-        raise GlassnetError(f"learning rate must be a finite number > 0; received: lr={lr!r}")
-    value = float(lr)
-    if not math.isfinite(value) or value <= 0:
-        raise GlassnetError(f"learning rate must be a finite number > 0; received: lr={lr!r}")
-    return value
+    """Return ``lr`` as a float if it is a finite number > 0 (options.py), else raise GlassnetError."""
+    return float(OPTIONS["lr"].check(lr))
 
 
 class Outer(NamedTuple):
@@ -81,7 +77,7 @@ class Optimizer:
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = check_learning_rate(lr)
-        if not (math.isfinite(weight_decay) and weight_decay >= 0):
+        if not OPTIONS["weight_decay"].accepts(weight_decay):
             raise GlassnetError(f"weight_decay must be a finite number >= 0; received: {weight_decay!r}")
         self.weight_decay = float(weight_decay)
         self.slots: list[list[Array]] = []  # the state of each parameter, in the order of ``update``'s
@@ -154,9 +150,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(lr, weight_decay)
-        if not 0.0 <= momentum < 1.0:
-            raise GlassnetError(f"momentum must be in [0, 1); received: momentum={momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = float(OPTIONS["momentum"].check(momentum))
         self.nesterov = bool(nesterov)
 
     @property
@@ -210,12 +204,8 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr, weight_decay)
-        for label, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0.0 <= beta < 1.0:
-                raise GlassnetError(f"{label} must be in [0, 1); received: {label}={beta!r}")
-        if not (math.isfinite(eps) and eps > 0):
-            raise GlassnetError(f"eps must be a finite number > 0; received: eps={eps!r}")
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1, self.beta2 = float(OPTIONS["beta1"].check(beta1)), float(OPTIONS["beta2"].check(beta2))
+        self.eps = float(OPTIONS["eps"].check(eps))
         self.t = 0
         self._tmp: dict[int, Array] = {}
 

@@ -47,6 +47,8 @@ from . import blas
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import SGD, Optimizer
+from .options import MAX_THREADS as MAX_THREADS  # declared with the other ranges in options.py
+from .options import OPTIONS
 
 if TYPE_CHECKING:
     from .trace import StepTrace
@@ -298,26 +300,17 @@ class _Rules:
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
             raise GlassnetError(f"monitor must be one of {', '.join(MONITORS)}; received: {self.monitor!r}")
-        epochs, patience = self.epochs, self.patience
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise GlassnetError(f"epochs must be an integer >= 1; received: epochs={epochs!r}")
-        for name, value in (("loss_tol", self.loss_tol), ("weight_tol", self.weight_tol)):
-            if value is not None and not (math.isfinite(value) and value >= 0):
-                raise GlassnetError(f"{name} must be a finite number >= 0; received: {name}={value!r}")
-        if patience is not None and (
-            isinstance(patience, bool) or not isinstance(patience, int) or patience < 1
-        ):
-            raise GlassnetError(f"patience must be an integer >= 1; received: patience={patience!r}")
+        OPTIONS["epochs"].check(self.epochs)  # options.py: the ranges every interface shares
+        for name in ("loss_tol", "weight_tol", "patience"):
+            if getattr(self, name) is not None:
+                OPTIONS[name].check(getattr(self, name))
+        OPTIONS["min_delta"].check(self.min_delta)
 
 
 def _batch_size(batch_size: int | None, n: int) -> int:
     """The rows per batch: ``batch_size`` (at most n), or n for full-batch (None)."""
-    bs = n if batch_size is None else batch_size
-    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
-        raise GlassnetError(
-            f"batch_size must be an integer >= 1 or None; received: batch_size={batch_size!r}"
-        )
-    return min(bs, n)
+    bs = OPTIONS["batch_size"].check(batch_size, none=True)
+    return n if bs is None else min(bs, n)
 
 
 _EpochEnd = Literal["complete", "interrupted", "diverged", "overflowed"]
@@ -624,20 +617,10 @@ def fit(
         )  # fmt: skip
 
 
-MAX_THREADS = 1024  # more than any machine glassnet runs on has cores; OpenBLAS takes a C int
-
-
 def check_threads(threads: Any) -> int | None:
-    """``threads`` if it is None or an integer from 1 to ``MAX_THREADS``, else GlassnetError."""
-    if threads is not None and (
-        isinstance(threads, (bool, np.bool_))
-        or not isinstance(threads, (int, np.integer))
-        or not 1 <= threads <= MAX_THREADS
-    ):
-        raise GlassnetError(
-            f"threads must be an integer from 1 to {MAX_THREADS} or None; received: threads={threads!r}"
-        )
-    return None if threads is None else int(threads)
+    """``threads`` if it is None or an integer from 1 to ``MAX_THREADS`` (options.py), else GlassnetError."""
+    result: int | None = OPTIONS["threads"].check(threads, none=True)
+    return result
 
 
 def _fit(
