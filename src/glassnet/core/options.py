@@ -37,6 +37,8 @@ BIAS_MODES = ("per_neuron", "shared", "none")
 DTYPES = ("float64", "float32")
 MAX_THREADS = 1024  # more than any machine glassnet runs on has cores; OpenBLAS takes a C int
 MAX_UNITS = 2**24  # neurons in one layer
+MAX_COUNT = 2**53  # epochs, batches, patience: any count a JSON number holds exactly
+MAX_SEED = 2**128 - 1  # a seed a file keeps: numpy's SeedSequence takes larger ones, a file need not
 
 
 def _optimizer_names() -> Sequence[str]:
@@ -68,9 +70,11 @@ class Option:
     """One option: a number in a range (``kind`` int or float) or a name from a registry (``kind`` str).
 
     ``low`` and ``high`` bound a number (None: no bound), each included unless ``low_open`` or
-    ``high_open``; a float is always finite. ``names`` gives a choice's allowed names (read from the
-    registry when asked). ``label`` names the option in a sentence (default: its name); ``says`` is what
-    a value must be where the range alone reads badly ("a rate in [0, 1)")."""
+    ``high_open``; a float is always finite. ``cap`` is the largest integer a file may hold where the
+    meaning sets no upper bound (a refusal says so apart: "epochs must be at most 2**53"). ``names``
+    gives a choice's allowed names (read from the registry when asked). ``label`` names the option in a
+    sentence (default: its name); ``says`` is what a value must be where the range alone reads badly
+    ("a rate in [0, 1)")."""
 
     name: str
     kind: type
@@ -80,6 +84,7 @@ class Option:
     high: float | None = None
     low_open: bool = False
     high_open: bool = False
+    cap: int | None = None
     names: Callable[[], Sequence[str]] | None = None
     label: str = ""
     says: str = ""
@@ -122,7 +127,19 @@ class Option:
             return False  # a string, an array, a float for a count, NaN or inf
         if self.low is not None and (number <= self.low if self.low_open else number < self.low):
             return False
+        if self.cap is not None and number > self.cap:
+            return False
         return self.high is None or (number < self.high if self.high_open else number <= self.high)
+
+    @property
+    def highest(self) -> float | None:
+        """The upper bound, the cap included (``high`` else ``cap``)."""
+        return self.high if self.high is not None else self.cap
+
+    def _over_cap(self, value: Any) -> bool:
+        if self.cap is None or isinstance(value, (bool, np.bool_)):
+            return False
+        return isinstance(value, (int, np.integer)) and int(value) > self.cap
 
     def check(self, value: Any, *, none: bool = False) -> Any:
         """``value`` as a plain int, float or str if this option accepts it (None too, with ``none``), else
@@ -138,7 +155,8 @@ class Option:
         if self.names is not None:
             return f"unknown {self.label or self.name} {value!r}; expected {self.expected}"
         or_none = " or None" if none else ""
-        return f"{self.label or self.name} must be {self.expected}{or_none}; received: {self.name}={value!r}"
+        expected = f"at most {_text(self.cap)}" if self._over_cap(value) else self.expected + or_none
+        return f"{self.label or self.name} must be {expected}; received: {self.name}={value!r}"
 
     def parse(self, text: str) -> Any:
         """A value given as text (a command line's): read as this option's type, then checked; else
@@ -148,7 +166,8 @@ class Option:
         except ValueError:
             value = None
         if value is None or not self.accepts(value):
-            raise GlassnetError(f"expected {self.expected}; received: {text!r}")
+            expected = f"at most {_text(self.cap)}" if self._over_cap(value) else self.expected
+            raise GlassnetError(f"expected {expected}; received: {text!r}")
         return value
 
     def described(self, default: Any = None) -> str:
@@ -158,7 +177,12 @@ class Option:
 
 
 def _text(value: Any) -> str:
-    """A bound or a default as a person writes it: 0, not 0.0; 1e-08; 1024; relu."""
+    """A bound or a default as a person writes it: 0, not 0.0; 1e-08; 1024; 2**53; 2**128 - 1; relu."""
+    if isinstance(value, int) and value > 2**32:
+        power = (value + 1).bit_length() - 1
+        return (
+            f"2**{power}" if value == 2**power else f"2**{power} - 1" if value + 1 == 2**power else str(value)
+        )
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -193,11 +217,11 @@ OPTIONS: dict[str, Option] = _by_name(
     Option("eps", float, "Adam's epsilon, added to the root mean square", 1e-8, low=0.0, low_open=True),
     Option("schedule", str, "learning rate by epoch", "constant", names=_schedules),
     # training
-    Option("batch_size", int, "examples per update", 128, low=1),
-    Option("epochs", int, "passes over the training data", 20, low=1),
+    Option("batch_size", int, "examples per update", 128, low=1, cap=MAX_COUNT),
+    Option("epochs", int, "passes over the training data", 20, low=1, cap=MAX_COUNT),
     Option("validation_split", float, "share of the training data held out to validate each epoch",
            0.1, low=0.0, high=1.0, high_open=True, says=RATE),
-    Option("patience", int, "epochs without improvement before training stops", low=1),
+    Option("patience", int, "epochs without improvement before training stops", low=1, cap=MAX_COUNT),
     Option("min_delta", float, "the least change that counts as an improvement", 0.0, low=0.0),
     Option("monitor", str, "what patience watches", "val_loss", names=_monitors),
     Option("loss_tol", float, "stop when the loss E <= this", low=0.0),
@@ -205,6 +229,6 @@ OPTIONS: dict[str, Option] = _by_name(
     Option("task", str, "what to predict", "classification", names=_tasks),
     Option("weight", float, "an example's or a class's weight in the training loss", 1.0, low=0.0,
            label="weights"),
-    Option("seed", int, "random seed", 0, low=0),
+    Option("seed", int, "random seed", 0, low=0, cap=MAX_SEED),
     Option("threads", int, "the most threads NumPy's BLAS may use", low=1, high=MAX_THREADS),
 )  # fmt: skip

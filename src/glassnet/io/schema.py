@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -37,14 +37,10 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.errors import GlassnetError
-from glassnet.core.initializers import INITIALIZERS
-from glassnet.core.losses import LOSSES
-from glassnet.core.model import TASKS, label_kind
-from glassnet.core.network import BIAS_MODES, DTYPES
-from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES, make_optimizer
-from glassnet.core.training import MONITORS
+from glassnet.core.model import label_kind
+from glassnet.core.optimizers import make_optimizer
+from glassnet.core.options import MAX_UNITS, OPTIONS
 
 from .formats import (
     CHECKPOINT_FORMAT,
@@ -55,7 +51,6 @@ from .formats import (
 )
 
 MAX_LAYERS = 64  # sizes, inputs and outputs included
-MAX_UNITS = 2**24  # neurons in one layer
 MAX_COUNT = 2**53  # epochs, batches, updates: any count a JSON number holds exactly
 MAX_TEXT = 10_000  # characters in a name, a label or a path
 MAX_HISTORY = 10**6  # epochs in a history
@@ -100,9 +95,51 @@ def _any_of(choices: Sequence[CoreSchema], expected: str) -> _Schema:
     )
 
 
-Size = Annotated[int, Field(ge=1, le=MAX_UNITS)]
+def option_type(name: str, *, high: float | None = None, choices: Sequence[str] | None = None) -> Any:
+    """The pydantic type of the option ``name`` of the core's table (``glassnet.core.options``):
+    ``Annotated[int | float | str, option_field(name, ...)]``, for a model built at run time (a type
+    checker wants the ``Annotated`` form written out: ``Annotated[float, option_field("lr")]``).
+
+    >>> from pydantic import TypeAdapter
+    >>> TypeAdapter(option_type("lr", high=10)).validate_python(0.5)
+    0.5
+    """
+    return Annotated[OPTIONS[name].kind, option_field(name, high=high, choices=choices)]
+
+
+def option_field(name: str, *, high: float | None = None, choices: Sequence[str] | None = None) -> Any:
+    """The pydantic metadata of the option ``name`` of the core's table: its range (strict: a string is
+    never a number, nor true a count; a float is finite), or its registry's names.
+
+    An interface that allows less than the table may lower the upper bound (``high``, included) or offer a
+    part of the names (``choices``); it can never widen them (ValueError)."""
+    option = OPTIONS[name]
+    if option.names is not None:
+        names = option.choices if choices is None else tuple(choices)
+        if not set(names) <= set(option.choices):
+            raise ValueError(f"{name}: choices {names} are not all among {option.choices}")
+        return one_of(names)
+    bounds: dict[str, Any] = {}
+    if option.low is not None:
+        bounds["gt" if option.low_open else "ge"] = option.low
+    if option.high is not None:
+        bounds["lt" if option.high_open else "le"] = option.high
+    if option.cap is not None:
+        bounds["le"] = option.cap
+    if high is not None:
+        if not option.accepts(high):
+            raise ValueError(
+                f"{name}: the upper bound {high!r} is outside the table's range: {option.expected}"
+            )
+        bounds.pop("lt", None)
+        bounds["le"] = high
+    if option.kind is int:
+        return Field(strict=True, **bounds)
+    return Field(strict=True, allow_inf_nan=False, **bounds)
+
+
+Size = Annotated[int, option_field("units")]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-Rate = Annotated[float, Field(ge=0, lt=1)]  # a probability short of 1: dropout, momentum, a held-out share
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
@@ -121,13 +158,12 @@ SettingValue = Annotated[
     ),
 ]
 _SETTING_VALUE: TypeAdapter[Any] = TypeAdapter(SettingValue)
-ActivationName = Annotated[str, one_of(list(ACTIVATIONS))]
-LossName = Annotated[str, one_of(list(LOSSES))]
-TaskName = Annotated[str, one_of(TASKS)]
-BiasMode = Annotated[str, one_of(BIAS_MODES)]
-DType = Annotated[str, one_of(DTYPES)]
-OptimizerName = Annotated[str, one_of(OPTIMIZER_NAMES)]
-ScheduleName = Annotated[str, one_of(SCHEDULES)]
+ActivationName = Annotated[str, option_field("activation")]
+LossName = Annotated[str, option_field("loss")]
+TaskName = Annotated[str, option_field("task")]
+BiasMode = Annotated[str, option_field("bias")]
+DType = Annotated[str, option_field("dtype")]
+OptimizerName = Annotated[str, option_field("optimizer")]
 
 
 def absent() -> Any:
@@ -178,27 +214,29 @@ class TrainingSettings(Document):
     data: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | None = None
     target: Text | None = None
     test: Text | None = None
-    task: Annotated[str, one_of(("auto", *TASKS))] | None = None
+    task: Annotated[str, one_of(("auto", *OPTIONS["task"].choices))] | None = None
     layers: Annotated[list[Size], Field(max_length=MAX_LAYERS - 2)] | None = None
     activation: ActivationName | None = None
     optimizer: OptimizerName | None = None
-    lr: Positive | None = None
-    batch_size: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
-    epochs: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
-    dropout: Rate | None = None
-    weight_decay: NonNegative | None = None
-    schedule: ScheduleName | None = None
-    validation_split: Rate | None = None
-    patience: Annotated[int, Field(ge=1, le=MAX_COUNT)] | None = None
+    lr: Annotated[float, option_field("lr")] | None = None
+    batch_size: Annotated[int, option_field("batch_size")] | None = None
+    epochs: Annotated[int, option_field("epochs")] | None = None
+    dropout: Annotated[float, option_field("dropout")] | None = None
+    weight_decay: Annotated[float, option_field("weight_decay")] | None = None
+    schedule: Annotated[str, option_field("schedule")] | None = None
+    validation_split: Annotated[float, option_field("validation_split")] | None = None
+    patience: Annotated[int, option_field("patience")] | None = None
     standardize: bool | None = None
     dtype: DType | None = None
-    seed: Annotated[int, Field(ge=0, lt=2**128)] | None = None
-    init: Annotated[str, one_of(INITIALIZERS)] | None = None
-    monitor: Annotated[str, one_of(MONITORS)] | None = None
+    seed: Annotated[int, option_field("seed")] | None = None
+    init: Annotated[str, option_field("init")] | None = None
+    monitor: Annotated[str, option_field("monitor")] | None = None
     # "balanced", or label -> weight (labels as text: JSON keys are text)
     class_weight: (
         Annotated[str, one_of(("balanced",))]
-        | Annotated[dict[Text, NonNegative], Field(min_length=1, max_length=MAX_UNITS)]
+        | Annotated[
+            dict[Text, Annotated[float, option_field("weight")]], Field(min_length=1, max_length=MAX_UNITS)
+        ]
         | None
     ) = None
     # the command line's data options: the column of row weights, the id column, the separator, the decimal
@@ -241,7 +279,7 @@ class Architecture(Document):
     bias: BiasMode
     train_biases: bool
     dtype: DType
-    dropout: Rate = 0.0
+    dropout: Annotated[float, option_field("dropout")] = 0.0
 
     @model_validator(mode="after")
     def _one_activation_per_layer(self) -> Architecture:
@@ -339,12 +377,12 @@ class OptimizerDocument(Document):
     asked of the optimizer itself."""
 
     name: OptimizerName
-    lr: Positive
-    weight_decay: NonNegative
-    momentum: Rate = absent()
-    beta1: Rate = absent()
-    beta2: Rate = absent()
-    eps: Positive = absent()
+    lr: Annotated[float, option_field("lr")]
+    weight_decay: Annotated[float, option_field("weight_decay")]
+    momentum: Annotated[float, option_field("momentum")] = absent()
+    beta1: Annotated[float, option_field("beta1")] = absent()
+    beta2: Annotated[float, option_field("beta2")] = absent()
+    eps: Annotated[float, option_field("eps")] = absent()
     state: Annotated[dict[Text, Count], Field(max_length=16)]
     arrays: Count
 
@@ -414,10 +452,45 @@ def check(schema: type[D], document: Any) -> D:
     try:
         return schema.model_validate(document)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        more = len(errors) - 1
-        more_text = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise SchemaError(explain(errors[0]) + more_text) from None
+        raise SchemaError(sentences(exc)) from None
+
+
+def sentences(
+    errors: ValidationError | Sequence[Any],
+    labels: Mapping[str, str] | None = None,
+    *,
+    every: bool = False,
+    skip: Collection[str] = (),
+    unknown: str = "is not part of the format",
+) -> str:
+    """A pydantic validation error (or its ``errors()``) in the project's words: each problem names the
+    field, says what was expected and quotes what was received (``explain``). The first problem and a
+    count of the others; with ``every``, every problem, joined by "; ".
+
+    ``labels`` names fields as a person reads them (``{"lr": "learning rate"}``); ``skip`` leaves out the
+    parts of a location that are not fields (a web framework's "body"); ``unknown`` ends the sentence
+    about a field the model does not have.
+
+    >>> from pydantic import BaseModel, ConfigDict
+    >>> class Step(BaseModel):
+    ...     model_config = ConfigDict(strict=True, extra="forbid")
+    ...     lr: option_type("lr", high=10)
+    ...     epochs: option_type("epochs") = 1
+    >>> try:
+    ...     Step.model_validate({"lr": 50.0, "epochs": "2"})
+    ... except ValidationError as exc:
+    ...     print(sentences(exc, {"lr": "learning rate"}, every=True))
+    learning rate: expected at most 10; received a number 50.0; field 'epochs': expected an integer; \
+received a string "2"
+    """
+    found = errors.errors(include_url=False) if isinstance(errors, ValidationError) else list(errors)
+    if not found:
+        return "no problem found"
+    if every:
+        return "; ".join(explain(e, labels, skip=skip, unknown=unknown) for e in found)
+    more = len(found) - 1
+    more_text = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return explain(found[0], labels, skip=skip, unknown=unknown) + more_text
 
 
 EXPECTED = {
@@ -443,20 +516,38 @@ EXPECTED = {
 }
 
 
-def explain(error: Any) -> str:
-    """One pydantic error as a sentence: the field (a.b[2]), what was expected, what was received."""
-    loc = list(error["loc"])
-    kind, ctx = error["type"], error.get("ctx") or {}
+def explain(
+    error: Any,
+    labels: Mapping[str, str] | None = None,
+    *,
+    skip: Collection[str] = (),
+    unknown: str = "is not part of the format",
+) -> str:
+    """One pydantic error as a sentence: the field (``field 'a.b[2]'``, or its label), what was expected,
+    what was received (see ``sentences``)."""
+    loc = [part for part in error.get("loc", ()) if part not in skip]
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
     if kind == "field_error":
         loc += [part for part in str(ctx["field"]).split(".") if part]
-        return f"field {field_path(loc)!r}: {ctx['message']}"
+        return f"{field_name(loc, labels)}: {ctx['message']}"
     if kind == "missing":
-        return f"field {field_path(loc)!r} is missing"
+        return f"{field_name(loc, labels)} is missing"
     if kind == "extra_forbidden":
-        return f"field {field_path(loc)!r} is not part of the format; received {received(error['input'])}"
+        return f"{field_name(loc, labels)} {unknown}; received {received(error.get('input'))}"
+    if kind == "json_invalid":
+        return f"{field_name(loc, labels)}: expected valid JSON; {ctx.get('error', error.get('msg', ''))}"
     template = EXPECTED.get(kind)
-    expected = template.format(**ctx) if template else str(error["msg"])
-    return f"field {field_path(loc)!r}: expected {expected}; received {received(error['input'])}"
+    shown = {key: f"{value:g}" if isinstance(value, float) else value for key, value in ctx.items()}
+    expected = template.format(**shown) if template else str(error.get("msg", "something else"))
+    return f"{field_name(loc, labels)}: expected {expected}; received {received(error.get('input'))}"
+
+
+def field_name(loc: Sequence[Any], labels: Mapping[str, str] | None = None) -> str:
+    """How a sentence names the field at ``loc``: its label followed by the rest of its path
+    (``hidden layers[1]``) when ``labels`` has its first part, else ``field 'a.b[2]'``."""
+    if labels and loc and loc[0] in labels:
+        return labels[loc[0]] + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[1:])
+    return f"field {field_path(loc)!r}"
 
 
 def field_path(loc: Sequence[Any]) -> str:
