@@ -134,6 +134,23 @@ def nan_weight(header, body):
     body[start : start + 4] = np.array([np.nan], dtype="<f4").tobytes()
 
 
+def shared_bytes(data: bytes) -> bytes:
+    """standardize.mean re-pointed at the bytes of standardize.scale (the same length), the checksum
+    recomputed: two tensors over the same bytes, and a gap where one was (safetensors' reader refuses
+    byte ranges that do not tile the data)."""
+    from safetensors.numpy import load
+
+    n = struct.unpack("<Q", data[:8])[0]
+    header, body = json.loads(data[8 : 8 + n]), data[8 + n :]
+    header["standardize.mean"]["data_offsets"] = header["standardize.scale"]["data_offsets"]
+    tensors = load(data)
+    tensors["standardize.mean"] = tensors["standardize.scale"]
+    header["__metadata__"]["glassnet_sha256"] = checksum(header["__metadata__"], tensors)
+    new = json.dumps(header).encode()
+    new += b" " * (-len(new) % 8)
+    return struct.pack("<Q", len(new)) + new + body
+
+
 CRAFTED = {
     "future format version": lambda d: resign(d, lambda doc: doc.update(format_version=99)),
     "another format": lambda d: resign(d, lambda doc: doc.update(format="pickle")),
@@ -152,6 +169,8 @@ CRAFTED = {
     "a tensor with overlapping offsets": lambda d: rewrite(
         d, lambda h: h["layers.0.b"].update(data_offsets=[0, 20])
     ),
+    "two tensors over the same bytes, re-signed": shared_bytes,
+    "a tensor entry with an unknown field": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(note=1)),
     "a wrong dtype": lambda d: rewrite(d, lambda h: h["layers.0.W"].update(dtype="F64")),
     "an extra tensor": lambda d: rewrite(
         d, lambda h: h.update(extra={"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})

@@ -22,10 +22,11 @@ from glassnet.core.model import TrainingCheckpoint
 from glassnet.core.optimizers import make_optimizer
 from glassnet.core.training import EpochInfo, TrainingState
 
-from .files import atomic_write
+from .files import atomic_write, bytes_as_file
 from .formats import CHECKPOINT_FILE, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION
 from .modelfile import (
     MAX_FILE_BYTES,
+    Container,
     Expected,
     ModelFileError,
     build_model,
@@ -33,8 +34,8 @@ from .modelfile import (
     checked,
     encode,
     model_document,
+    open_container,
     parse_json,
-    read_container,
     read_tensors,
 )
 
@@ -101,9 +102,15 @@ def _need(condition: bool, where: str, message: str) -> None:
 
 def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[TrainingCheckpoint, dict[str, Any]]:
     """Rebuild (checkpoint, settings), checking everything; raises ModelFileError."""
-    from .schema import CheckpointDocument, TensorInfo
+    _need(len(data) <= MAX_FILE_BYTES, where, f"{len(data)} bytes, larger than any glassnet checkpoint")
+    with bytes_as_file(data) as path, open_container(path, where, "checkpoint") as container:
+        return _checkpoint(container, where)
 
-    header, meta = read_container(data, where, "checkpoint")
+
+def _checkpoint(container: Container, where: str) -> tuple[TrainingCheckpoint, dict[str, Any]]:
+    from .schema import CheckpointDocument
+
+    meta = container.metadata
     _need(isinstance(meta.get("glassnet_checkpoint"), str), where, "no checkpoint metadata (a model file?)")
     raw = parse_json(meta["glassnet_checkpoint"], where, "checkpoint")
     check_format(
@@ -119,9 +126,8 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[TrainingCheckpoint,
         if f"layers.{l}.b" in expected and model_doc.architecture.train_biases:
             trainable.append(expected[f"layers.{l}.b"])
     extra: Expected = {}
-    order_info = header.get("train.order")
-    _need(order_info is not None, where, "no example order (tensor 'train.order')")
-    rows = checked(TensorInfo, order_info, where, "tensor 'train.order'", "checkpoint").shape
+    _need("train.order" in container.names(), where, "no example order (tensor 'train.order')")
+    rows = container.dtype_and_shape("train.order")[1]
     _need(
         len(rows) == 1 and 1 <= rows[0] <= 10**9,
         where,
@@ -145,7 +151,7 @@ def from_bytes(data: bytes, where: str = "<bytes>") -> tuple[TrainingCheckpoint,
             f"epoch_start is {doc.epoch_start}; the network has {len(trainable)} trainable arrays",
         )
         extra.update({f"train.start.{i}": spec for i, spec in enumerate(trainable)})
-    tensors = read_tensors(data, header, meta, {**expected, **extra}, where)
+    tensors = read_tensors(container, {**expected, **extra}, where)
     order = tensors["train.order"]
     _need(
         bool(np.array_equal(np.sort(order), np.arange(len(order)))),
@@ -193,11 +199,9 @@ def load_checkpoint(folder: str | os.PathLike[str]) -> tuple[TrainingCheckpoint,
     path = checkpoint_path(folder)
     where = str(path)
     try:
-        size = os.path.getsize(path)
-        _need(size <= MAX_FILE_BYTES, where, f"the file is {size} bytes, larger than any glassnet checkpoint")
-        data = path.read_bytes()
+        with open_container(path, where, "checkpoint") as container:
+            return _checkpoint(container, where)
     except FileNotFoundError:
         raise ModelFileError(f"no checkpoint in {str(folder)!r} (expected {CHECKPOINT_FILE} there)") from None
     except OSError as exc:
         raise ModelFileError(f"cannot read checkpoint {where!r}: {exc.strerror}") from None
-    return from_bytes(data, where)

@@ -1,9 +1,10 @@
-"""Writing files so that a crash never leaves half of one: ``atomic_write``, shared by model files,
-checkpoints, ONNX export, plots and write-ups.
+"""File helpers shared across modules. ``atomic_write`` writes so that a crash never leaves half a file
+(model files, checkpoints, ONNX export, plots and write-ups use it); ``bytes_as_file`` hands bytes to a
+reader that takes only a path (safetensors' ``safe_open``).
 
-The data goes to a temporary file in the target's folder, which is flushed to disk and renamed over the
-target: the target is always either the old complete file or the new complete file (a rename within one
-folder is atomic on POSIX and Windows).
+``atomic_write`` puts the data in a temporary file in the target's folder, flushes it to disk and renames
+it over the target: the target is always either the old complete file or the new complete file (a rename
+within one folder is atomic on POSIX and Windows).
 
 >>> import tempfile, pathlib
 >>> with tempfile.TemporaryDirectory() as folder:
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from glassnet.core.errors import GlassnetError
@@ -63,3 +66,28 @@ def _write_replace(path: Path, folder: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+@contextmanager
+def bytes_as_file(data: bytes, suffix: str = "") -> Iterator[Path]:
+    """The path of a temporary file that holds ``data``, removed when the ``with`` block ends.
+
+    >>> with bytes_as_file(b"abc") as path:
+    ...     path.read_bytes()
+    b'abc'
+    >>> path.exists()
+    False
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix="glassnet-", suffix=suffix)
+    except OSError as exc:
+        raise GlassnetError(f"cannot create a temporary file: {exc.strerror or exc}") from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise GlassnetError(f"cannot write the temporary file {name!r}: {exc.strerror or exc}") from None
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)

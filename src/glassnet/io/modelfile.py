@@ -12,9 +12,10 @@ holds labels of one kind. Format 1 files still load. In format 1 the command lin
 kept: its predictions compare equal to the labels, and ``evaluate`` finds them.
 
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over the target, so
-a model file is always either the old complete file or the new complete file. Loading trusts nothing: the
-metadata must match its schema (``schema.ModelDocument``: types before values), the tensors must match
-the metadata, and a checksum covers both.
+a model file is always either the old complete file or the new complete file. Loading trusts nothing:
+safetensors' own reader checks the header (the tensors' dtypes, shapes and byte ranges) and gives the
+metadata, which must match its schema (``schema.ModelDocument``: types before values); the tensors must
+match the metadata, and a checksum covers both.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -31,7 +34,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model, Standardizer, Task
 from glassnet.core.network import Network
 
-from .files import atomic_write
+from .files import atomic_write, bytes_as_file
 from .formats import CHECKPOINT_FILE, MODEL_FORMAT, MODEL_FORMAT_VERSION, SAFETENSORS_DTYPES
 
 if TYPE_CHECKING:  # the schema (pydantic) is imported on first use: commands that read no file start faster
@@ -158,55 +161,127 @@ def _looks_like(data: bytes) -> str:
     return f"it starts with the text {text[:30]!r}" if text.isprintable() or "\n" in text else ""
 
 
-def _parse_header(data: bytes, where: str, kind: str = "model") -> tuple[dict[str, Any], int]:
-    """Read and check the safetensors header ourselves before any tensor is touched."""
-    if not data:
+def _header_bytes(path: Path, size: int, where: str, kind: str) -> bytes:
+    """The JSON header's bytes, once its length prefix has been checked against the file size and
+    MAX_HEADER_BYTES. safetensors checks the same, but its messages ("header too small") do not say what
+    the file is instead, nor that it was cut short."""
+    if size == 0:
         raise _not_a_file_of(kind, where, "is empty (0 bytes)")
-    n = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
-    if not 0 < n <= MAX_HEADER_BYTES or data[8:9] != b"{":
-        looks = _looks_like(data)
-        raise _not_a_file_of(
-            kind,
-            where,
-            f"is not a valid glassnet {kind} file: "
-            + (f"{looks}, where a" if looks else "a")
-            + " safetensors file starts with an 8-byte header length and a JSON header",
-        )
-    if n > len(data) - 8:
-        raise _not_a_file_of(
-            kind, where, f"is truncated: its header needs {n} bytes, and {len(data) - 8} follow its length"
-        )
+    with open(path, "rb") as f:
+        start = f.read(40)
+        n = int.from_bytes(start[:8], "little") if len(start) >= 8 else 0
+        if not 0 < n <= MAX_HEADER_BYTES or start[8:9] != b"{":
+            looks = _looks_like(start)
+            raise _not_a_file_of(
+                kind,
+                where,
+                f"is not a valid glassnet {kind} file: "
+                + (f"{looks}, where a" if looks else "a")
+                + " safetensors file starts with an 8-byte header length and a JSON header",
+            )
+        if n > size - 8:
+            raise _not_a_file_of(
+                kind, where, f"is truncated: its header needs {n} bytes, and {size - 8} follow its length"
+            )
+        f.seek(8)
+        return f.read(n)
+
+
+TENSOR_FIELDS = {"dtype", "shape", "data_offsets"}  # a tensor's entry in the header, exactly
+
+
+def _tensor_entries(header: bytes) -> dict[str, Any] | None:
+    """The header's tensor entries (name -> JSON object), or None when it does not parse as JSON."""
     try:
-        header = json.loads(data[8 : 8 + n].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: JSON, or a 5000-digit int
-        raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: unreadable header ({exc})") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: the header is not a JSON object")
-    return header, 8 + n
+        parsed = json.loads(header.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON, or a 5000-digit int
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    return {name: entry for name, entry in parsed.items() if name != "__metadata__"}
+
+
+def _data_end(entries: dict[str, Any]) -> int:
+    """The largest end offset the tensor entries claim (0 when none is well formed), for the message on
+    a truncated file."""
+    ends = [
+        entry["data_offsets"][1]
+        for entry in entries.values()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("data_offsets"), list)
+        and len(entry["data_offsets"]) == 2
+        and type(entry["data_offsets"][1]) is int
+    ]
+    return max(ends, default=0)
+
+
+class Container:
+    """A .safetensors file as safetensors' own reader gives it: the metadata, the tensors' names, dtypes
+    and shapes, and the tensors (``read_tensors``). Open it with ``open_container``."""
+
+    def __init__(self, reader: Any, metadata: dict[str, str]) -> None:
+        self.reader = reader  # an open safetensors.safe_open
+        self.metadata = metadata
+
+    def names(self) -> set[str]:
+        return set(self.reader.keys())
+
+    def dtype_and_shape(self, name: str) -> tuple[str, list[int]]:
+        """The tensor's safetensors dtype ("F32", ...) and shape, from the header; nothing is read."""
+        view = self.reader.get_slice(name)
+        return view.get_dtype(), list(view.get_shape())
+
+    def tensor(self, name: str) -> np.ndarray:
+        return np.asarray(self.reader.get_tensor(name))
 
 
 Expected = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
 METADATA_KEYS = ("glassnet", CHECKSUM_KEY, "glassnet_checkpoint")  # the model; a checkpoint adds the last
 
 
-def read_container(data: bytes, where: str, kind: str = "model") -> tuple[dict[str, Any], dict[str, str]]:
-    """The safetensors header and its metadata, checked before anything else is read; ``kind`` (model or
-    checkpoint) is the kind of file expected, for the error messages."""
+@contextmanager
+def open_container(path: str | os.PathLike[str], where: str, kind: str = "model") -> Iterator[Container]:
+    """The file at ``path`` opened with safetensors' reader, its header and metadata checked before any
+    tensor is read; ``kind`` (model or checkpoint) is the kind of file expected, for the error messages.
+    Raises ModelFileError, or OSError when the file cannot be read."""
+    from safetensors import SafetensorError, safe_open
+
     from .schema import preview
 
-    header, _ = _parse_header(data, where, kind)
-    meta = header.get("__metadata__")
-    _need(isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values()), where, "no metadata")
-    assert isinstance(meta, dict)
-    unknown = sorted(set(meta) - set(METADATA_KEYS))
-    _need(
-        not unknown,
-        where,
-        f"unknown metadata entries {preview(unknown)}; expected {', '.join(METADATA_KEYS)}",
-    )
-    _need(isinstance(meta.get("glassnet"), str), where, "no glassnet metadata")
-    _need(isinstance(meta.get(CHECKSUM_KEY), str), where, "no checksum")
-    return header, meta
+    path = Path(path)
+    size = os.path.getsize(path)
+    # safetensors maps a file of any size; glassnet's are far smaller
+    _need(size <= MAX_FILE_BYTES, where, f"the file is {size} bytes, larger than any glassnet {kind}")
+    header = _header_bytes(path, size, where, kind)
+    entries = _tensor_entries(header)
+    body = size - 8 - len(header)  # the bytes after the header
+    end = 0 if entries is None else _data_end(entries)
+    if end > body:  # said in words, before safetensors says "incomplete metadata, file not fully covered"
+        raise _not_a_file_of(kind, where, f"is truncated: its tensors need {end} bytes, and {body} follow")
+    try:  # safetensors checks the header: JSON, dtypes, shapes against byte ranges, ranges that tile the data
+        reader: Any = safe_open(str(path), framework="np")
+    except SafetensorError as exc:
+        raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: {str(exc)[:200]}") from None
+    with reader:
+        if entries is None:  # safetensors read this JSON; Python's parser refused it
+            raise ModelFileError(f"{where!r} is not a valid glassnet {kind}: its header is not plain JSON")
+        for name, entry in entries.items():  # safetensors' reader ignores unknown fields in an entry
+            if set(entry) != TENSOR_FIELDS:
+                raise ModelFileError(
+                    f"{where!r} is not a valid glassnet {kind}: tensor {name[:60]!r} has the fields "
+                    f"{preview(sorted(entry))}; expected {', '.join(sorted(TENSOR_FIELDS))}"
+                )
+        meta = reader.metadata()
+        _need(meta is not None, where, "no metadata")
+        unknown = sorted(set(meta) - set(METADATA_KEYS))
+        _need(
+            not unknown,
+            where,
+            f"unknown metadata entries {preview(unknown)}; expected {', '.join(METADATA_KEYS)}",
+        )
+        _need("glassnet" in meta, where, "no glassnet metadata")
+        _need(CHECKSUM_KEY in meta, where, "no checksum")
+        yield Container(reader, meta)
 
 
 def parse_json(text: str, where: str, what: str) -> dict[str, Any]:
@@ -336,65 +411,56 @@ def build_model(doc: ModelDocument, tensors: dict[str, np.ndarray], where: str) 
 
 def from_bytes(data: bytes, where: str = "<bytes>") -> Model:
     """Rebuild a model from .safetensors bytes, checking everything; raises ModelFileError."""
-    header, meta = read_container(data, where)
-    if "glassnet_checkpoint" in meta:
+    _need(len(data) <= MAX_FILE_BYTES, where, f"{len(data)} bytes, larger than any glassnet model")
+    with bytes_as_file(data) as path, open_container(path, where) as container:  # safetensors reads files
+        return _model(container, where)
+
+
+def _model(container: Container, where: str) -> Model:
+    if "glassnet_checkpoint" in container.metadata:
         raise ModelFileError(
             f"{where!r} is a checkpoint, not a model file; continue its run with glassnet train --resume "
             "and the folder that holds it, adding --save to write a model file"
         )
-    doc, expected = model_document(meta, where)
-    tensors = read_tensors(data, header, meta, expected, where)
-    return build_model(doc, tensors, where)
+    doc, expected = model_document(container.metadata, where)
+    return build_model(doc, read_tensors(container, expected, where), where)
 
 
-def read_tensors(
-    data: bytes, header: dict[str, Any], meta: dict[str, str], expected: Expected, where: str
-) -> dict[str, np.ndarray]:
-    """Check the header's tensors against ``expected``, let safetensors decode them, and verify the
+def read_tensors(container: Container, expected: Expected, where: str) -> dict[str, np.ndarray]:
+    """Check the tensors' names, dtypes and shapes against ``expected``, then read them and verify the
     checksum over the metadata and every tensor's bytes."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
+    from .schema import preview
 
-    from .schema import TensorInfo, preview
-
-    names = set(header) - {"__metadata__"}
+    names = container.names()
     _need(
         names == set(expected),
         where,
         f"tensors {preview(sorted(names)[:6])} do not match the architecture's {sorted(expected)[:6]}",
     )
-    body = len(data) - 8 - int.from_bytes(data[:8], "little")  # the bytes after the header
     for name, (shape, dtype) in expected.items():
-        info = checked(TensorInfo, header[name], where, f"tensor {name!r}")
-        if info.data_offsets[1] > body:
-            kind = "checkpoint" if "glassnet_checkpoint" in meta else "model"
-            raise _not_a_file_of(
-                kind, where, f"is truncated: its tensors need {info.data_offsets[1]} bytes, and {body} follow"
-            )
+        stored, stored_shape = container.dtype_and_shape(name)
         _need(
-            SAFETENSORS_DTYPES[info.dtype] == dtype,
+            SAFETENSORS_DTYPES.get(stored) == dtype,
             where,
-            f"tensor {name!r} has dtype {info.dtype!r}, expected {dtype.name}",
+            f"tensor {name!r} has dtype {stored[:20]!r}, expected {dtype.name}",
         )
         _need(
-            info.shape == list(shape),
+            stored_shape == list(shape),
             where,
-            f"tensor {name!r} has shape {preview(info.shape)}, expected {list(shape)}",
+            f"tensor {name!r} has shape {preview(stored_shape)}, expected {list(shape)}",
         )
-    try:
-        tensors = load(data)
-    except (SafetensorError, ValueError, OverflowError) as exc:
-        raise ModelFileError(f"{where!r} is not a valid glassnet model: {exc}") from None
     out = {}
     for name, (shape, dtype) in expected.items():
-        array = np.asarray(tensors[name])
+        array = container.tensor(name)
         _need(
             array.shape == shape and array.dtype == dtype, where, f"tensor {name!r} does not match its header"
         )
         _need(bool(np.isfinite(array).all()), where, f"tensor {name!r} holds NaN or inf")
         out[name] = np.array(array, dtype=dtype.newbyteorder("="), copy=True)
     _need(
-        checksum(meta, out) == meta[CHECKSUM_KEY], where, "the checksum does not match: the file is damaged"
+        checksum(container.metadata, out) == container.metadata[CHECKSUM_KEY],
+        where,
+        "the checksum does not match: the file is damaged",
     )
     return out
 
@@ -403,10 +469,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     """Load a model saved by ``save_model``, trusting nothing in the file; raises ModelFileError."""
     where = str(path)
     try:
-        size = os.path.getsize(path)
-        _need(size <= MAX_FILE_BYTES, where, f"the file is {size} bytes, larger than any glassnet model")
-        with open(path, "rb") as f:
-            data = f.read()
+        with open_container(path, where) as container:
+            return _model(container, where)
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {where!r}") from None
     except IsADirectoryError:
@@ -420,4 +484,3 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         ) from None
     except OSError as exc:
         raise ModelFileError(f"cannot read model file {where!r}: {exc.strerror}") from None
-    return from_bytes(data, where)
