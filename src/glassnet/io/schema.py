@@ -47,7 +47,6 @@ from .formats import (
     CHECKPOINT_FORMAT_VERSION,
     MODEL_FORMAT,
     MODEL_FORMAT_VERSION,
-    SAFETENSORS_DTYPES,
 )
 
 MAX_LAYERS = 64  # sizes, inputs and outputs included
@@ -189,14 +188,6 @@ class Envelope(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
     format: Text
     format_version: Annotated[int, Field(ge=1, le=MAX_COUNT)]
-
-
-class TensorInfo(Document):
-    """One tensor's entry in the safetensors header: its dtype, shape and byte range in the file."""
-
-    dtype: Annotated[str, one_of(list(SAFETENSORS_DTYPES))]
-    shape: Annotated[list[Count], Field(max_length=8)]
-    data_offsets: Annotated[list[Count], Field(min_length=2, max_length=2)]
 
 
 # --------------------------------------------------------------------------------- training settings
