@@ -288,8 +288,8 @@ def test_class_weight_balanced_lifts_the_rare_class():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"sample_weight": -np.ones(150)}, "sample_weight must hold finite numbers >= 0"),
-        ({"sample_weight": np.ones(149)}, r"sample_weight.shape == \(149,\), expected \(150,\)"),
+        ({"sample_weight": -np.ones(150)}, r"sample weights must be finite and >= 0; row 0 has -1\.0"),
+        ({"sample_weight": np.ones(149)}, r"sample_weight must hold one weight per row \(150\); got shape \(149,\)"),
         ({"sample_weight": np.zeros(150)}, "sample weights must contain at least one non-zero number"),
         ({"sample_weight": (np.arange(150) < 50).astype(float)}, "only class 0 has any"),
     ],

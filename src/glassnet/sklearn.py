@@ -23,7 +23,8 @@ Where they differ from scikit-learn's MLP:
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+import math
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,24 +32,18 @@ from numpy.typing import NDArray
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    Options,
-    StrOptions,
-    validate_parameter_constraints,
-)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from glassnet.core import blas
-from glassnet.core.checks import DTYPES, check_dtype, check_memory
+from glassnet.core.checks import check_dtype, check_memory
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model, Standardizer, Task, balanced_weights, split_rows
 from glassnet.core.network import Network
-from glassnet.core.optimizers import Adam, Momentum, Optimizer, make_schedule
-from glassnet.core.training import MAX_THREADS, EpochInfo, fit
+from glassnet.core.optimizers import SCHEDULES, Adam, Momentum, Optimizer, make_schedule
+from glassnet.core.options import OPTIONS, Option, as_text
+from glassnet.core.training import EpochInfo, check_sample_weight, fit
 
 # scikit-learn's activation names and glassnet's: "logistic" is glassnet's "sigmoid".
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh"}
@@ -64,6 +59,108 @@ _REFUSED = {
 AUTO_BATCH = 200  # batch_size="auto" is min(200, n_samples), as in scikit-learn
 
 
+class InvalidParameterError(GlassnetError, TypeError):
+    """A parameter of the wrong type or out of its range, said as scikit-learn says it: a ValueError and a
+    TypeError, as scikit-learn's own error of that name is."""
+
+
+# Each parameter's rule: an option of the core's table (under scikit-learn's name), or the estimators' own
+# (scikit-learn's names), with the other values it takes ("auto", None, inf). The parameters not here
+# are booleans, the random state, verbose and the layer sizes (``_check_parameter``).
+_OWN = {
+    "activation": Option("activation", str, "hidden activation", "relu", names=lambda: list(_ACTIVATIONS)),
+    "solver": Option("solver", str, "the optimizer", "adam", names=lambda: ("sgd", "adam", "lbfgs")),
+    "learning_rate": Option(
+        "learning_rate",
+        str,
+        "the schedule",
+        "constant",
+        names=lambda: ("constant", "invscaling", *SCHEDULES[1:], "adaptive"),
+    ),
+    "power_t": Option("power_t", float, "the exponent of invscaling", 0.5, low=0.0),
+}
+PARAMETERS: dict[str, tuple[Option, tuple[Any, ...]]] = {
+    "activation": (_OWN["activation"], ()),
+    "solver": (_OWN["solver"], ()),
+    "alpha": (OPTIONS["weight_decay"], ()),
+    "batch_size": (OPTIONS["batch_size"], ("auto",)),
+    "learning_rate": (_OWN["learning_rate"], ()),
+    "learning_rate_init": (OPTIONS["lr"], ()),
+    "power_t": (_OWN["power_t"], ()),
+    "max_iter": (OPTIONS["epochs"], ()),
+    "tol": (OPTIONS["min_delta"], ()),
+    "momentum": (OPTIONS["momentum"], ()),
+    "validation_fraction": (OPTIONS["validation_split"], ()),
+    "beta_1": (OPTIONS["beta1"], ()),
+    "beta_2": (OPTIONS["beta2"], ()),
+    "epsilon": (OPTIONS["eps"], ()),
+    "n_iter_no_change": (OPTIONS["patience"], (math.inf,)),
+    "dropout": (OPTIONS["dropout"], ()),
+    "dtype": (OPTIONS["dtype"], ()),
+    "threads": (OPTIONS["threads"], (None,)),
+}
+_BOOLEANS = ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping")
+MAX_RANDOM_STATE = 2**32 - 1  # numpy's RandomState takes seeds up to this
+
+
+def _described(option: Option) -> str:
+    """An option's range in scikit-learn's words: "an int in the range [1, 1024]", "a str among {...}"."""
+    if option.names is not None:
+        return "a str among {" + ", ".join(repr(name) for name in option.choices) + "}"
+    low = "-inf" if option.low is None else f"{option.low:g}"
+    high = "inf" if option.highest is None else as_text(option.highest)
+    return (
+        f"{'an int' if option.kind is int else 'a float'} in the range "
+        f"{'(' if option.low_open or option.low is None else '['}{low}, "
+        f"{high}{')' if option.high_open or option.highest is None else ']'}"
+    )
+
+
+def _extra(value: Any, allowed: Any) -> bool:
+    """Whether ``value`` is the other value ``allowed`` ("auto", None, inf): of its type and equal."""
+    if allowed is None:
+        return value is None
+    return isinstance(value, type(allowed)) and not isinstance(value, bool) and bool(value == allowed)
+
+
+def _check_parameter(owner: str, name: str, value: Any) -> None:
+    """InvalidParameterError in scikit-learn's words if ``value`` is not allowed for the parameter ``name``
+    (its type checked before its range)."""
+    if name in PARAMETERS:
+        option, extras = PARAMETERS[name]
+        if option.accepts(value) or any(_extra(value, e) for e in extras):
+            return
+        kinds = [_described(option)]
+        kinds += [
+            "a str among {'auto'}" if e == "auto" else "inf" if e == math.inf else "None" for e in extras
+        ]
+    elif name in _BOOLEANS:
+        if isinstance(value, (bool, np.bool_)):
+            return
+        kinds = ["a bool"]
+    elif name == "verbose":
+        if isinstance(value, (bool, np.bool_, int, np.integer)):
+            return
+        kinds = ["an int", "a bool"]
+    elif name == "random_state":
+        if value is None or isinstance(value, np.random.RandomState):
+            return
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            if 0 <= value <= MAX_RANDOM_STATE:
+                return
+        kinds = [
+            f"an int in the range [0, {MAX_RANDOM_STATE}]",
+            "an instance of 'numpy.random.RandomState'",
+            "None",
+        ]
+    else:
+        return
+    expected = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead."
+    )
+
+
 def _standardizer(X: NDArray[Any], weights: NDArray[np.float64] | None) -> Standardizer:
     """``Standardizer.fit(X)``, with the mean and standard deviation weighted by ``weights`` if given."""
     if weights is None:
@@ -75,37 +172,9 @@ def _standardizer(X: NDArray[Any], weights: NDArray[np.float64] | None) -> Stand
 
 class _GlassEstimator(BaseEstimator):
     """What the classifier and the regressor share. Parameters are stored as given (scikit-learn's rule)
-    and checked against ``_parameter_constraints`` when fitting starts."""
+    and checked against ``PARAMETERS`` (the core's table of options) when fitting starts."""
 
     _task: ClassVar[Task] = "classification"
-
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
-        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "step", "cosine", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "dtype": [StrOptions(set(DTYPES))],
-        "threads": [Interval(Integral, 1, MAX_THREADS, closed="both"), None],
-    }
 
     def __init__(
         self,
@@ -164,44 +233,44 @@ class _GlassEstimator(BaseEstimator):
 
     # ------------------------------------------------------------------------------------------ set-up
     def _validate_params(self) -> None:
-        """The constraints of ``_parameter_constraints``, after a clear refusal of the values
+        """Every parameter against its rule (``PARAMETERS``), after a clear refusal of the values
         scikit-learn's MLP takes and glassnet does not."""
-        if isinstance(self.learning_rate, Real) and not isinstance(self.learning_rate, bool):
+        if isinstance(self.learning_rate, (int, float, np.number)) and not isinstance(
+            self.learning_rate, bool
+        ):
             raise ValueError(
                 f"learning_rate names the schedule ('constant', 'invscaling', 'step' or 'cosine'), as in "
                 f"scikit-learn; received learning_rate={self.learning_rate!r}: set the rate itself with "
                 f"learning_rate_init={self.learning_rate!r}"
             )
         for (name, value), why in _REFUSED.items():
-            if getattr(self, name) == value:
+            if isinstance(getattr(self, name), str) and getattr(self, name) == value:
                 raise ValueError(f"{name}={value!r} is not supported: {why}")
-        self._threads()
-        super()._validate_params()
+        for name, value in self.get_params(deep=False).items():
+            _check_parameter(type(self).__name__, name, value)
+        self._layers()
 
     def _threads(self) -> int | None:
-        """``threads`` checked against its constraint (True and False refused too: they are not counts),
-        as an int, or None."""
-        constraint = {"threads": self._parameter_constraints["threads"]}
-        if isinstance(self.threads, (bool, np.bool_)):
-            raise InvalidParameterError(
-                f"The 'threads' parameter of {type(self).__name__} must be an int in the range "
-                f"[1, {MAX_THREADS}] or "
-                f"None. Got {self.threads!r} instead."
-            )
-        validate_parameter_constraints(constraint, {"threads": self.threads}, type(self).__name__)
+        """``threads`` checked against its rule (True and False refused: they are not counts), as an int,
+        or None."""
+        _check_parameter(type(self).__name__, "threads", self.threads)
         return None if self.threads is None else int(self.threads)
 
     def _layers(self) -> list[int]:
+        """``hidden_layer_sizes`` (an int, or a sequence of them) as a list, each a layer's units
+        (the core's table: from 1 to 2**24)."""
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, (int, np.integer)):
-            sizes = (int(sizes),)
-        try:
-            layers = [int(s) for s in sizes]
-        except (TypeError, ValueError):
-            raise ValueError(f"hidden_layer_sizes must be integers >= 1; received: {sizes!r}") from None
-        if any(s < 1 for s in layers) or any(s != t for s, t in zip(layers, sizes, strict=True)):
-            raise ValueError(f"hidden_layer_sizes must be integers >= 1; received: {sizes!r}")
-        return layers
+        units = OPTIONS["units"]
+        if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, (bool, np.bool_)):
+            sizes = (sizes,)
+        if not (isinstance(sizes, (Sequence, np.ndarray)) and not isinstance(sizes, str)) or not all(
+            units.accepts(s) for s in sizes
+        ):
+            raise InvalidParameterError(
+                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must be {_described(units)} or "
+                f"a sequence of them. Got {self.hidden_layer_sizes!r} instead."
+            )
+        return [int(s) for s in sizes]
 
     def _batch(self, n: int) -> int:
         """The rows per batch for ``n`` training rows."""
@@ -384,16 +453,9 @@ class _GlassEstimator(BaseEstimator):
         equal weights."""
         if sample_weight is None:
             return None
-        w = np.asarray(sample_weight, dtype=np.float64)
-        if w.ndim == 0:
-            w = np.full(X.shape[0], float(w))
-        if w.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight.shape == {w.shape}, expected {(X.shape[0],)}: one weight a row")
-        if not np.isfinite(w).all() or (w < 0).any():
-            raise ValueError(
-                "sample_weight must hold finite numbers >= 0; it holds negative, NaN or inf values"
-            )
-        return w
+        if isinstance(sample_weight, (int, float, np.number)):  # one number for every row, as scikit-learn
+            sample_weight = np.full(X.shape[0], sample_weight)
+        return check_sample_weight(sample_weight, X.shape[0])  # the core's check, as train's
 
     def _check_weights(self, w: NDArray[np.float64] | None) -> None:
         if w is not None and not w.any():
@@ -564,10 +626,20 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
     """
 
     _task: ClassVar[Task] = "classification"
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        **_GlassEstimator._parameter_constraints,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-    }
+
+    def _validate_params(self) -> None:
+        """The shared parameters, then ``class_weight``: None, "balanced" or label -> weight (each weight
+        as the core's table has it: a finite number >= 0)."""
+        super()._validate_params()
+        weights = self.class_weight
+        weight = OPTIONS["weight"]
+        if weights is None or (isinstance(weights, str) and weights == "balanced"):
+            return
+        if not (isinstance(weights, dict) and all(weight.accepts(v) for v in weights.values())):
+            raise InvalidParameterError(
+                f"The 'class_weight' parameter of {type(self).__name__} must be a dict of label -> weight "
+                f"({weight.expected}), a str among {{'balanced'}} or None. Got {weights!r} instead."
+            )
 
     def __init__(
         self,
