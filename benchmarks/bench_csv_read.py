@@ -6,9 +6,9 @@ times each, and prints the best time and the peak memory the read added (the pea
 the read minus before it; Linux), then one JSON line. The readers:
 
 - ``glassnet``: ``read_csv`` as installed (pandas' C parser on the whole file when pandas is importable);
-- ``glassnet-numpy``: ``read_csv`` with NumPy's C parser only (as without pandas);
-- ``glassnet-exact``: ``read_csv`` with every record through Python's csv module (the path that names a bad
-  value's line, and the only path before the C parsers);
+- ``glassnet-numpy``: ``read_csv(engine="numpy")``, NumPy's C parser only (as without pandas);
+- ``glassnet-exact``: ``read_csv(engine="python")``, every record through Python's csv module (the path that
+  names a bad value's line, and the only path before the C parsers);
 - ``pandas``: ``pandas.read_csv(path)``.
 
     python benchmarks/bench_csv_read.py [--rows 50000] [--features 100] [--repeats 3]
@@ -40,12 +40,8 @@ if kind == "pandas":
     read = pd.read_csv
 else:
     import pandas  # imported in every glassnet case too, so the baselines agree
-    if kind == "glassnet-numpy":
-        data.PANDAS_FROM_BYTES = 10**18
-    if kind == "glassnet-exact":
-        data._Columns.fast = lambda self, chunk, use_pandas: None
-        data._Columns.pandas_file = lambda self, path, skip, seps: None
-    read = data.read_csv
+    engine = {"glassnet": "auto", "glassnet-numpy": "numpy", "glassnet-exact": "python"}[kind]
+    read = lambda path: data.read_csv(path, engine=engine)
 before = peak_kb()
 start = time.perf_counter()
 result = read(path)

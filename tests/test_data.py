@@ -2,6 +2,7 @@
 
 import gzip
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -303,11 +304,11 @@ def test_a_file_read_in_chunks_equals_the_exact_reading_and_errors_name_the_line
     if pandas:
         pytest.importorskip("pandas")
     monkeypatch.setattr(data, "CHUNK_BYTES", 4096)
-    monkeypatch.setattr(data, "PANDAS_FROM_BYTES", 0 if pandas else 10**18)
+    engine = "pandas" if pandas else "numpy"
     text, X = big_csv()
     path = write(tmp_path, text)
     seen = []
-    table = read_csv(path, on_progress=lambda done, total: seen.append((done, total)))
+    table = read_csv(path, on_progress=lambda done, total: seen.append((done, total)), engine=engine)
     np.testing.assert_array_equal(table.X, X)
     assert table.y.tolist() == [str(k % 3) for k in range(3000)]
     assert len(seen) > 10 and seen[-1] == (len(text), len(text))
@@ -319,23 +320,23 @@ def test_a_file_read_in_chunks_equals_the_exact_reading_and_errors_name_the_line
     ]:
         path = write(tmp_path, big_csv(bad_line=2345, bad=bad)[0])
         with pytest.raises(GlassnetError, match=f"{words}.* at line 2345"):
-            read_csv(path)
+            read_csv(path, engine=engine)
     lines = text.splitlines()
     lines[1999] += ",7"
     with pytest.raises(GlassnetError, match="line 2000: expected 6 fields, found 7"):
-        read_csv(write(tmp_path, "\n".join(lines)))
+        read_csv(write(tmp_path, "\n".join(lines)), engine=engine)
 
 
 @pytest.mark.parametrize("pandas", [False, True])
 def test_a_short_record_is_refused_even_where_only_unused_columns_are_missing(tmp_path, monkeypatch, pandas):
     if pandas:
         pytest.importorskip("pandas")
-    monkeypatch.setattr(data, "PANDAS_FROM_BYTES", 0 if pandas else 10**18)
+    engine = "pandas" if pandas else "numpy"
     path = write(tmp_path, "a,b,note\n1,2,x\n3,4\n5,6,z\n")
     with pytest.raises(GlassnetError, match="line 3: expected 3 fields, found 2"):
-        read_csv(path, require_target=False, features=["a", "b"])
+        read_csv(path, require_target=False, features=["a", "b"], engine=engine)
     with pytest.raises(GlassnetError, match="line 3: expected 3 fields, found 2"):
-        read_csv(path, require_target=False, features=["a", "b"], id_column="note")
+        read_csv(path, require_target=False, features=["a", "b"], id_column="note", engine=engine)
 
 
 def test_a_header_wider_than_the_sample_of_first_lines(tmp_path):
@@ -351,27 +352,46 @@ def test_csv_options_on_a_named_dataset_are_refused():
 
 
 def test_pandas_parses_a_plain_file_whole_and_errors_still_name_the_line(tmp_path, monkeypatch):
-    pytest.importorskip("pandas")
-    monkeypatch.setattr(data, "PANDAS_FROM_BYTES", 0)
-    taken = []
-    whole = data._Columns.pandas_file
+    pd = pytest.importorskip("pandas")
+    given = []  # what pandas.read_csv was given: the path of the whole file, or a chunk's bytes
+    read = pd.read_csv
 
-    def spy(self, path, skip, seps):
-        part = whole(self, path, skip, seps)
-        taken.append(part is not None)
-        return part
+    def spy(source, *args, **kwargs):
+        given.append("file" if isinstance(source, str | os.PathLike) else "chunk")
+        return read(source, *args, **kwargs)
 
-    monkeypatch.setattr(data._Columns, "pandas_file", spy)
+    monkeypatch.setattr(pd, "read_csv", spy)
     text, X = big_csv()
     path = write(tmp_path, "\ufeff\n" + text.replace("\n", "\n\n", 5))  # a byte-order mark, blank lines
-    table = read_csv(path)
+    table = read_csv(path, engine="pandas")
     np.testing.assert_array_equal(table.X, X)
-    assert table.y.tolist() == [str(k % 3) for k in range(3000)] and taken == [True]
+    assert table.y.tolist() == [str(k % 3) for k in range(3000)] and given == ["file"]
     path = write(tmp_path, big_csv(bad_line=2345, bad="x")[0])
     with pytest.raises(GlassnetError, match="non-numeric value 'x' in feature column 'b' at line 2345"):
-        read_csv(path)
-    assert taken[-1] is False  # pandas gave up; the chunked reading named the line
+        read_csv(
+            path, engine="pandas"
+        )  # pandas reads the file, finds text in 'b': the exact reading names it
+    assert given[1] == "file"
     gz = tmp_path / "data.csv.gz"
     gz.write_bytes(gzip.compress(text.encode()))
-    np.testing.assert_array_equal(read_csv(gz).X, X)
-    assert len(taken) == 2  # a gzip file is not parsed from the file
+    before = len(given)
+    np.testing.assert_array_equal(read_csv(gz, engine="pandas").X, X)
+    assert given[before:] == ["chunk"]  # a gzip file is not parsed from the file
+
+
+@pytest.mark.parametrize("engine", ["auto", "pandas", "numpy", "python"])
+def test_every_engine_reads_the_same_table(tmp_path, engine):
+    if engine == "pandas":
+        pytest.importorskip("pandas")
+    text, X = big_csv()
+    table = read_csv(write(tmp_path, text), engine=engine)
+    np.testing.assert_array_equal(table.X, X)
+    assert table.y.tolist() == [str(k % 3) for k in range(3000)]
+
+
+def test_an_unknown_engine_is_refused_in_words(tmp_path):
+    path = write(tmp_path, "a,b\n1,2\n")
+    with pytest.raises(
+        GlassnetError, match="engine must be one of 'auto', 'pandas', 'numpy', 'python'; got 'c'"
+    ):
+        read_csv(path, engine="c")
