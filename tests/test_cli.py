@@ -1,6 +1,5 @@
 """The command line, through its entry point."""
 
-import argparse
 import json
 import re
 import subprocess
@@ -8,7 +7,7 @@ import sys
 
 import pytest
 
-from glassnet.cli import build_parser, main
+from glassnet.cli import COMMANDS, build_parser, main
 from glassnet.core.activations import ACTIVATIONS
 from glassnet.core.losses import LOSSES
 from glassnet.core.model import TASKS
@@ -16,6 +15,7 @@ from glassnet.core.network import BIAS_MODES, DTYPES
 from glassnet.core.optimizers import OPTIMIZER_NAMES, SCHEDULES
 from glassnet.io.data import DATASETS
 
+from .cli_help import REQUIRED, accepts, dest, help_entries, parsed
 from .reference import BIASES_FROZEN, BIASES_UPDATED, STEP_1_BACKWARD, STEP_1_FORWARD
 
 
@@ -193,21 +193,29 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(args):
     assert stderr == ""
 
 
-def _commands():
-    parser = build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return [parser, *sub.choices.values()]
-
-
-@pytest.mark.parametrize("command", _commands(), ids=lambda p: p.prog)
+@pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_every_option_and_argument_has_a_help_text_with_its_default(command):
-    for action in command._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            continue
-        name = "/".join(action.option_strings) or action.dest
-        assert action.help and action.help != argparse.SUPPRESS, f"{command.prog} {name} has no help"
-        if action.default not in (None, False, argparse.SUPPRESS):
-            assert "default" in action.help, f"{command.prog} {name} does not say its default"
+    """Read from `glassnet COMMAND --help` and from what a command line parses to (its defaults)."""
+    argv = [] if command is None else [command]
+    entries = help_entries(argv)
+    assert "-h, --help" in entries
+    for invocation, text in entries.items():
+        assert text, f"glassnet {command} {invocation} has no help"
+    if command is None:
+        return
+    given = [command, *REQUIRED.get(command, [])]
+    values = parsed(given)
+    for invocation, text in entries.items():
+        name = dest(invocation)
+        if invocation.startswith("-"):  # "-o OUT, --out OUT": given if any of its spellings is
+            was_given = bool(set(re.findall(r"(?:^|, )(-[\w-]+)", invocation)) & set(given))
+        else:
+            was_given = str(values.get(name)) in given
+        if name in values and values[name] not in (None, False) and not was_given:
+            assert "default" in text, f"glassnet {command} {invocation} does not say its default"
+    for name in set(values) - {dest(invocation) for invocation in entries} - {"command"}:
+        option = "--" + name.replace("_", "-")  # a value no help lists must not be an option: a hidden one
+        assert not accepts([*given, option]) and not accepts([*given, option, "1"]), f"{command} {option}"
 
 
 def test_version_is_the_packages():

@@ -18,6 +18,8 @@ from glassnet.core.model import train
 from glassnet.core.network import Network
 from glassnet.core.training import MAX_THREADS, check_threads, fit
 
+from .cli_help import REQUIRED, help_entries, parsed
+
 BAD = [0, -1, 1.5, True, "2"]  # Python values: not counts (True is not 1, "2" is text)
 BAD_TEXT = ["0", "-1", "1.5", "True", "two", ""]  # what a command line can give instead of an integer >= 1
 BEFORE = 3  # the count each test sets first, so that a limit to 1 shows on a machine of any core count
@@ -210,28 +212,16 @@ def _argv(command: str, tmp_path) -> list[str]:
 
 
 def test_every_command_that_computes_takes_threads_and_export_does_not(capsys):
-    with_threads = {
-        name
-        for name, command in _subcommands().items()
-        if any("--threads" in action.option_strings for action in command._actions)
-    }
+    with_threads = {name for name in cli.COMMANDS if "--threads N" in help_entries([name])}
     assert with_threads == set(COMPUTING) == set(cli.COMMANDS) - {"export"}  # export computes nothing
-
-
-def _subcommands():
-    import argparse
-
-    parser = cli.build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return sub.choices
 
 
 @pytest.mark.parametrize("command", COMPUTING)
 def test_threads_help_names_the_default(command):
-    (action,) = [a for a in _subcommands()[command]._actions if "--threads" in a.option_strings]
-    assert action.default is None
-    assert "(default: as NumPy's BLAS is set, one thread per core)" in action.help
-    assert "--threads 1" in action.help
+    text = help_entries([command])["--threads N"]  # as `glassnet COMMAND --help` prints it
+    assert parsed([command, *REQUIRED.get(command, [])])["threads"] is None
+    assert "(default: as NumPy's BLAS is set, one thread per core)" in text
+    assert "--threads 1" in text
 
 
 @pytest.mark.parametrize("command", COMPUTING)
