@@ -26,7 +26,8 @@ import time
 
 from fastapi.testclient import TestClient
 
-from glassnet.web import app as web
+from glassnet.web import app as web_app
+from glassnet.web import requests, session, views
 
 SPIRALS_4X16 = {
     "dataset": "spirals",
@@ -40,7 +41,7 @@ SPIRALS_4X16 = {
 
 
 def server_figures(frame_ms: int) -> dict[str, float]:
-    client = TestClient(web.create_app(["testserver"]))
+    client = TestClient(web_app.create_app(["testserver"]))
     sid = client.post("/api/sessions?width=900", json={"learning_rate": 0.5}).json()["session"]
     started = time.perf_counter()
     frames = 0
@@ -59,15 +60,15 @@ def server_figures(frame_ms: int) -> dict[str, float]:
         f"{seconds:.2f} s "
         f"with {frames} states sent ({frames / seconds:.1f} a second)"
     )
-    s = web.Session(web.Settings(**SPIRALS_4X16))
-    s.train(web.TrainRequest(steps=10))
-    web.state("bench", s, 900)  # the layout, made once per width
+    s = session.Session(requests.Settings(**SPIRALS_4X16))
+    s.train(requests.TrainRequest(steps=10))
+    views.state("bench", s, 900)  # the layout, made once per width
     train_ms, state_ms, sizes = [], [], []
     for _ in range(10):
         t0 = time.perf_counter()
-        s.train(web.TrainRequest(steps=5000, max_ms=frame_ms))
+        s.train(requests.TrainRequest(steps=5000, max_ms=frame_ms))
         t1 = time.perf_counter()
-        body = json.dumps(web.state("bench", s, 900))
+        body = json.dumps(views.state("bench", s, 900))
         t2 = time.perf_counter()
         train_ms.append((t1 - t0) * 1000)
         state_ms.append((t2 - t1) * 1000)
@@ -93,7 +94,7 @@ def browser_figures() -> dict[str, float]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(web.create_app(), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(web_app.create_app(), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

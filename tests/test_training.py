@@ -9,7 +9,7 @@ from glassnet.core.errors import GlassnetError
 from glassnet.core.examples import worked_example
 from glassnet.core.network import Network
 from glassnet.core.optimizers import SGD
-from glassnet.core.training import Reason, fit
+from glassnet.core.training import Reason, TrainingState, TrainingWarning, evaluate, fit
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_T = np.array([[0], [1], [1], [0]], dtype=float)
@@ -81,6 +81,13 @@ def test_batches_and_full_batch_agree_for_one_epoch_without_shuffle():
     np.testing.assert_allclose(list(a.parameters().values()), list(b.parameters().values()), rtol=1e-12)
 
 
+def dead_relus() -> Network:
+    """A 2-2-1 ReLU network whose hidden net inputs are negative for every XOR row: no gradient passes."""
+    net = Network([2, 2, 1], activation="relu", output_activation="sigmoid", loss="mse", seed=0)
+    net.set_weights([(-np.ones((2, 2)), -np.ones(2)), (np.ones((2, 1)), np.zeros(1))])
+    return net
+
+
 def test_every_reason_is_reachable_and_has_a_message():
     """Each stop reason of ``Reason`` happens in some run, with words that say so."""
     net, x, t, lr = worked_example()
@@ -91,12 +98,16 @@ def test_every_reason_is_reachable_and_has_a_message():
         fit(worked_example()[0], x, t, lr, epochs=7),
         fit(Network([2, 8, 1], activation="identity", loss="mse", seed=0), XOR_X * 1e3, XOR_T, 1e3, epochs=9),
         fit(worked_example()[0], x, t, lr, epochs=9, stop_requested=lambda: True),
+        fit(worked_example()[0], x, t, lr, epochs=None, max_updates=3),
+        fit(dead_relus(), XOR_X, XOR_T, 0.5, epochs=9, data_loss=True, warn=False),
     ]
     words = {
         "loss_tolerance": "tolerance",
+        "stuck": "training is stuck",
         "weights_converged": "every weight has converged",
         "no_improvement": "no improvement",
         "max_epochs": "maximum",
+        "max_updates": "maximum of 3 updates",
         "diverged": "diverged",
         "interrupted": "interrupted",
     }
@@ -403,9 +414,10 @@ def test_an_interrupted_result_says_where_it_stopped():
 
 
 def test_next_rows_shuffles_two_rows_too():
-    from glassnet.core.training import next_rows
+    from glassnet.core.training import TrainingState
 
-    assert list(next_rows(None, 2, 2, seed=3)) == list(np.random.default_rng(3).permutation(2)) == [1, 0]
+    state = TrainingState.start(2, seed=3, lr=0.1)
+    assert list(state.next_rows(2)) == list(np.random.default_rng(3).permutation(2)) == [1, 0]
 
 
 def test_sample_weights_that_are_not_numbers_are_refused_in_words():
@@ -732,3 +744,88 @@ def test_evaluate_computes_cross_entropy_from_the_net_inputs_and_reports_nan_qui
     assert (loss, accuracy) == (pytest.approx(1000.0), 0.0)
     net.layers[0].W[...] = [[np.inf, -np.inf]]
     assert np.isnan(evaluate(net, np.array([[0.0]]), np.array([[1.0, 0.0]]))[0])  # 0 x inf: NaN, no warning
+
+
+# ------------------------------------------------------------------ max_updates, data_loss and stuck
+@pytest.mark.parametrize("pieces", [[1, 1, 1, 10, 3, 7], [4, 4, 4, 4, 4, 3], [23]])
+def test_a_run_made_in_pieces_of_max_updates_is_one_run(pieces):
+    """fit(resume=state, max_updates=state.updates + k) again and again makes the updates, the epochs'
+    ends, the history and the stop rules of one uninterrupted run (5 rows in batches of 2: 3 per epoch)."""
+    X = np.random.default_rng(1).normal(size=(5, 2))
+    T = (X[:, :1] > 0).astype(float)
+    whole = Network([2, 3, 1], seed=4)
+    one = fit(whole, X, T, 0.3, epochs=None, max_updates=sum(pieces), batch_size=2, seed=9)
+    net = Network([2, 3, 1], seed=4)
+    state = TrainingState.start(5, seed=9, lr=0.3)
+    for k in pieces:
+        result = fit(net, X, T, 0.3, epochs=None, max_updates=state.updates + k, batch_size=2, resume=state)
+        assert result.reason == "max_updates" and result.updates == state.updates
+        assert result.message == f"reached the maximum of {state.updates:,} updates"
+        state = result.state
+    assert (one.reason, one.updates, one.epochs) == ("max_updates", 23, 7)
+    assert net.parameters() == whole.parameters()
+    assert [h.loss for h in state.history] == [h.loss for h in one.history]
+
+
+def test_max_updates_and_epochs_none_are_checked_in_words():
+    with pytest.raises(GlassnetError, match=r"^epochs=None needs max_updates: a run with neither limit"):
+        fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, epochs=None)
+    for bad in (0, 1.5, True):
+        with pytest.raises(
+            GlassnetError,
+            match=rf"^max_updates must be an integer >= 1 or None; received: max_updates={bad!r}$",
+        ):
+            fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, max_updates=bad)
+    with pytest.raises(GlassnetError, match=r"^data_loss must be True or False; received: data_loss=1$"):
+        fit(Network([2, 2, 1]), XOR_X, XOR_T, 0.5, data_loss=1)
+
+
+def test_a_run_already_at_max_updates_makes_no_update():
+    net, x, t, lr = worked_example()
+    first = fit(net, x, t, lr, epochs=None, max_updates=2)
+    before = net.parameters()
+    again = fit(net, x, t, lr, epochs=None, max_updates=2, resume=first.state)
+    assert (again.reason, again.updates) == ("max_updates", 2) and net.parameters() == before
+
+
+def test_data_loss_judges_the_loss_over_the_data_after_the_epoch_and_quotes_it():
+    """The epoch's running mean takes each term before its update; the loss over the data is the one after
+    the epoch. With one row, the running mean of epoch k is the data loss after epoch k - 1: the rule on the
+    data stops one epoch earlier and quotes the number ``evaluate`` gives."""
+    mean = fit(worked_example()[0], *worked_example()[1:3], 0.5, epochs=100_000, loss_tol=1e-3)
+    net, x, t, lr = worked_example()
+    data = fit(net, x, t, lr, epochs=100_000, loss_tol=1e-3, data_loss=True)
+    assert data.reason == mean.reason == "loss_tolerance" and data.updates == mean.updates - 1
+    loss = evaluate(net, net.as_inputs(x), net.as_targets(t))[0]
+    assert data.data_loss == loss <= 1e-3 < data.history[-1].loss
+    assert (
+        data.message
+        == f"the loss over the training data {loss:.6g} <= tolerance 0.001 after {data.updates:,} updates "
+        f"(epoch {data.epochs})"
+    )
+
+
+def test_a_layer_that_passes_no_gradient_is_stuck_and_one_live_unit_is_not():
+    dead = dead_relus()
+    result = fit(dead, XOR_X, XOR_T, 0.5, epochs=50, loss_tol=0.01, data_loss=True, warn=False)
+    assert (result.reason, result.epochs, result.updates) == ("stuck", 1, 4)
+    assert result.message == (
+        "training is stuck after 4 updates (epoch 1): no unit of hidden layer 1 has a slope other than 0 on "
+        "any training row (its ReLUs are dead: net input <= 0), so no gradient passes it, no weight up to it "
+        f"can change and the outputs no longer depend on the inputs; the loss over the training data "
+        f"{result.data_loss:.6g} is still above the tolerance 0.01; try another seed, a lower learning rate "
+        "or leaky_relu"
+    )
+    alive = dead_relus()
+    alive.set_parameters({"w1": 5.0})  # h1 is live on the rows with x1 = 1
+    live = fit(alive, XOR_X, XOR_T, 0.5, epochs=3, loss_tol=0.01, data_loss=True, warn=False)
+    assert live.reason == "max_epochs"
+    plain = fit(dead_relus(), XOR_X, XOR_T, 0.5, epochs=3, loss_tol=0.01, warn=False)
+    assert plain.reason == "max_epochs"  # the rule needs the pass over the data
+
+
+def test_warn_false_keeps_the_notes_without_a_warning():
+    result = fit(dead_relus(), XOR_X, XOR_T, 0.5, epochs=2, warn=False)
+    assert result.warnings and "ReLUs are dead" in result.warnings[0]
+    with pytest.warns(TrainingWarning, match="ReLUs are dead"):
+        fit(dead_relus(), XOR_X, XOR_T, 0.5, epochs=2)

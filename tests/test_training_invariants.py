@@ -15,7 +15,6 @@ from glassnet.core.training import (
     _exploded,
     evaluate,
     fit,
-    next_rows,
 )
 
 from . import plain_numpy
@@ -114,7 +113,7 @@ def test_next_rows_names_the_row_of_the_next_update_wherever_the_run_stands(stop
     X = np.arange(n, dtype=float)[:, None] * np.ones((1, 2))  # row i holds (i, i): its trace names it
     T = np.zeros((n, 1))
     net = Network([2, 1], activation="identity", loss="mse", seed=0)
-    state = None
+    state = TrainingState.start(n, seed, lr=1e-3)
     if stop_after:
         updates = []
         result = fit(
@@ -124,12 +123,11 @@ def test_next_rows_names_the_row_of_the_next_update_wherever_the_run_stands(stop
         )  # fmt: skip
         state = result.state
         assert state is not None and state.updates == stop_after
-    expected = next_rows(state, n, 1, seed)
+    expected = state.next_rows(1)
     seen: list[int] = []
     fit(
-        net, X, T, SGD(1e-3), epochs=(state.epoch if state else 0) + 1, batch_size=1, seed=seed,
-        resume=state, trace=lambda k: k == 1, on_trace=lambda tr: seen.append(int(tr.inputs["i1"])),
-        stop_requested=lambda: True,
+        net, X, T, SGD(1e-3), epochs=None, max_updates=state.updates + 1, batch_size=1, resume=state,
+        trace=lambda k: k == 1, on_trace=lambda tr: seen.append(int(tr.inputs["i1"])),
     )  # fmt: skip
     assert seen == [int(expected[0])]
     assert math.isfinite(float(expected[0]))

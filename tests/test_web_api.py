@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from glassnet.cli import main
 from glassnet.core.examples import worked_example
-from glassnet.web import app as web
+from glassnet.web import app as web_app
+from glassnet.web import session
 
 from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
 
@@ -153,8 +154,8 @@ def test_bounds_on_training_requests(client):
 
 def test_unknown_sessions_and_eviction(client, monkeypatch):
     assert client.post("/api/sessions/nope/step").status_code == 404
-    monkeypatch.setattr(web, "MAX_SESSIONS", 3)
-    app_client = TestClient(web.create_app(["testserver"]))
+    monkeypatch.setattr(web_app, "MAX_SESSIONS", 3)
+    app_client = TestClient(web_app.create_app(["testserver"]))
     first = new(app_client)["session"]
     for _ in range(3):
         new(app_client)
@@ -208,7 +209,7 @@ def test_moons_at_learning_rate_10_diverges_in_words_and_a_lower_rate_applies_at
 
 def test_a_loss_over_all_the_data_of_inf_is_shown_as_none_not_a_crash(client, monkeypatch):
     s = new(client, dataset="xor", hidden_layers=[4], bias="per_neuron")
-    monkeypatch.setattr(web.Session, "losses", lambda self, net=None: (float("inf"), None))
+    monkeypatch.setattr(session.Session, "losses", lambda self, net=None: (float("inf"), None))
     response = client.post(f"/api/sessions/{s['session']}/train", json={"steps": 10})
     assert response.status_code == 200 and response.json()["loss"] is None
 
@@ -291,18 +292,20 @@ def test_explorer_rejects_a_non_finite_regression_target():
 
 # ------------------------------------------------------------------ only the user's own browser drives it
 def test_a_foreign_host_is_refused_and_loopback_is_served():
-    app = web.create_app()
+    app = web_app.create_app()
     for base in ("http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765"):
         assert TestClient(app, base_url=base).get("/api/options").status_code == 200
     rebound = TestClient(app, base_url="http://evil.example")  # DNS rebinding: a page's own name for us
     response = rebound.get("/")
     assert response.status_code == 400 and "host 'evil.example' is not served" in response.json()["detail"]
     assert rebound.post("/api/sessions", json={"dataset": "xor"}).status_code == 400
-    assert TestClient(web.create_app(["*"]), base_url="http://192.168.1.5:8765").get("/").status_code == 200
+    assert (
+        TestClient(web_app.create_app(["*"]), base_url="http://192.168.1.5:8765").get("/").status_code == 200
+    )
 
 
 def test_a_foreign_page_cannot_change_sessions():
-    client = TestClient(web.create_app(), base_url="http://127.0.0.1:8765")
+    client = TestClient(web_app.create_app(), base_url="http://127.0.0.1:8765")
     settings = {"dataset": "xor"}
     foreign = client.post("/api/sessions", json=settings, headers={"Origin": "http://evil.example"})
     assert foreign.status_code == 403 and "cannot change the explorer's sessions" in foreign.json()["detail"]

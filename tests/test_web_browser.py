@@ -229,14 +229,14 @@ def test_converge_live_on_the_worked_example(server, browser):
         f"\nconverge on the worked example: {frames} frames in {wall:.2f} s, {frames / wall:.1f} a second;"
         f" drawing took {drawing / frames:.1f} ms a frame"
     )
-    assert text(page, "steps") == "18096"
+    assert text(page, "steps") == "18095"  # the loss over the data is within the tolerance after it
     assert frames > 5
     assert page.get_by_test_id("converge").inner_text() == "Train until converged"
     assert page.get_by_test_id("step").is_enabled()
     # Play and Pause: the label turns, the steps grow, Pause stops them
     page.get_by_test_id("play").click()
     page.wait_for_function("document.querySelector('[data-testid=play]').textContent === 'Pause'")
-    page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 18096")
+    page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 18095")
     assert text(page, "converged") == "playing"
     page.get_by_test_id("play").click()
     page.wait_for_function("document.querySelector('[data-testid=converged]').textContent === 'paused'")
@@ -551,6 +551,32 @@ def test_a_large_networks_long_tables_start_folded_and_stay_as_the_learner_leave
     page.wait_for_function("document.querySelectorAll('[data-testid^=param-]').length > 800")
     page.locator('#parameters tr[data-param="w5"]').click()  # the rows still choose a weight
     assert "The chain rule for w5" in text(page, "chain-rule")
+    assert errors == []
+    page.close()
+
+
+def test_a_batch_chain_rule_ends_with_the_mean_the_update_applied(server, browser):
+    """With a batch, the chain rule is worked for its first example, then the batch's mean gradient, and the
+    update line shows w - lr * that mean: the numbers of the update that was made."""
+    page, errors = open_page(browser, server)
+    page.goto(server + "?dataset=moons&batch=10")
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    page.wait_for_function("window.glassnetState && window.glassnetState.settings.batch_size === 10")
+    page.get_by_test_id("step").click()
+    wait_steps(page, 1)
+    page.locator('[data-param="w1"] text').click()
+    page.wait_for_function("document.querySelector('[data-testid=chain-rule]').textContent.includes('w1')")
+    trace = page.evaluate("window.glassnetState.trace")
+    batch, w1 = trace["batch"], next(p for p in trace["parameters"] if p["name"] == "w1")
+    chain = text(page, "chain-rule")
+    assert f"for row {trace['row']}, the first of the batch's 10 rows:" in chain
+    assert f"dE_{trace['row']}/dw1 = " in chain and f"= {fmt(w1['grad'])}" in chain
+    assert f"(sum over the batch, then ÷ 10):\ndE/dw1 = (dE_{batch['rows'][0]}/dw1 + … ) / 10 = " in chain
+    assert f"= {fmt(batch['grads']['w1'])}" in chain
+    assert f"w1: {fmt(w1['old'])} → {fmt(batch['new']['w1'])}" in chain
+    assert abs(w1["old"] - 0.05 * batch["grads"]["w1"] - batch["new"]["w1"]) < 1e-12
+    assert text(page, "total-error") == fmt(batch["loss"])  # E_total of the step: the batch's mean loss
+    assert "A batch of 10 rows: steps 2-5 show its first example" in text(page, "seven-steps")
     assert errors == []
     page.close()
 

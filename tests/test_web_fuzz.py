@@ -6,7 +6,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
-from glassnet.web import app as web
+from glassnet.web import requests
 from glassnet.web.app import create_app
 
 app = create_app(["testserver"])  # the host name of Starlette's test client
@@ -44,7 +44,7 @@ JSON_VALUES = {
 }
 BODIES = {  # each endpoint that takes a body: its model and a valid body that sets every field
     "/api/sessions": (
-        web.Settings,
+        requests.Settings,
         {
             "dataset": "xor",
             "hidden_layers": [3],
@@ -63,11 +63,14 @@ BODIES = {  # each endpoint that takes a body: its model and a valid body that s
         },
     ),
     "/api/sessions/{id}/train": (
-        web.TrainRequest,
+        requests.TrainRequest,
         {"steps": 7, "until_converged": False, "loss_tol": 0.01, "max_ms": 500},
     ),
-    "/api/sessions/{id}/training": (web.TrainingChange, {"learning_rate": 0.3, "batch_size": 1, "l2": 0.0}),
-    "/api/sessions/{id}/parameters": (web.ParameterEdit, {"name": "w1", "value": 0.25}),
+    "/api/sessions/{id}/training": (
+        requests.TrainingChange,
+        {"learning_rate": 0.3, "batch_size": 1, "l2": 0.0},
+    ),
+    "/api/sessions/{id}/parameters": (requests.ParameterEdit, {"name": "w1", "value": 0.25}),
 }
 METHOD = {"/api/sessions/{id}/training": "PATCH"}
 REQUIRED = {"name", "value"}  # the fields without a default
@@ -109,8 +112,8 @@ def _cases():
                 accepted = (name, kind) in ACCEPTED and (name, kind) not in OUT_OF_RANGE
                 if (
                     kind == "null"
-                    and name in web.TrainingChange.model_fields
-                    and model is not web.TrainingChange
+                    and name in requests.TrainingChange.model_fields
+                    and model is not requests.TrainingChange
                 ):
                     accepted = False  # "no change" is a TrainingChange's; a Settings needs a value
                 yield pytest.param(path, {**body, name: value}, name, accepted, id=f"{path}:{name}={kind}")
@@ -141,7 +144,9 @@ def test_each_field_of_each_body_with_each_json_type(structural_client, path, bo
         assert response.status_code in (200, 201), response.text
     else:
         detail = response.json()["detail"]
-        assert 400 <= response.status_code < 500 and web.LABELS.get(field, field) in detail, response.text
+        assert 400 <= response.status_code < 500 and requests.LABELS.get(field, field) in detail, (
+            response.text
+        )
 
 
 @pytest.mark.parametrize("path", BODIES)

@@ -4,7 +4,9 @@ edit whose next step diverges."""
 import json
 from itertools import pairwise
 
-from glassnet.web import app as web
+from glassnet.core.errors import GlassnetError
+from glassnet.web import app as web_app
+from glassnet.web import requests, session
 
 from .test_web_timeline import new
 
@@ -12,11 +14,11 @@ from .test_web_timeline import new
 def test_checkpoints_stay_spread_over_a_run_of_small_requests(monkeypatch):
     """Play sends requests of a few steps each (max_ms): each one leaves a checkpoint at its start. Thinning
     them must not widen the spacing without end, or time travel replays the whole run from step 0."""
-    monkeypatch.setattr(web, "CHECKPOINTS", 20)
-    monkeypatch.setattr(web, "CHECKPOINT_EVERY", 3)
-    s = web.Session(web.Settings())
+    monkeypatch.setattr(session, "CHECKPOINTS", 20)
+    monkeypatch.setattr(session, "CHECKPOINT_EVERY", 3)
+    s = session.Session(requests.Settings())
     while s.steps < 600:
-        s.train(web.TrainRequest(steps=2))
+        s.train(requests.TrainRequest(steps=2))
     steps = [c.step for c in s.checkpoints]
     assert len(steps) <= 20
     assert max(b - a for a, b in pairwise(steps)) <= 4 * 600 // 20, steps
@@ -44,14 +46,14 @@ def test_an_edit_whose_next_step_diverges_is_applied_without_a_preview(client):
 def test_the_traces_kept_for_a_large_network_stay_within_a_few_megabytes():
     """A 4 x 16 network's step trace is about 400 kB of JSON (1 MB in memory); 256 of them per session, and
     64 sessions, would take gigabytes. Each request keeps one (its last step's); any can be recomputed."""
-    s = web.Session(
-        web.Settings(
+    s = session.Session(
+        requests.Settings(
             dataset="spirals", hidden_layers=[16, 16, 16, 16], activation="tanh",
             loss="categorical_crossentropy", bias="per_neuron", learning_rate=0.1, batch_size=10,
         )
     )  # fmt: skip
     for _ in range(40):
-        s.train(web.TrainRequest(steps=1))
+        s.train(requests.TrainRequest(steps=1))
     assert s.steps in s.traces  # the newest is kept
     assert sum(len(json.dumps(trace)) for trace in s.traces.values()) < 10_000_000
 
@@ -61,13 +63,13 @@ def test_reset_builds_its_answer_under_the_new_sessions_lock(client, monkeypatch
     may train it meanwhile: the answer must be built under the session's lock, as every other one is."""
     sid = new(client)
     client.post(f"/api/sessions/{sid}/train", json={"steps": 3})
-    built = web.state
+    built = web_app.state
 
     def state(session_id, s, *args, **kwargs):
         assert s.lock.locked(), "state built without the session's lock"
         return built(session_id, s, *args, **kwargs)
 
-    monkeypatch.setattr(web, "state", state)
+    monkeypatch.setattr(web_app, "state", state)
     response = client.post(f"/api/sessions/{sid}/reset")
     assert response.status_code == 200 and response.json()["steps"] == 0
 
@@ -86,9 +88,9 @@ def test_an_edit_stands_when_the_step_it_previews_diverges(client, monkeypatch):
     sid = new(client)
 
     def diverges(*args, **kwargs):
-        raise web.GlassnetError("the step diverged")
+        raise GlassnetError("the step diverged")
 
-    monkeypatch.setattr(web, "traced_step", diverges)
+    monkeypatch.setattr(session, "traced_update", diverges)
     response = client.post(f"/api/sessions/{sid}/parameters", json={"name": "w5", "value": 9.0})
     assert response.status_code == 200 and response.json()["preview"] is None
     assert {p["name"]: p["value"] for p in response.json()["parameters"]}["w5"] == 9.0

@@ -10,7 +10,8 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from glassnet.core.network import Network
-from glassnet.web import app as web
+from glassnet.web import app as web_app
+from glassnet.web import requests, security, session, views
 
 from .reference import STEP_1_AFTER_UPDATE, STEP_1_FORWARD
 
@@ -48,22 +49,25 @@ def test_the_worked_example_converges_in_18096_steps_through_timed_batches(clien
         frames += 1
         if state["stopped"]:
             break
-    assert state["steps"] == 18096 and state["stopped"]["kind"] == "converged"
+    # fit judges the loss over the data after each step (the one the page shows): 9.99964e-06 after step
+    # 18,095, the E_total that step 18,096 would start from (the classic run's 18,096th update)
+    assert state["steps"] == 18095 and state["stopped"]["kind"] == "converged"
     assert (
         state["converged"]
         == state["stopped"]["message"]
-        == "loss 9.99964e-06 <= tolerance 1e-05 after 18096 steps"
+        == "the loss over the training data 9.99964e-06 <= tolerance 1e-05 after 18,095 updates (epoch 18095)"
     )
+    assert f"{state['loss']:.6g}" == "9.99964e-06"
     assert frames > 1  # the page saw it on the way
     history = state["history"]
     assert history[0][0] == 0 and history[0][1] == pytest.approx(STEP_1_FORWARD["E_total"], rel=1e-12)
-    assert history[-1][0] == 18096 and len(history) <= web.HISTORY_POINTS
+    assert history[-1][0] == 18095 and len(history) <= session.HISTORY_POINTS
     assert [h[0] for h in history] == sorted({h[0] for h in history})
     # the same run in exact-step requests (as a reload replays it) ends with the same weights
     again = new(client, learning_rate=0.5)
     for _ in range(3):
         last = train(client, again, steps=5000)
-    last = train(client, again, steps=3096)
+    last = train(client, again, steps=3095)
     assert values(last) == values(state) and last["trace"] == state["trace"]
 
 
@@ -80,23 +84,23 @@ def test_stuck_relus_are_not_called_converged(client):
 
 
 def test_a_tolerance_never_reached_stops_at_the_limit_and_says_so(client, monkeypatch):
-    monkeypatch.setattr(web, "CONVERGE_STEPS", 300)
+    monkeypatch.setattr(session, "CONVERGE_STEPS", 300)
     sid = new(client, **MOONS)
     for _ in range(5):
         state = train(client, sid, steps=200, until_converged=True, loss_tol=1e-9)
         if state["stopped"]:
             break
-    assert state["stopped"]["kind"] == "limit" and state["steps"] >= 300
-    assert (
-        f"stopped after {state['steps']:,} steps without reaching the tolerance 1e-09"
-        in state["stopped"]["message"]
+    assert state["stopped"]["kind"] == "limit" and state["steps"] == 300
+    assert state["stopped"]["message"] == (
+        f"reached the maximum of 300 updates; the loss over the training data is {state['loss']:.6g}, still "
+        "above the tolerance 1e-09"
     )
 
 
 @pytest.mark.parametrize("batch_size", [1, 7])
 def test_time_travel_recomputes_each_step_exactly(client, monkeypatch, batch_size):
-    monkeypatch.setattr(web, "CHECKPOINT_EVERY", 16)  # so that most steps are replayed from a checkpoint
-    monkeypatch.setattr(web, "TRACES_KEPT", 2)
+    monkeypatch.setattr(session, "CHECKPOINT_EVERY", 16)  # so that most steps are replayed from a checkpoint
+    monkeypatch.setattr(session, "TRACES_KEPT", 2)
     sid = new(client, **MOONS, batch_size=batch_size, test_ratio=0.25)
     live = {}
     for k in range(1, 41):
@@ -133,10 +137,10 @@ def test_step_one_of_the_worked_example_read_back_after_many(client):
 
 
 def test_memory_stays_bounded_over_a_long_run(client, monkeypatch):
-    monkeypatch.setattr(web, "CHECKPOINT_EVERY", 4)
-    monkeypatch.setattr(web, "CHECKPOINTS", 20)
-    monkeypatch.setattr(web, "HISTORY_POINTS", 50)
-    monkeypatch.setattr(web, "TRACES_KEPT", 5)
+    monkeypatch.setattr(session, "CHECKPOINT_EVERY", 4)
+    monkeypatch.setattr(session, "CHECKPOINTS", 20)
+    monkeypatch.setattr(session, "HISTORY_POINTS", 50)
+    monkeypatch.setattr(session, "TRACES_KEPT", 5)
     sid = new(client)
     for _ in range(30):
         train(client, sid, steps=97)
@@ -158,7 +162,7 @@ def test_a_weight_set_by_hand_shows_the_next_step_at_once_and_replays(client):
     assert {k: v for k, v in preview.items() if k not in ("row", "l2")} == expected
     out = {n["name"]: n["a"] for layer in preview["layers"] for n in layer["neurons"]}
     labels = {label["key"]: label["text"] for label in state["layout"]["labels"]}
-    assert labels["o1#1"] == f"out {web.precise(out['o1'])}"  # the drawing shows the new forward pass
+    assert labels["o1#1"] == f"out {views.precise(out['o1'])}"  # the drawing shows the new forward pass
     assert state["loss"] == pytest.approx(preview["loss_total"], rel=1e-12)  # and the loss at once
     stepped = client.post(f"/api/sessions/{sid}/step").json()
     assert stepped["trace"] == state["preview"] and stepped["preview"] is None
@@ -273,7 +277,7 @@ def test_after_divergence_the_boundary_has_no_holes(client):
 
 
 def test_the_work_all_sessions_may_queue_is_bounded():
-    work = web.Work(workers=1, queued=1)
+    work = security.Work(workers=1, queued=1)
     inside, release = threading.Event(), threading.Event()
 
     def hold():
@@ -306,7 +310,7 @@ def test_the_classic_write_up_is_served_with_its_note(client):
 def test_a_large_networks_labels_have_room_for_every_value_the_page_prints():
     """The layout of a large network is placed once with room for VALUE_ROOM characters per value."""
     values = np.concatenate([-np.logspace(-99, 99, 40_000), np.logspace(-99, 99, 40_000), [0.0]])
-    assert max(len(web.precise(float(x))) for x in values) <= web.VALUE_ROOM
+    assert max(len(views.precise(float(x))) for x in values) <= views.VALUE_ROOM
 
 
 @pytest.mark.parametrize("requests", [[5000], [3], [1] * 6], ids=["one", "exact", "steps"])
@@ -322,16 +326,18 @@ def test_divergence_ends_in_the_same_finite_state_however_it_is_trained(client, 
 
 
 def test_a_large_network_keeps_few_whole_traces():
-    s = web.Session(web.Settings(dataset="spirals", hidden_layers=[16, 16, 16, 16], activation="tanh"))
+    s = session.Session(
+        requests.Settings(dataset="spirals", hidden_layers=[16, 16, 16, 16], activation="tanh")
+    )
     for _ in range(12):
-        s.train(web.TrainRequest(steps=1))
-    assert len(s.traces) == max(4, web.TRACE_BUDGET // len(s.net.parameter_refs)) < 12
+        s.train(requests.TrainRequest(steps=1))
+    assert len(s.traces) == max(4, session.TRACE_BUDGET // len(s.net.parameter_refs)) < 12
 
 
 def test_any_address_serves_ip_addresses_and_this_machines_names_but_not_other_names():
     import socket
 
-    client = TestClient(web.create_app(["*"]))
+    client = TestClient(web_app.create_app(["*"]))
     for host in ("192.0.2.7:8000", "[2001:db8::1]:8000", "localhost:8000", socket.gethostname()):
         assert client.get("/api/options", headers={"host": host}).status_code == 200, host
     refused = client.post("/api/sessions", json={}, headers={"host": "evil.example:8000"})
@@ -344,7 +350,7 @@ def test_malformed_json_and_a_busy_server_are_told_in_words(client):
         f"/api/sessions/{sid}/train", content=b'{"steps":', headers={"content-type": "application/json"}
     )
     assert bad.status_code == 422 and bad.json()["detail"].startswith("the request body is not valid JSON")
-    work = web.Work(workers=1, queued=0)
+    work = security.Work(workers=1, queued=0)
     with work.slot(), pytest.raises(HTTPException) as busy, work.slot():
         pass
     assert busy.value.headers == {"Retry-After": "1"}

@@ -12,6 +12,7 @@ from glassnet.core.examples import worked_example
 from glassnet.core.gradcheck import gradient_check
 from glassnet.core.network import Network
 from glassnet.core.optimizers import SGD
+from glassnet.core.trace import StepTrace
 from glassnet.core.training import EpochInfo, fit
 
 from ..explain import render
@@ -31,11 +32,11 @@ def _outputs_json(net: Network, x: np.ndarray, t: np.ndarray, updates: int) -> d
 
 
 def _train_with_progress(
-    console: Any, net: Network, x: np.ndarray, t: np.ndarray, lr: float, **kwargs: Any
+    console: Any, net: Network, x: np.ndarray, t: np.ndarray, opt: SGD, **kwargs: Any
 ) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    epochs = kwargs["epochs"]
+    epochs = kwargs["epochs"]  # the run's (one update per epoch): the first, explained, is one of them
     until = [TimeRemainingColumn()] if "loss_tol" not in kwargs else [TextColumn("until converged")]
     with Progress(
         TextColumn("[bold]training[/bold]"),
@@ -47,13 +48,13 @@ def _train_with_progress(
         console=console,
         transient=False,
     ) as progress:
-        task = progress.add_task("train", total=epochs, loss="-")
+        task = progress.add_task("train", total=epochs, loss="-", completed=kwargs["resume"].epoch)
 
         def on_epoch(info: EpochInfo) -> None:
             if info.epoch % 100 == 0 or info.epoch == epochs:
                 progress.update(task, completed=info.epoch, loss=render.fmt(info.loss))
 
-        result = fit(net, x, t, SGD(lr), on_epoch=on_epoch, shuffle=False, **kwargs)
+        result = fit(net, x, t, opt, on_epoch=on_epoch, shuffle=False, **kwargs)
         progress.update(task, completed=result.epochs, loss=render.fmt(result.loss))
     return result
 
@@ -73,15 +74,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "biases b1, b2 updated too" if args.update_biases else "biases frozen, as in the classic write-up"
     )
     console.rule(f"[bold]The worked example: a 2-2-2 sigmoid network, eta = {lr} ({variant})")
-    trace = net.traced_step(x, t, lr)
-    console.print(render.to_rich(trace))
-    remaining = (args.iterations - 1) if args.iterations is not None else args.max_updates - 1
-    if remaining > 0:
-        kwargs: dict[str, Any] = {"epochs": remaining}
+    opt, traces = SGD(lr), list[StepTrace]()
+    first = fit(  # the run's first update, every number recorded
+        net,
+        x,
+        t,
+        opt,
+        epochs=None,
+        max_updates=1,
+        shuffle=False,
+        trace=lambda k: True,
+        on_trace=traces.append,
+    )
+    console.print(render.to_rich(traces[0]))
+    total = args.iterations if args.iterations is not None else args.max_updates
+    if total > 1:
+        kwargs: dict[str, Any] = {"epochs": total, "resume": first.state}  # one update per epoch
         if args.iterations is None:
             kwargs.update(loss_tol=args.loss_tol, weight_tol=args.weight_tol)
-        result = _train_with_progress(console, net, x, t, lr, **kwargs)
-        updates = result.epochs + 1  # the explained first step, then one update per epoch
+        result = _train_with_progress(console, net, x, t, opt, **kwargs)
+        updates = result.updates
         last = result.history[-1]
         tol, wtol = args.loss_tol, args.weight_tol
         why = {

@@ -5,13 +5,21 @@ gradient descent, ``None`` is full-batch. Shuffling permutes an index with the s
 gathers each batch into a reused buffer: the dataset itself is never copied.
 
 Stopping rules, checked after every epoch (the first that holds wins; ``Reason`` names them):
-  - ``loss_tolerance``:    the epoch's loss (or the validation loss) <= loss_tol;
+  - ``loss_tolerance``:    the epoch's loss (or the validation loss) <= loss_tol; with ``data_loss=True``
+    (and no validation set) the loss over every training row with the epoch's last weights instead of
+    the epoch's running mean (whose terms were each taken before an update): the number a page shows;
+  - ``stuck``:             (with ``data_loss=True``) some layer passes no gradient (``dead_layer``): every
+    one of its units has slope f'(z) = 0 on every training row (dead ReLUs, sigmoids saturated to 0 or 1),
+    so no weight up to that layer can change again and the outputs no longer depend on the inputs (an
+    output layer whose delta is its loss's a - t always passes one);
   - ``weights_converged``: no weight or bias moved more than weight_tol during the epoch;
   - ``no_improvement``:    the monitored number did not improve (by more than ``min_delta``) for
     ``patience`` epochs: ``monitor="val_loss"`` (the default) watches the validation loss (the training
     loss without a validation set), ``"val_accuracy"`` the validation accuracy (classification with a
     validation set); the best weights are restored when a validation set is monitored;
   - ``max_epochs``:        the maximum number of epochs was reached;
+  - ``max_updates``:       the run has made ``max_updates`` updates in all (checked after every update,
+    counting those before a resume, as ``epochs`` counts epochs); the run can be resumed from its state;
   - ``diverged``:          the loss became NaN or inf (training stops at once, keeping finite weights),
     or an epoch's training or validation loss exploded: it exceeded ``EXPLODES`` (100) times
     max(its starting value, ``LOSS_FLOOR`` (1)). The starting value is the loss of the initial weights
@@ -20,7 +28,8 @@ Stopping rules, checked after every epoch (the first that holds wins; ``Reason``
   - ``interrupted``:       ``stop_requested()`` answered True; the run can be resumed from its state.
 
 ``fit`` is the only training loop; the model recipe, the scikit-learn estimators, the CLI and the web
-explorer all call it. It reads as its pieces: ``_Epochs.batches`` (the batches of an epoch),
+explorer all call it. It reads as its pieces: ``epoch_order`` (the order of an epoch's rows, which
+``TrainingState.next_rows`` also reads), ``_Epochs.batches`` (the batches of an epoch),
 ``_Epochs.run_epoch`` (one epoch of updates), ``_stop_reason`` (the rules above) and ``_stop_message``.
 
 >>> import numpy as np
@@ -59,7 +68,14 @@ Monitor = Literal["val_loss", "val_accuracy"]
 MONITORS: tuple[str, ...] = ("val_loss", "val_accuracy")
 
 Reason = Literal[
-    "loss_tolerance", "weights_converged", "no_improvement", "max_epochs", "diverged", "interrupted"
+    "loss_tolerance",
+    "stuck",
+    "weights_converged",
+    "no_improvement",
+    "max_epochs",
+    "max_updates",
+    "diverged",
+    "interrupted",
 ]
 
 
@@ -90,6 +106,7 @@ class FitResult:
     best_epoch: int | None = None
     warnings: list[str] = field(default_factory=list)
     state: TrainingState | None = field(default=None, repr=False)
+    data_loss: float | None = None  # with data_loss=True: the loss over the training rows at the end
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -206,6 +223,40 @@ class TrainingState:
     epoch_start: list[Array] | None = None
     initial_loss: float | None = None
     initial_val_loss: float | None = None
+    data_loss: float | None = None  # with data_loss: the loss over the training data at the last check
+    stuck: tuple[str, str] | None = None  # the layer the rule ``stuck`` found, in words, and its activation
+
+    @classmethod
+    def start(cls, n: int, seed: int | None, lr: float) -> TrainingState:
+        """The state of a run on ``n`` training rows that has made no update yet: resuming from it is
+        starting afresh with ``seed`` (``fit`` takes its starting losses then)."""
+        rng = np.random.default_rng(seed)
+        return cls(0, 0, np.arange(n), dict(rng.bit_generator.state), lr)
+
+    def next_rows(self, batch_size: int | None, shuffle: bool = True) -> NDArray[np.intp]:
+        """The training rows the run's next update takes, without making it: the rows of the epoch in
+        progress from its position on, or, at an epoch's start, those of the order ``epoch_order`` is about
+        to draw (from a copy of the run's Generator). ``batch_size`` must be the one the run goes on with.
+
+        >>> state = TrainingState.start(4, seed=0, lr=0.1)
+        >>> state.next_rows(2, shuffle=False), state.next_rows(None, shuffle=False)
+        (array([0, 1]), array([0, 1, 2, 3]))
+        """
+        n = len(self.order)
+        bs = _batch_size(batch_size, n)
+        order = self.order
+        if self.batch == 0:
+            rng = np.random.default_rng()
+            rng.bit_generator.state = self.rng_state
+            order = epoch_order(order, rng, shuffle)
+        return np.asarray(order[self.batch * bs : self.batch * bs + bs], dtype=np.intp)
+
+
+def epoch_order(order: NDArray[np.int64], rng: np.random.Generator, shuffle: bool) -> NDArray[np.int64]:
+    """The order in which a fresh epoch visits the rows: a permutation drawn from ``rng`` when shuffling
+    (and there is more than one row), else ``order`` as it is."""
+    n = len(order)
+    return rng.permutation(n) if shuffle and n > 1 else order
 
 
 EXPLODES = 100.0
@@ -290,17 +341,28 @@ def divergence_message(epoch: int, lr: float, restored: bool, exploded: str | No
 class _Rules:
     """The stopping rules of one ``fit`` call, checked once when it starts."""
 
-    epochs: int
+    epochs: int | None
     loss_tol: float | None
     weight_tol: float | None
     patience: int | None
     min_delta: float
     monitor: str = "val_loss"
+    max_updates: int | None = None
+    data_loss: bool = False
 
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
             raise GlassnetError(f"monitor must be one of {', '.join(MONITORS)}; received: {self.monitor!r}")
-        OPTIONS["epochs"].check(self.epochs)  # options.py: the ranges every interface shares
+        most = self.max_updates
+        if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
+            raise GlassnetError(
+                f"max_updates must be an integer >= 1 or None; received: max_updates={most!r}"
+            )
+        if self.epochs is None and most is None:
+            raise GlassnetError("epochs=None needs max_updates: a run with neither limit might never end")
+        if not isinstance(self.data_loss, bool):
+            raise GlassnetError(f"data_loss must be True or False; received: data_loss={self.data_loss!r}")
+        OPTIONS["epochs"].check(self.epochs, none=most is not None)  # options.py: the shared ranges
         for name in ("loss_tol", "weight_tol", "patience"):
             if getattr(self, name) is not None:
                 OPTIONS[name].check(getattr(self, name))
@@ -313,7 +375,7 @@ def _batch_size(batch_size: int | None, n: int) -> int:
     return n if bs is None else min(bs, n)
 
 
-_EpochEnd = Literal["complete", "interrupted", "diverged", "overflowed"]
+_EpochEnd = Literal["complete", "interrupted", "paused", "diverged", "overflowed"]
 
 
 class _Epochs:
@@ -381,14 +443,14 @@ class _Epochs:
 
     def run_epoch(self, state: TrainingState, epoch: int) -> _EpochEnd:
         """One epoch (or the rest of one): an update per batch, counted in ``state``. It ends complete,
-        interrupted (``stop_requested`` between two batches), diverged (a loss of NaN or inf: no update
-        was made) or overflowed (an update made a weight inf or NaN: the epoch's first weights are put
-        back)."""
+        interrupted (``stop_requested`` between two batches), paused (``max_updates`` reached between two
+        batches), diverged (a loss of NaN or inf: no update was made) or overflowed (an update made a
+        weight inf or NaN: the epoch's first weights are put back)."""
         net, opt, rng, n = self.net, self.opt, self.rng, self.n
+        most = self.rules.max_updates
         if state.batch == 0:  # a fresh epoch: draw its order, note where the weights started
             state.total = state.correct = 0.0
-            if self.shuffle and n > 1:
-                state.order = rng.permutation(n)
+            state.order = epoch_order(state.order, rng, self.shuffle)
             state.epoch_start = (
                 [p.copy() for p in net.trainable] if self.rules.weight_tol is not None else None
             )
@@ -413,6 +475,9 @@ class _Epochs:
                     state.correct += _accuracy(net.last_output, tb) * xb.shape[0]
                 if on_batch is not None:
                     on_batch(epoch, state.batch, E)
+                if most is not None and state.updates >= most and stop < n:
+                    end = "paused"
+                    break
                 if stop_requested is not None and stop_requested() and stop < n:
                     end = "interrupted"
                     break
@@ -473,26 +538,6 @@ def _start(resume: TrainingState | None, n: int, rng: np.random.Generator, lr: f
     return resume
 
 
-def next_rows(
-    resume: TrainingState | None, n: int, batch_size: int | None, seed: int | None, shuffle: bool = True
-) -> NDArray[np.intp]:
-    """The training rows the next update of ``fit`` uses, resuming from ``resume`` (or starting afresh
-    with ``seed``), without making it: a fresh epoch draws its order from the run's Generator as
-    ``_Epochs.run_epoch`` does; a started one continues its ``order``.
-
-    >>> next_rows(None, 4, 2, seed=0, shuffle=False)
-    array([0, 1])
-    """
-    bs = _batch_size(batch_size, n)
-    rng = np.random.default_rng(seed)
-    order, batch = (np.arange(n), 0) if resume is None else (resume.order, resume.batch)
-    if resume is not None:
-        rng.bit_generator.state = resume.rng_state
-    if batch == 0 and shuffle and n > 1:
-        order = rng.permutation(n)
-    return np.asarray(order[batch * bs : batch * bs + bs], dtype=np.intp)
-
-
 def _monitored(info: EpochInfo, monitor: str) -> float:
     """The number early stopping watches after epoch ``info``, lower being better: the validation loss
     (the training loss without a validation set), or minus the validation accuracy."""
@@ -501,11 +546,66 @@ def _monitored(info: EpochInfo, monitor: str) -> float:
     return info.val_loss if info.val_loss is not None else info.loss
 
 
-def _stop_reason(state: TrainingState, info: EpochInfo, rules: _Rules) -> Reason | None:
-    """The first stopping rule that holds after the epoch ``info``, or None to go on."""
+def _data_loss(net: Network, X: Array, T: Array) -> float:
+    """The loss over every training row with the network's weights as they are (``evaluate``)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return evaluate(net, X, T)[0]
+
+
+def dead_layer(net: Network, X: Array, batch_size: int = 4096) -> int | None:
+    """The first layer (1-based, the output layer last) none of whose units has a slope f'(z) other than
+    0 on any row of X, or None: no gradient passes such a layer (see the rule ``stuck``). Layers whose
+    activation is not elementwise (softmax), and an output layer whose delta is its loss's a - t, always
+    pass one.
+
+    >>> net = Network([1, 2, 1], activation="relu")
+    >>> net.set_weights([(np.array([[-1.0, -2.0]]), np.zeros(2)), (np.ones((2, 1)), np.zeros(1))])
+    >>> dead_layer(net, np.array([[1.0], [2.0]])), dead_layer(net, np.array([[-1.0]]))
+    (1, None)
+    """
+    last = len(net.layers) - 1
+    checked = [
+        l
+        for l, act in enumerate(net.activations)
+        if act.elementwise and not (l == last and net.loss_fn.pairs_with(act))
+    ]
+    alive = dict.fromkeys(checked, False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], batch_size):
+            values = net.propagate(X[start : start + batch_size])
+            for l in checked:
+                if not alive[l]:
+                    z, a = values[l]
+                    alive[l] = bool(np.any(net.activations[l].derivative(z, a) != 0))
+            if all(alive.values()):
+                return None
+    return next((l + 1 for l in checked if not alive[l]), None)
+
+
+def _stop_reason(
+    state: TrainingState,
+    info: EpochInfo,
+    rules: _Rules,
+    data: tuple[Network, Array, Array] | None = None,
+) -> Reason | None:
+    """The first stopping rule that holds after the epoch ``info``, or None to go on. With
+    ``rules.data_loss``, ``data`` is (net, X, T) and the loss over the training data goes into
+    ``state.data_loss``."""
     monitored = info.val_loss if info.val_loss is not None else info.loss
+    state.data_loss, state.stuck = None, None
+    if rules.data_loss and data is not None:
+        state.data_loss = _data_loss(*data)
+        if info.val_loss is None:
+            monitored = state.data_loss
     if rules.loss_tol is not None and monitored <= rules.loss_tol:
         return "loss_tolerance"
+    if rules.data_loss and data is not None:
+        net, X = data[0], data[1]
+        layer = dead_layer(net, X)
+        if layer is not None:
+            where = "the output layer" if layer == len(net.layers) else f"hidden layer {layer}"
+            state.stuck = (where, net.activations[layer - 1].name)
+            return "stuck"
     change = info.max_weight_change
     if rules.weight_tol is not None and change is not None and change <= rules.weight_tol:
         return "weights_converged"
@@ -515,11 +615,26 @@ def _stop_reason(state: TrainingState, info: EpochInfo, rules: _Rules) -> Reason
 
 
 def _stop_message(reason: Reason, state: TrainingState, rules: _Rules, restored: bool) -> str:
-    """Why training stopped, in words, for the reasons checked after an epoch."""
+    """Why training stopped, in words, for the reasons checked after an epoch and ``max_updates``. With
+    ``data_loss``, the loss quoted is the loss over the training data (the validation loss if judged)."""
+    tol, data = rules.loss_tol, state.data_loss
+    if reason == "max_updates":
+        message = f"reached the maximum of {rules.max_updates:,} updates"
+        if data is not None:
+            above = f", still above the tolerance {tol:g}" if tol is not None and data > tol else ""
+            message += f"; the loss over the training data is {data:.6g}{above}"
+        return message
     last = state.history[-1]
     monitored = last.val_loss if last.val_loss is not None else last.loss
+    if reason == "loss_tolerance" and data is not None and last.val_loss is None:
+        return (
+            f"the loss over the training data {data:.6g} <= tolerance {tol:g} after {state.updates:,} "
+            f"updates (epoch {last.epoch})"
+        )
     if reason == "loss_tolerance":
-        return f"loss {monitored:.6g} <= tolerance {rules.loss_tol:g} after {last.epoch} epochs"
+        return f"loss {monitored:.6g} <= tolerance {tol:g} after {last.epoch} epochs"
+    if reason == "stuck" and data is not None and state.stuck is not None:
+        return _stuck_message(state, *state.stuck, data, tol)
     if reason == "weights_converged":
         return f"every weight has converged: none moved more than {rules.weight_tol:g} in epoch {last.epoch}"
     if reason == "no_improvement":
@@ -530,6 +645,24 @@ def _stop_message(reason: Reason, state: TrainingState, rules: _Rules, restored:
         message = f"no improvement for {rules.patience} epochs; {best}"
         return message + "; restored its weights" if restored else message
     return f"reached the maximum of {rules.epochs} epochs"
+
+
+def _stuck_message(state: TrainingState, where: str, activation: str, data: float, tol: float | None) -> str:
+    """The words for the rule ``stuck``: which layer passes no gradient, why, and what to try."""
+    relu = activation == "relu"
+    why = "its ReLUs are dead: net input <= 0" if relu else f"its {activation} units are saturated"
+    loss = f"the loss over the training data {data:.6g} is still above the tolerance {tol:g}" if (
+        tol is not None and data > tol) else f"the loss over the training data is {data:.6g}"  # fmt: skip
+    advice = (
+        "another seed, a lower learning rate or leaky_relu"
+        if relu
+        else "standardized inputs or a lower learning rate"
+    )
+    return (
+        f"training is stuck after {state.updates:,} updates (epoch {state.epoch}): no unit of {where} has a "
+        f"slope other than 0 on any training row ({why}), so no gradient passes it, no weight up to it "
+        f"can change and the outputs no longer depend on the inputs; {loss}; try {advice}"
+    )
 
 
 def _interrupted(net: Network, state: TrainingState, rng: np.random.Generator, message: str) -> FitResult:
@@ -556,7 +689,8 @@ def fit(
     T: Any,
     optimizer: Optimizer | float,
     *,
-    epochs: int = 1000,
+    epochs: int | None = 1000,
+    max_updates: int | None = None,
     batch_size: int | None = 1,
     shuffle: bool = True,
     seed: int | None = None,
@@ -578,6 +712,8 @@ def fit(
     monitor: Monitor = "val_loss",
     keep_gradients: bool = False,
     threads: int | None = None,
+    data_loss: bool = False,
+    warn: bool = True,
 ) -> FitResult:
     """Train ``net`` on inputs X (n, inputs) and targets T (n, outputs) until a stopping rule holds.
 
@@ -592,7 +728,20 @@ def fit(
 
     Traces: with ``batch_size=1``, ``trace(k)`` is asked before the k-th update of this call (k = 1, 2,
     ...); when it answers True, that update is made by ``Network.traced_step`` (every number recorded, no
-    dropout) and its ``StepTrace`` is passed to ``on_trace``.
+    dropout) and its ``StepTrace`` is passed to ``on_trace``. ``TrainingState.next_rows`` names the rows
+    the next update of a run will take.
+
+    Updates: ``max_updates`` stops the run once it has made that many updates in all (reason
+    ``max_updates``; like ``epochs`` it counts the updates before a resume); ``epochs=None`` leaves the
+    epochs unlimited (it needs ``max_updates``). An interface that trains a run a few updates at a time
+    calls ``fit(..., resume=state, max_updates=state.updates + k)`` again and again: the epochs' ends, the
+    rules and the row order are those of one uninterrupted run.
+
+    ``data_loss=True`` computes the loss over every training row after each epoch (one more forward pass
+    over the data; ``FitResult.data_loss``): ``loss_tol`` then judges that loss rather than the epoch's
+    running mean, its message quotes it, and the rule ``stuck`` is checked (see the module's docstring).
+    ``warn=False`` leaves the notes about dead or saturated units in ``FitResult.warnings`` without issuing
+    a ``TrainingWarning`` (for an interface that shows them itself).
 
     Weights: ``sample_weight`` (n,) weighs each training example: the loss and its gradient become
     weighted means, E = sum_i w_i E_i / sum_i w_i over the training set. The weights are scaled to mean 1
@@ -608,12 +757,13 @@ def fit(
     check_threads(threads)
     with blas.threads(threads):
         return _fit(
-            net, X, T, optimizer, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            net, X, T, optimizer, epochs=epochs, max_updates=max_updates, batch_size=batch_size,
+            shuffle=shuffle, seed=seed,
             loss_tol=loss_tol, weight_tol=weight_tol, patience=patience, min_delta=min_delta,
             validation=validation, classification=classification, schedule=schedule, on_batch=on_batch,
             on_epoch=on_epoch, resume=resume, on_checkpoint=on_checkpoint, stop_requested=stop_requested,
             trace=trace, on_trace=on_trace, sample_weight=sample_weight, monitor=monitor,
-            keep_gradients=keep_gradients,
+            keep_gradients=keep_gradients, data_loss=data_loss, warn=warn,
         )  # fmt: skip
 
 
@@ -629,7 +779,8 @@ def _fit(
     T: Any,
     optimizer: Optimizer | float,
     *,
-    epochs: int,
+    epochs: int | None,
+    max_updates: int | None,
     batch_size: int | None,
     shuffle: bool,
     seed: int | None,
@@ -650,6 +801,8 @@ def _fit(
     sample_weight: Any,
     monitor: Monitor,
     keep_gradients: bool,
+    data_loss: bool,
+    warn: bool,
 ) -> FitResult:
     """``fit`` within its thread limit."""
     X, T = _check_data(net, X, T, "training data")
@@ -657,7 +810,7 @@ def _fit(
     if trace is not None and w is not None:
         raise GlassnetError("a step trace shows the seven unweighted steps: trace takes no sample_weight")
     opt = optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer)
-    rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta, monitor)
+    rules = _Rules(epochs, loss_tol, weight_tol, patience, min_delta, monitor, max_updates, data_loss)
     n = X.shape[0]
     bs = _batch_size(batch_size, n)
     if trace is not None and (on_trace is None or bs != 1):
@@ -670,7 +823,7 @@ def _fit(
         )
     rng = np.random.default_rng(seed)
     state = _start(resume, n, rng, opt.lr)
-    if resume is None:  # the starting losses, against which an exploding loss is judged
+    if state.updates == 0 and state.initial_loss is None:  # the starting losses, to judge an explosion by
         with np.errstate(over="ignore", invalid="ignore"):
             state.initial_loss = evaluate(net, X, T)[0]
             state.initial_val_loss = evaluate(net, *val)[0] if val is not None else None
@@ -694,7 +847,10 @@ def _fit(
         keep_gradients=keep_gradients,
     )
     reason: Reason = "max_epochs"
-    while state.epoch < epochs:
+    most = rules.max_updates
+    while most is None or state.updates < most:
+        if epochs is not None and state.epoch >= epochs:
+            break
         epoch = state.epoch + 1
         started = time.perf_counter()
         if schedule is not None:
@@ -707,6 +863,8 @@ def _fit(
             )
         if end == "interrupted":
             return _interrupted(net, state, rng, f"interrupted in epoch {epoch} after batch {state.batch}")
+        if end == "paused":
+            break
         info = loop.close_epoch(state, epoch, time.perf_counter() - started)
         if on_epoch is not None:
             on_epoch(info)
@@ -719,21 +877,27 @@ def _fit(
         if on_checkpoint is not None:
             state.rng_state = dict(rng.bit_generator.state)
             on_checkpoint(state)
-        stop = _stop_reason(state, info, rules)
+        stop = _stop_reason(state, info, rules, (net, X, T))
         if stop is not None:
             reason = stop
             break
-        if stop_requested is not None and stop_requested() and state.epoch < epochs:
+        more = (epochs is None or state.epoch < epochs) and (most is None or state.updates < most)
+        if stop_requested is not None and stop_requested() and more:
             return _interrupted(net, state, rng, f"interrupted after epoch {epoch}")
+    if most is not None and state.updates >= most and reason == "max_epochs":
+        reason = "max_updates"
     state.rng_state = dict(rng.bit_generator.state)
     restored = reason == "no_improvement" and state.best_weights is not None
     if restored and state.best_weights is not None:
         net.set_weights(state.best_weights)
     notes = _diagnose(net)
-    for note in notes:
+    for note in notes if warn else ():
         warnings.warn(note, TrainingWarning, stacklevel=3)
-    last = state.history[-1]
+    if rules.data_loss and (reason == "max_updates" or state.data_loss is None):  # maybe mid-epoch
+        state.data_loss = _data_loss(net, X, T)
     message = _stop_message(reason, state, rules, restored)
+    loss = state.history[-1].loss if state.history else math.nan
     return FitResult(
-        reason, message, last.epoch, state.updates, last.loss, state.history, state.best_epoch, notes, state
-    )
+        reason, message, state.epoch, state.updates, loss, state.history, state.best_epoch, notes, state,
+        state.data_loss,
+    )  # fmt: skip

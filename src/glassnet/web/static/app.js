@@ -524,7 +524,7 @@ const render = {
   summary(state) {
     byTestId("steps").textContent = String(state.steps);
     const shown = shownTrace(state);
-    byTestId("total-error").textContent = shown ? fmt(shown.loss_total) : "–";
+    byTestId("total-error").textContent = shown ? fmt(lossOf(shown)) : "–";
     $("total-error-label").textContent = state.preview ? "E_total of the next step (preview)" : "E_total of the step shown";
     byTestId("data-loss").textContent = fmt(state.loss);
     $("test-loss-value").textContent = state.test_examples ? fmt(state.test_loss) : "no test data";
@@ -826,6 +826,7 @@ function drawSteps(state) {
   banner.hidden = !state.preview;
   if (state.preview) banner.textContent = previewText(state);
   if (!tr) { box.append(html("p", {}, "Press Step to run one training step.")); return; }
+  box.append(...batchNote(tr));
   const section = (title, ...nodes) => box.append(html("h3", {}, title), ...nodes);
   const name = (n) => longName(state, n);
   const layers = tr.layers, out = layers[layers.length - 1];
@@ -846,18 +847,20 @@ function drawSteps(state) {
   const back = layers.slice(0, -1).reverse().flatMap(deltas);
   section("5. Backpropagation, hidden layers (weights before this step)",
     back.length ? table(back, deltaHead, "step5") : html("p", {}, "no hidden layer"));
-  section(`6. Update: ${updateRule(tr)}`, ...batchNote(tr),
+  section(`6. Update: ${updateRule(tr)}`, ...batchUpdateNote(tr),
     table(tr.parameters.map((p) => [p.name, fmt(p.old), fmt(gradOf(tr, p)), fmt(newOf(tr, p))]),
       ["parameter", "old", "dE/dparam", "new"], "step6"));
   section("7. Repeat", table([
-    ["E_total before this step", fmt(tr.loss_total)],
-    ["after its update", state.preview ? "(not taken yet)" : fmt(tr.loss_after)],
+    [tr.batch ? "E_total of its batch before this step" : "E_total before this step", fmt(lossOf(tr))],
+    ["after its update", state.preview ? "(not taken yet)" : fmt(tr.batch ? tr.batch.loss_after : tr.loss_after)],
     ["loss over the training data", fmt(state.loss)]]), ...classicNote(state, tr));
 }
 
-// With a batch, step 6 uses the batch's mean gradient (steps 2-5 follow its first example).
+// With a batch, step 6 uses the batch's mean gradient (steps 2-5 follow its first example), and the step's
+// E_total is the batch's mean loss.
 const gradOf = (tr, p) => (tr.batch ? tr.batch.grads[p.name] : p.grad);
 const newOf = (tr, p) => (tr.batch ? tr.batch.new[p.name] : p.new);
+const lossOf = (tr) => (tr.batch ? tr.batch.loss : tr.loss_total);
 
 function updateRule(tr) {
   const l2 = tr.l2 ? ` + λ·w) for weights, λ = ${tr.l2}` : ")";
@@ -866,8 +869,14 @@ function updateRule(tr) {
 
 function batchNote(tr) {
   if (!tr.batch) return [];
-  return [html("p", {class: "hint"}, `a batch of ${tr.batch.size} rows: steps 2-5 show its first example; `
-    + `the update uses the batch's mean gradient (mean E ${fmt(tr.batch.loss)})`)];
+  return [html("p", {class: "hint", "data-testid": "batch-note"}, `A batch of ${tr.batch.size} rows: steps 2-5 show `
+    + `its first example (row ${tr.row}); step 6 is the batch's update, with its mean gradient `
+    + `(the sum over the batch, then ÷ ${tr.batch.size}; mean E ${fmt(tr.batch.loss)}).`)];
+}
+
+function batchUpdateNote(tr) {
+  if (!tr.batch) return [];
+  return [html("p", {class: "hint"}, `dE/dparam is the mean over the batch's ${tr.batch.size} rows, as applied`)];
 }
 
 function previewText(state) {
@@ -897,12 +906,18 @@ function drawChain(state) {
   if (!tr) { box.textContent = `${page.selected} = ${fmt(current && current.value)}\nPress Step to see its chain rule.`; return; }
   const p = tr.parameters.find((q) => q.name === page.selected);
   if (!p) { box.textContent = ""; return; }
-  const lines = p.kind === "weight" ? weightChain(tr, p) : biasChain(tr, p);
+  // With a batch, the chain rule is worked for its first example (dE_row/dw), then the mean the update used.
+  const lhs = tr.batch ? `dE_${tr.row}` : "dE";
+  const lines = tr.batch ? [`for row ${tr.row}, the first of the batch's ${tr.batch.size} rows:`] : [];
+  lines.push(...(p.kind === "weight" ? weightChain(tr, p, lhs) : biasChain(tr, p, lhs)));
+  if (tr.batch) {
+    lines.push("", `the update uses the mean over the batch's ${tr.batch.size} rows (sum over the batch, then ÷ ${tr.batch.size}):`,
+      `dE/d${p.name} = (dE_${tr.batch.rows[0]}/d${p.name} + … ) / ${tr.batch.size} = ${fmt(gradOf(tr, p))}`);
+  }
   const frozen = p.kind === "bias" && !tr.train_biases;
   const step = state.preview ? "the next step (preview)" : `step ${state.viewing}`;
   lines.push("", frozen ? `${p.name} = ${fmt(p.old)} (frozen: biases are not updated)`
     : `${p.name}: ${fmt(p.old)} → ${fmt(newOf(tr, p))}   (${p.name} − η·dE/d${p.name}, η = ${tr.learning_rate})`);
-  if (tr.batch) lines.push(`(the batch's mean dE/d${p.name} = ${fmt(gradOf(tr, p))})`);
   const title = html("strong", {}, `The chain rule for ${p.name}, ${step}`);
   box.replaceChildren(title, document.createTextNode("\n" + lines.join("\n")));
 }
@@ -910,31 +925,31 @@ function drawChain(state) {
 // A factor in a product: negative numbers in parentheses, so that "·" and "×" never meet a minus sign.
 const factor = (x) => (x < 0 ? `(${fmt(x)})` : fmt(x));
 
-function weightChain(tr, p) {
+function weightChain(tr, p, lhs = "dE") {
   const neurons = neuronsOf(tr);
-  const n = p.targets[0], layer = tr.layers[p.layer - 1], pad = " ".repeat(p.name.length + 4);
+  const n = p.targets[0], layer = tr.layers[p.layer - 1], pad = " ".repeat(p.name.length + lhs.length + 2);
   const lines = [];
   if (layer.delta_form === "chain_rule") {
-    lines.push(`dE/d${p.name} = dE/dout_${n} × dout_${n}/dnet_${n} × dnet_${n}/d${p.name}`);
+    lines.push(`${lhs}/d${p.name} = ${lhs}/dout_${n} × dout_${n}/dnet_${n} × dnet_${n}/d${p.name}`);
     lines.push(`${pad} = ${factor(p.dE_da)} × ${factor(p.da_dz)} × ${factor(p.dz_dw)}`);
   } else {
-    lines.push(`dE/d${p.name} = delta_${n} × dnet_${n}/d${p.name}      (delta_${n} = ${layer.delta_rule})`);
+    lines.push(`${lhs}/d${p.name} = delta_${n} × dnet_${n}/d${p.name}      (delta_${n} = ${layer.delta_rule})`);
     lines.push(`${pad} = ${factor(neurons[n].delta)} × ${factor(p.dz_dw)}`);
   }
   lines.push(`${pad} = ${fmt(p.grad)}`);
   if (p.layer < tr.layers.length) {
     const terms = neurons[n].dE_da_terms;
-    lines.push("", `dE/dout_${n} = ${terms.map((c) => `delta_${c.via}·${c.weight}`).join(" + ")}`);
+    lines.push("", `${lhs}/dout_${n} = ${terms.map((c) => `delta_${c.via}·${c.weight}`).join(" + ")}`);
     const products = terms.map((c) => `${factor(c.delta)}·${factor(c.w)}`).join(" + ");
-    lines.push(`${" ".repeat(n.length + 8)} = ${products} = ${fmt(neurons[n].dE_da)}`);
+    lines.push(`${" ".repeat(n.length + lhs.length + 6)} = ${products} = ${fmt(neurons[n].dE_da)}`);
   }
   return lines;
 }
 
-function biasChain(tr, p) {
-  const neurons = neuronsOf(tr), pad = " ".repeat(p.name.length + 4);
+function biasChain(tr, p, lhs = "dE") {
+  const neurons = neuronsOf(tr), pad = " ".repeat(p.name.length + lhs.length + 2);
   return [
-    `dE/d${p.name} = ${p.targets.map((t) => `delta_${t}`).join(" + ")}`,
+    `${lhs}/d${p.name} = ${p.targets.map((t) => `delta_${t}`).join(" + ")}`,
     `${pad} = ${p.targets.map((t) => fmt(neurons[t].delta)).join(" + ")} = ${fmt(p.grad)}`,
   ];
 }
