@@ -60,9 +60,10 @@ def check_choice(value: Any, allowed: Sequence[str], what: str) -> str:
 
 
 def check_dtype(dtype: Any) -> np.dtype[Any]:
-    """float64 or float32, as a numpy dtype."""
+    """float64 or float32 (a name, a NumPy type or a dtype), as a numpy dtype; not None, which NumPy would
+    read as float64."""
     try:
-        name = np.dtype(dtype).name
+        name = None if dtype is None else np.dtype(dtype).name
     except TypeError:
         name = None
     if name not in DTYPES:

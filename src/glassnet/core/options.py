@@ -102,7 +102,7 @@ class Option:
         if self.names is not None:
             return f"one of {', '.join(self.choices)}"
         noun = "an integer" if self.kind is int else "a finite number"
-        low, high = _text(self.low), _text(self.high)
+        low, high = as_text(self.low), as_text(self.high)
         if self.low is not None and self.high is not None:
             if self.kind is int:
                 return f"{noun} from {low} to {high}"
@@ -155,7 +155,7 @@ class Option:
         if self.names is not None:
             return f"unknown {self.label or self.name} {value!r}; expected {self.expected}"
         or_none = " or None" if none else ""
-        expected = f"at most {_text(self.cap)}" if self._over_cap(value) else self.expected + or_none
+        expected = f"at most {as_text(self.cap)}" if self._over_cap(value) else self.expected + or_none
         return f"{self.label or self.name} must be {expected}; received: {self.name}={value!r}"
 
     def parse(self, text: str) -> Any:
@@ -166,17 +166,17 @@ class Option:
         except ValueError:
             value = None
         if value is None or not self.accepts(value):
-            expected = f"at most {_text(self.cap)}" if self._over_cap(value) else self.expected
+            expected = f"at most {as_text(self.cap)}" if self._over_cap(value) else self.expected
             raise GlassnetError(f"expected {expected}; received: {text!r}")
         return value
 
     def described(self, default: Any = None) -> str:
         """The help text with its default, ``default`` if given, else the option's own."""
         value = self.default if default is None else default
-        return f"{self.help} (default {_text(value)})" if value is not None else self.help
+        return f"{self.help} (default {as_text(value)})" if value is not None else self.help
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     """A bound or a default as a person writes it: 0, not 0.0; 1e-08; 1024; 2**53; 2**128 - 1; relu."""
     if isinstance(value, int) and value > 2**32:
         power = (value + 1).bit_length() - 1
