@@ -130,6 +130,10 @@ def fmt(x):
     return f"{x:.{digits}f}"
 
 
+def window_state_steps(page):
+    return page.evaluate("window.glassnetState.steps")
+
+
 def text(page, test_id):
     return page.get_by_test_id(test_id).text_content()
 
@@ -154,17 +158,16 @@ def test_a_new_dataset_during_training_wins_and_reset_stops_training(server, bro
     page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 0")
     page.get_by_test_id("reset").click()
     wait_steps(page, 0)
-    time.sleep(1)
+    page.wait_for_function("window.glassnetIdle()")
     assert text(page, "steps") == "0" and text(page, "converged") == "ready"  # nothing trains on
     page.get_by_test_id("converge").click()
     page.get_by_test_id("dataset").select_option("xor")  # at once, while spirals' first chunk trains
-    wait_dataset(page, "xor", timeout=5_000)
-    for _ in range(10):  # never reverts to the spirals still training when xor was chosen
-        state = page.evaluate("window.glassnetState")
-        assert state["settings"]["dataset"] == "xor" and state["sizes"] == [2, 4, 2]
-        assert text(page, "steps") == "0" and text(page, "data-loss") == fmt(state["loss"])
-        assert page.locator("[data-testid^=param-]").count() == 2 * 4 + 4 * 2 + 4 + 2
-        time.sleep(0.2)
+    wait_dataset(page, "xor")
+    page.wait_for_function("window.glassnetIdle()")  # every reply in: spirals' late one is not drawn
+    state = page.evaluate("window.glassnetState")
+    assert state["settings"]["dataset"] == "xor" and state["sizes"] == [2, 4, 2]
+    assert text(page, "steps") == "0" and text(page, "data-loss") == fmt(state["loss"])
+    assert page.locator("[data-testid^=param-]").count() == 2 * 4 + 4 * 2 + 4 + 2
     assert page.get_by_test_id("layers").input_value() == "4"
     assert text(page, "converged") == "ready" and page.get_by_test_id("play").inner_text() == "Play"
     assert errors == []
@@ -237,12 +240,12 @@ def test_converge_live_on_the_worked_example(server, browser):
     page.get_by_test_id("play").click()
     page.wait_for_function("document.querySelector('[data-testid=play]').textContent === 'Pause'")
     page.wait_for_function("Number(document.querySelector('[data-testid=steps]').textContent) > 18095")
-    assert text(page, "converged") == "playing"
+    assert text(page, "converged") == "playing" and not page.evaluate("window.glassnetIdle()")
     page.get_by_test_id("play").click()
     page.wait_for_function("document.querySelector('[data-testid=converged]').textContent === 'paused'")
+    page.wait_for_function("window.glassnetIdle()")  # the last request of the play loop is answered
     steps = text(page, "steps")
-    time.sleep(0.5)
-    assert text(page, "steps") == steps and page.get_by_test_id("play").inner_text() == "Play"
+    assert window_state_steps(page) == int(steps) and page.get_by_test_id("play").inner_text() == "Play"
     assert errors == []
     page.close()
 
@@ -270,7 +273,7 @@ def test_time_travel(server, browser):
     for k in (10, 90, 30, 70, 50):  # dragged fast: only the newest ask is drawn, and stays
         slider.fill(str(k))
     page.wait_for_function("window.glassnetState.viewing === 50")
-    time.sleep(0.5)
+    page.wait_for_function("window.glassnetIdle()")  # every ask answered: none drawn after the newest
     assert page.evaluate("window.glassnetState.viewing") == 50 and slider.input_value() == "50"
     page.get_by_test_id("step").click()  # from the past, Step goes on from the latest
     wait_steps(page, 101)

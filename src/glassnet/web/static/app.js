@@ -71,16 +71,26 @@ function withWidth(path) {
   return `${path}${path.includes("?") ? "&" : "?"}width=${width}`;
 }
 
+let inFlight = 0;  // requests sent and not yet answered
 async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : {"Content-Type": "application/json"},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(data.detail || `request failed (${response.status})`, response.status);
-  return data;
+  inFlight += 1;
+  try {
+    const response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : {"Content-Type": "application/json"},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(data.detail || `request failed (${response.status})`, response.status);
+    return data;
+  } finally {
+    inFlight -= 1;
+  }
 }
+
+// Whether the page is at rest: no request on its way, nothing playing, no button waiting (for tests, which
+// wait for this condition rather than for a time).
+window.glassnetIdle = () => inFlight === 0 && !page.running && page.busy.size === 0 && !page.rebuilding;
 
 // The queue: each task starts when the previous one has finished (or failed).
 let tail = Promise.resolve();
