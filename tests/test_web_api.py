@@ -304,6 +304,20 @@ def test_a_foreign_host_is_refused_and_loopback_is_served():
     )
 
 
+def test_the_host_allow_list_is_starlettes_and_every_interface_still_refuses_a_domain():
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    app = web_app.create_app(["*"])
+    assert any(issubclass(m.cls, TrustedHostMiddleware) for m in app.user_middleware)
+    for name in ("evil.example", "192.168.1.5.evil.example"):  # a rebinding page names its own domain
+        response = TestClient(app, base_url=f"http://{name}:8765").get("/api/options")
+        assert (
+            response.status_code == 400 and f"host '{name}:8765' is not served" in response.json()["detail"]
+        )
+    assert "and any IP address" in response.json()["detail"]
+    assert TestClient(app, base_url="http://[fe80::1]:8765").get("/api/options").status_code == 200
+
+
 def test_a_foreign_page_cannot_change_sessions():
     client = TestClient(web_app.create_app(), base_url="http://127.0.0.1:8765")
     settings = {"dataset": "xor"}
