@@ -168,3 +168,17 @@ def test_a_diverged_state_shows_one_loss_in_the_curve_the_panel_and_its_trace(cl
     )
     past = client.get(f"/api/sessions/{sid}/steps/{k}").json()
     assert past["loss"] == pytest.approx(state["loss"], rel=1e-12) and past["trace"] == state["trace"]
+
+
+def test_the_step_a_divergence_names_is_the_first_that_diverges(client):
+    """ "diverged at step k + 1, shown at step k": a run of exactly k steps ends finite, one of k + 1 steps
+    diverges (moons, ReLUs at learning rate 10: an update overflows mid-epoch, after the newest snapshot)."""
+    settings = {**MOONS, "activation": "relu", "learning_rate": 10.0}
+    state = client.post(f"/api/sessions/{new(client, **settings)}/train", json={"steps": 1000}).json()
+    assert state["stopped"]["kind"] == "diverged"
+    k = state["steps"]
+    assert f"diverged at step {k + 1}" in state["stopped"]["message"] and k % 100 != 0  # not a snapshot
+    exact = client.post(f"/api/sessions/{new(client, **settings)}/train", json={"steps": k}).json()
+    assert exact["stopped"] is None and values(exact) == values(state)
+    one_more = client.post(f"/api/sessions/{new(client, **settings)}/train", json={"steps": k + 1}).json()
+    assert one_more["stopped"]["kind"] == "diverged" and one_more["steps"] == k

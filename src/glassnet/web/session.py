@@ -308,15 +308,25 @@ class Session:
             self.checkpoint()
 
     def _diverged(self) -> None:
-        """Stop at the last step whose weights and loss over the data are finite: back to the newest
-        snapshot, then the steps from it replayed (``fit`` has no run to resume after a divergence)."""
+        """Stop at the last step whose weights and loss over the data are finite, found by bisection between
+        the newest snapshot and the steps made (each try replays from the snapshot: ``fit`` has no run to
+        resume after a divergence, and an update that overflows puts back its epoch's first weights)."""
         lr = self.training.learning_rate
-        keep = self.steps  # the updates made before the one whose loss was not finite
-        for _ in range(8):  # a loss turns inf a step or two before it turns NaN
-            self._back_to(keep)
-            if self.steps < keep or self.steps == 0 or math.isfinite(self.losses()[0]):
+        hi = self.steps  # the updates fit counted before it stopped
+        for _ in range(8):  # a snapshot whose loss over the data is not finite: the one before it
+            self.rollback(hi)
+            lo = self.steps
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                self._back_to(mid)
+                if self.steps == mid and math.isfinite(self.losses()[0]):
+                    lo = mid
+                else:
+                    hi = mid - 1
+            self._back_to(lo)
+            if lo == 0 or math.isfinite(self.losses()[0]):
                 break
-            keep = self.steps - 1
+            hi = lo - 1
         self.stopped = {
             "kind": "diverged",
             "message": (
