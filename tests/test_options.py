@@ -277,6 +277,15 @@ def verdicts_of_estimators(name: str, value: object) -> dict[str, bool]:
     return found
 
 
+def test_every_estimator_parameter_takes_its_rule_from_the_table_or_is_the_estimators_own():
+    sk = pytest.importorskip("glassnet.sklearn")
+    table = list(OPTIONS.values())
+    for param, (option, _) in sk.PARAMETERS.items():
+        assert any(option is o for o in table) or option is sk.OWN_OPTIONS.get(param), param
+    for option in sk.OWN_OPTIONS.values():  # scikit-learn's own names and numbers, none of the table's
+        assert option.names is not None or option.name not in OPTIONS, option.name
+
+
 def test_a_refusal_quotes_the_value_and_says_what_was_expected():
     for option in OPTIONS.values():
         for value, allowed, _ in edges(option):

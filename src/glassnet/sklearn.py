@@ -67,7 +67,7 @@ class InvalidParameterError(GlassnetError, TypeError):
 # Each parameter's rule: an option of the core's table (under scikit-learn's name), or the estimators' own
 # (scikit-learn's names), with the other values it takes ("auto", None, inf). The parameters not here
 # are booleans, the random state, verbose and the layer sizes (``_check_parameter``).
-_OWN = {
+OWN_OPTIONS = {
     "activation": Option("activation", str, "hidden activation", "relu", names=lambda: list(_ACTIVATIONS)),
     "solver": Option("solver", str, "the optimizer", "adam", names=lambda: ("sgd", "adam", "lbfgs")),
     "learning_rate": Option(
@@ -80,13 +80,13 @@ _OWN = {
     "power_t": Option("power_t", float, "the exponent of invscaling", 0.5, low=0.0),
 }
 PARAMETERS: dict[str, tuple[Option, tuple[Any, ...]]] = {
-    "activation": (_OWN["activation"], ()),
-    "solver": (_OWN["solver"], ()),
+    "activation": (OWN_OPTIONS["activation"], ()),
+    "solver": (OWN_OPTIONS["solver"], ()),
     "alpha": (OPTIONS["weight_decay"], ()),
     "batch_size": (OPTIONS["batch_size"], ("auto",)),
-    "learning_rate": (_OWN["learning_rate"], ()),
+    "learning_rate": (OWN_OPTIONS["learning_rate"], ()),
     "learning_rate_init": (OPTIONS["lr"], ()),
-    "power_t": (_OWN["power_t"], ()),
+    "power_t": (OWN_OPTIONS["power_t"], ()),
     "max_iter": (OPTIONS["epochs"], ()),
     "tol": (OPTIONS["min_delta"], ()),
     "momentum": (OPTIONS["momentum"], ()),
