@@ -174,7 +174,7 @@ LISTS = {
 def command_line_flags(name: str) -> list[list[str]]:
     """The commands and flags that set the option ``name`` (argparse dest == name)."""
     parser = build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    (sub,) = [a for a in parser._actions if isinstance(a.choices, dict)]  # the subcommands' parsers
     found = []
     for command, p in sub.choices.items():
         for action in p._actions:
