@@ -137,6 +137,13 @@ def test_gradcheck_fails_on_a_broken_backward(capsys, monkeypatch):
         (["train", "iris", "--seed", "-1"], "expected an integer >= 0; received: '-1'"),
         (["nonsense"], "nonsense"),
         ([], "required"),
+        (["train", "iris", "--dropout", "1"], "argument --dropout: expected a rate in [0, 1); received: '1'"),
+        (
+            ["train", "iris", "--epochs", "9007199254740993"],
+            "expected at most 2**53; received: '9007199254740993'",
+        ),
+        (["explain", "--layers", "2,16777217"], "integers from 1 to 16777216"),
+        (["train", "iris", "--class-weight", "a=-1"], "label=weight pairs with weights a finite number >= 0"),
     ],
 )
 def test_bad_input_is_one_error_line_and_status_2(args, words):
