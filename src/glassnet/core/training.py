@@ -8,7 +8,7 @@ Stopping rules, checked after every epoch (the first that holds wins; ``Reason``
   - ``loss_tolerance``:    the epoch's loss (or the validation loss) <= loss_tol; with ``data_loss=True``
     (and no validation set) the loss over every training row with the epoch's last weights instead of
     the epoch's running mean (whose terms were each taken before an update): the number a page shows;
-  - ``stuck``:             (with ``data_loss=True``) some layer passes no gradient (``dead_layer``): every
+  - ``stuck``:             (with ``data_loss=True``) some layer passes no gradient (``data_pass``): every
     one of its units has slope f'(z) = 0 on every training row (dead ReLUs, sigmoids saturated to 0 or 1),
     so no weight up to that layer can change again and the outputs no longer depend on the inputs (an
     output layer whose delta is its loss's a - t always passes one);
@@ -546,40 +546,39 @@ def _monitored(info: EpochInfo, monitor: str) -> float:
     return info.val_loss if info.val_loss is not None else info.loss
 
 
-def _data_loss(net: Network, X: Array, T: Array) -> float:
-    """The loss over every training row with the network's weights as they are (``evaluate``)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return evaluate(net, X, T)[0]
-
-
-def dead_layer(net: Network, X: Array, batch_size: int = 4096) -> int | None:
-    """The first layer (1-based, the output layer last) none of whose units has a slope f'(z) other than
-    0 on any row of X, or None: no gradient passes such a layer (see the rule ``stuck``). Layers whose
+def data_pass(
+    net: Network, X: Array, T: Array | None = None, batch_size: int = 4096
+) -> tuple[float, int | None]:
+    """One forward pass over (X, T) in batches: (the loss over every row, as ``evaluate`` computes it, or
+    NaN without T; the first layer (1-based, the output layer last) none of whose units has a slope f'(z)
+    other than 0 on any row, or None). No gradient passes such a layer (the rule ``stuck``). Layers whose
     activation is not elementwise (softmax), and an output layer whose delta is its loss's a - t, always
     pass one.
 
     >>> net = Network([1, 2, 1], activation="relu")
     >>> net.set_weights([(np.array([[-1.0, -2.0]]), np.zeros(2)), (np.ones((2, 1)), np.zeros(1))])
-    >>> dead_layer(net, np.array([[1.0], [2.0]])), dead_layer(net, np.array([[-1.0]]))
+    >>> data_pass(net, np.array([[1.0], [2.0]]))[1], data_pass(net, np.array([[-1.0]]))[1]
     (1, None)
     """
     last = len(net.layers) - 1
+    acts = net.activations
     checked = [
-        l
-        for l, act in enumerate(net.activations)
-        if act.elementwise and not (l == last and net.loss_fn.pairs_with(act))
+        l for l, f in enumerate(acts) if f.elementwise and not (l == last and net.loss_fn.pairs_with(f))
     ]
     alive = dict.fromkeys(checked, False)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, X.shape[0], batch_size):
+    total, n = 0.0, X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # a loss of inf is a value to report, not an error
+        for start in range(0, n, batch_size):
             values = net.propagate(X[start : start + batch_size])
-            for l in checked:
-                if not alive[l]:
+            if T is not None:
+                z, a = values[-1]
+                total += net.loss(a, T[start : start + batch_size], z) * a.shape[0]
+            for l, seen in alive.items():
+                if not seen:
                     z, a = values[l]
-                    alive[l] = bool(np.any(net.activations[l].derivative(z, a) != 0))
-            if all(alive.values()):
-                return None
-    return next((l + 1 for l in checked if not alive[l]), None)
+                    alive[l] = bool((acts[l].derivative(z, a) != 0).any())
+    dead = next((l + 1 for l, seen in alive.items() if not seen), None)
+    return (total / n if T is not None else math.nan), dead
 
 
 def _stop_reason(
@@ -593,19 +592,18 @@ def _stop_reason(
     ``state.data_loss``."""
     monitored = info.val_loss if info.val_loss is not None else info.loss
     state.data_loss, state.stuck = None, None
+    dead = None
     if rules.data_loss and data is not None:
-        state.data_loss = _data_loss(*data)
+        state.data_loss, dead = data_pass(*data)
         if info.val_loss is None:
             monitored = state.data_loss
     if rules.loss_tol is not None and monitored <= rules.loss_tol:
         return "loss_tolerance"
-    if rules.data_loss and data is not None:
-        net, X = data[0], data[1]
-        layer = dead_layer(net, X)
-        if layer is not None:
-            where = "the output layer" if layer == len(net.layers) else f"hidden layer {layer}"
-            state.stuck = (where, net.activations[layer - 1].name)
-            return "stuck"
+    if dead is not None and data is not None:
+        net = data[0]
+        where = "the output layer" if dead == len(net.layers) else f"hidden layer {dead}"
+        state.stuck = (where, net.activations[dead - 1].name)
+        return "stuck"
     change = info.max_weight_change
     if rules.weight_tol is not None and change is not None and change <= rules.weight_tol:
         return "weights_converged"
@@ -894,7 +892,7 @@ def _fit(
     for note in notes if warn else ():
         warnings.warn(note, TrainingWarning, stacklevel=3)
     if rules.data_loss and (reason == "max_updates" or state.data_loss is None):  # maybe mid-epoch
-        state.data_loss = _data_loss(net, X, T)
+        state.data_loss = data_pass(net, X, T)[0]
     message = _stop_message(reason, state, rules, restored)
     loss = state.history[-1].loss if state.history else math.nan
     return FitResult(
