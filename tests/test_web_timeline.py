@@ -3,6 +3,7 @@ set by hand, settings changed between steps, neuron maps and the boundary, and t
 
 import base64
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -290,10 +291,10 @@ def test_the_work_all_sessions_may_queue_is_bounded():
     inside.wait(10)
     waiter = threading.Thread(target=lambda: work.slot().__enter__() and None)  # waits for the worker
     waiter.start()
-    for _ in range(100):
-        if work.count == 2:
-            break
-        threading.Event().wait(0.01)
+    waiting, give_up = threading.Event(), time.monotonic() + 60  # a bound for a broken queue, not a wait
+    while work.count != 2:  # the waiter has taken its place in the queue (however slow the machine)
+        assert waiter.is_alive() and time.monotonic() < give_up, "the waiter never joined the queue"
+        waiting.wait(0.01)
     with pytest.raises(HTTPException) as refused, work.slot():
         pass
     assert refused.value.status_code == 429 and "busy" in refused.value.detail
