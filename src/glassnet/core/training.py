@@ -647,15 +647,16 @@ def _stop_message(reason: Reason, state: TrainingState, rules: _Rules, restored:
 
 def _stuck_message(state: TrainingState, where: str, activation: str, data: float, tol: float | None) -> str:
     """The words for the rule ``stuck``: which layer passes no gradient, why, and what to try."""
-    relu = activation == "relu"
-    why = "its ReLUs are dead: net input <= 0" if relu else f"its {activation} units are saturated"
-    loss = f"the loss over the training data {data:.6g} is still above the tolerance {tol:g}" if (
-        tol is not None and data > tol) else f"the loss over the training data is {data:.6g}"  # fmt: skip
-    advice = (
-        "another seed, a lower learning rate or leaky_relu"
-        if relu
-        else "standardized inputs or a lower learning rate"
-    )
+    if activation == "relu":
+        why, advice = (
+            "its ReLUs are dead: net input <= 0",
+            "another seed, a lower learning rate or leaky_relu",
+        )
+    else:
+        why, advice = f"its {activation} units are saturated", "standardized inputs or a lower learning rate"
+    loss = f"the loss over the training data is {data:.6g}"
+    if tol is not None and data > tol:
+        loss = f"the loss over the training data {data:.6g} is still above the tolerance {tol:g}"
     return (
         f"training is stuck after {state.updates:,} updates (epoch {state.epoch}): no unit of {where} has a "
         f"slope other than 0 on any training row ({why}), so no gradient passes it, no weight up to it "
