@@ -829,3 +829,16 @@ def test_warn_false_keeps_the_notes_without_a_warning():
     assert result.warnings and "ReLUs are dead" in result.warnings[0]
     with pytest.warns(TrainingWarning, match="ReLUs are dead"):
         fit(dead_relus(), XOR_X, XOR_T, 0.5, epochs=2)
+
+
+def test_sigmoids_saturated_to_exactly_1_on_every_row_are_stuck_too():
+    net = Network([2, 2, 1], activation="sigmoid", loss="mse", seed=0)
+    net.set_weights([(np.full((2, 2), 1000.0), np.zeros(2)), (np.ones((2, 1)), np.zeros(1))])
+    result = fit(net, XOR_X + 1, XOR_T, 0.5, epochs=5, data_loss=True, warn=False)
+    assert (result.reason, result.updates) == ("stuck", 4)
+    assert "no unit of hidden layer 1 has a slope other than 0" in result.message
+    assert "(its sigmoid units are saturated)" in result.message
+    assert result.message.endswith(
+        f"the loss over the training data is {result.data_loss:.6g}; try "
+        "standardized inputs or a lower learning rate"
+    )
