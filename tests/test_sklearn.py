@@ -289,7 +289,7 @@ def test_class_weight_balanced_lifts_the_rare_class():
     ("kwargs", "message"),
     [
         ({"sample_weight": -np.ones(150)}, r"sample weights must be finite and >= 0; row 0 has -1\.0"),
-        ({"sample_weight": np.ones(149)}, r"sample_weight must hold one weight per row \(150\); got shape \(149,\)"),
+        ({"sample_weight": np.ones(149)}, r"one weight per row \(150\); got shape \(149,\)"),
         ({"sample_weight": np.zeros(150)}, "sample weights must contain at least one non-zero number"),
         ({"sample_weight": (np.arange(150) < 50).astype(float)}, "only class 0 has any"),
     ],
