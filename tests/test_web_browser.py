@@ -579,6 +579,7 @@ def test_a_batch_chain_rule_ends_with_the_mean_the_update_applied(server, browse
     assert f"w1: {fmt(w1['old'])} → {fmt(batch['new']['w1'])}" in chain
     assert abs(w1["old"] - 0.05 * batch["grads"]["w1"] - batch["new"]["w1"]) < 1e-12
     assert text(page, "total-error") == fmt(batch["loss"])  # E_total of the step: the batch's mean loss
+    assert page.locator("#total-error-label").text_content().endswith("(the mean over its batch of 10)")
     assert "A batch of 10 rows: steps 2-5 show its first example" in text(page, "seven-steps")
     assert errors == []
     page.close()

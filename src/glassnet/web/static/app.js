@@ -535,7 +535,8 @@ const render = {
     byTestId("steps").textContent = String(state.steps);
     const shown = shownTrace(state);
     byTestId("total-error").textContent = shown ? fmt(lossOf(shown)) : "–";
-    $("total-error-label").textContent = state.preview ? "E_total of the next step (preview)" : "E_total of the step shown";
+    const batch = shown && shown.batch ? ` (the mean over its batch of ${shown.batch.size})` : "";
+    $("total-error-label").textContent = (state.preview ? "E_total of the next step (preview)" : "E_total of the step shown") + batch;
     byTestId("data-loss").textContent = fmt(state.loss);
     $("test-loss-value").textContent = state.test_examples ? fmt(state.test_loss) : "no test data";
     const rows = (n, what) => `${n} ${what} row${n === 1 ? "" : "s"}`;
