@@ -182,3 +182,24 @@ def test_the_step_a_divergence_names_is_the_first_that_diverges(client):
     assert exact["stopped"] is None and values(exact) == values(state)
     one_more = client.post(f"/api/sessions/{new(client, **settings)}/train", json={"steps": k + 1}).json()
     assert one_more["stopped"]["kind"] == "diverged" and one_more["steps"] == k
+
+
+def test_a_new_batch_size_starts_a_new_epoch_whose_rows_the_trace_shows(client):
+    """Three steps of one row, then batches of 10: the epoch in progress is cut short, and the next 14
+    updates are a whole new epoch (each of the 140 rows once), each the update of the rows its trace names."""
+    sid = new(client, **MOONS)
+    data = load_data(Settings(**MOONS))
+    for _ in range(3):
+        before = client.post(f"/api/sessions/{sid}/step").json()
+    changed = client.patch(f"/api/sessions/{sid}/training", json={"batch_size": 10}).json()
+    assert changed["training"]["batch_size"] == 10
+    seen = []
+    for _ in range(14):
+        state = client.post(f"/api/sessions/{sid}/step").json()
+        rows = state["trace"]["batch"]["rows"]
+        net = network(MOONS, values(before))
+        steps.step(net.layers, net.loss_fn, data.X[rows], data.T[rows], SGD(0.05))
+        assert values(state) == pytest.approx(net.parameters(), rel=1e-12, abs=1e-15)
+        seen += rows
+        before = state
+    assert sorted(seen) == list(range(140))

@@ -42,6 +42,7 @@ explorer all call it. It reads as its pieces: ``epoch_order`` (the order of an e
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import warnings
@@ -250,6 +251,21 @@ class TrainingState:
             rng.bit_generator.state = self.rng_state
             order = epoch_order(order, rng, shuffle)
         return np.asarray(order[self.batch * bs : self.batch * bs + bs], dtype=np.intp)
+
+    def restart_epoch(self) -> TrainingState:
+        """A copy of this state whose epoch in progress is cut short (its running numbers dropped, no
+        ``EpochInfo``): the next update starts a new epoch, with a new order. A run needs this to go on
+        with another batch size, since ``batch`` counts batches of the old size.
+
+        >>> state = TrainingState(2, 3, np.arange(8), {}, 0.1, updates=19)
+        >>> fresh = state.restart_epoch()
+        >>> (fresh.epoch, fresh.batch, fresh.updates), (state.epoch, state.batch)
+        ((3, 0, 19), (2, 3))
+        """
+        fresh = copy.deepcopy(self)
+        if fresh.batch:
+            fresh.epoch, fresh.batch, fresh.total, fresh.correct = fresh.epoch + 1, 0, 0.0, 0.0
+        return fresh
 
 
 def epoch_order(order: NDArray[np.int64], rng: np.random.Generator, shuffle: bool) -> NDArray[np.int64]:

@@ -108,14 +108,6 @@ def traced_update(
     return trace, result
 
 
-def fresh_epoch(run: TrainingState) -> TrainingState:
-    """``run`` moved to the start of its next epoch (a new shuffled order), as a new batch size needs."""
-    fresh = copy.deepcopy(run)
-    if fresh.batch:
-        fresh.epoch, fresh.batch, fresh.total, fresh.correct = fresh.epoch + 1, 0, 0.0, 0.0
-    return fresh
-
-
 @dataclass
 class Snapshot:
     """The weights after ``step`` steps and where ``fit``'s run stands (its order, Generator): every step
@@ -360,7 +352,7 @@ class Session:
             raise GlassnetError(f"a session keeps at most {MAX_EVENTS} changes; press Reset to start afresh")
         training = replace(self.training, **given)
         if training.batch_size != self.training.batch_size:
-            self.run = fresh_epoch(self.run)  # batches of another size start a new epoch
+            self.run = self.run.restart_epoch()  # batches of another size start a new epoch
         self.training = training
         self.settings = self.settings.model_copy(update=given)
         self.events.append((self.steps, dict(given)))
