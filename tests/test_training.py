@@ -842,3 +842,20 @@ def test_sigmoids_saturated_to_exactly_1_on_every_row_are_stuck_too():
         f"the loss over the training data is {result.data_loss:.6g}; try "
         "standardized inputs or a lower learning rate"
     )
+
+
+def test_a_run_stopped_mid_epoch_goes_on_only_in_batches_of_its_size_or_from_a_new_epoch():
+    net = Network([2, 2, 1], seed=0)
+    first = fit(net, XOR_X, XOR_T, 0.5, epochs=None, max_updates=1, batch_size=2, seed=1)
+    assert (first.state.epoch, first.state.batch) == (0, 1)
+    with pytest.raises(
+        GlassnetError, match=r"^the run stopped after batch 1 of epoch 1 in batches of 2; going"
+    ):
+        fit(net, XOR_X, XOR_T, 0.5, epochs=None, max_updates=2, batch_size=1, resume=first.state)
+    fresh = first.state.restart_epoch()
+    again = fit(net, XOR_X, XOR_T, 0.5, epochs=None, max_updates=5, batch_size=1, resume=fresh)
+    assert (again.updates, again.state.epoch, again.state.batch) == (
+        5,
+        2,
+        0,
+    )  # epoch 2: 4 rows, one at a time

@@ -225,6 +225,7 @@ class TrainingState:
     initial_loss: float | None = None
     initial_val_loss: float | None = None
     data_loss: float | None = None  # with data_loss: the loss over the training data at the last check
+    batch_size: int | None = None  # the rows per batch of the epoch in progress (None: not known)
     stuck: tuple[str, str] | None = None  # the layer the rule ``stuck`` found, in words, and its activation
 
     @classmethod
@@ -838,6 +839,13 @@ def _fit(
         )
     rng = np.random.default_rng(seed)
     state = _start(resume, n, rng, opt.lr)
+    if state.batch and state.batch_size not in (None, bs):
+        raise GlassnetError(
+            f"the run stopped after batch {state.batch} of epoch {state.epoch + 1} in batches of "
+            f"{state.batch_size}; going on in batches of {bs} would skip or repeat rows: finish the epoch "
+            "with the same batch_size, or resume from state.restart_epoch()"
+        )
+    state.batch_size = bs
     if state.updates == 0 and state.initial_loss is None:  # the starting losses, to judge an explosion by
         with np.errstate(over="ignore", invalid="ignore"):
             state.initial_loss = evaluate(net, X, T)[0]
