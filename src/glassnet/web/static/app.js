@@ -88,9 +88,9 @@ async function api(method, path, body) {
   }
 }
 
-// Whether the page is at rest: no request on its way, nothing playing, no button waiting (for tests, which
-// wait for this condition rather than for a time).
-window.glassnetIdle = () => inFlight === 0 && !page.running && page.busy.size === 0 && !page.rebuilding;
+// Whether the page is at rest: no request on its way, nothing playing, no button or typed setting waiting
+// (for tests, which wait for this condition rather than for a time).
+window.glassnetIdle = () => inFlight === 0 && !page.running && page.busy.size === 0 && !page.rebuilding && !pendingApply;
 
 // The queue: each task starts when the previous one has finished (or failed).
 let tail = Promise.resolve();
