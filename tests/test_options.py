@@ -81,8 +81,6 @@ def edges(option: Option) -> list[tuple[object, bool, str]]:
 # Known gaps in files of the core that check these options themselves, comparing before checking the type:
 # each case raises TypeError instead of refusing the value in words (strict: the mark must go when fixed).
 GAPS = {
-    ("activation", "1"): "Network(activation=1): list(1) in Network._activation_names",
-    ("activation", "None"): "Network(activation=None): list(None) in Network._activation_names",
     (
         "validation_split",
         "'0.5'",

@@ -52,6 +52,7 @@ from .layers import Dense, Dropout
 from .losses import Loss, get_loss
 from .naming import ParameterRef, neuron_names, parameter_refs
 from .optimizers import SGD, Optimizer
+from .options import OPTIONS
 
 if TYPE_CHECKING:
     from .trace import StepTrace
@@ -126,8 +127,9 @@ class Network:
         if isinstance(activation, str):
             get_activation(activation)  # validated even when there is no hidden layer
             hidden = [activation] * (len(self.sizes) - 2)
-        else:
-            hidden = list(activation)
+        else:  # one name per hidden layer; anything else is refused in the table's words
+            names = activation if isinstance(activation, (list, tuple)) else [activation]
+            hidden = [OPTIONS["activation"].check(name) for name in names]
         if len(hidden) != len(self.sizes) - 2:
             raise GlassnetError(
                 f"expected one hidden activation per hidden layer ({len(self.sizes) - 2}); "
