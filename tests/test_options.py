@@ -157,7 +157,7 @@ CORE = {
     "validation_split": lambda v: split_rows(100, v, 0, keep_one=True),
     "weight": lambda v: check_sample_weight([v], 1),
     "threads": check_threads,
-    "seed": None,  # numpy's Generator takes any seed >= 0; the table caps what a file keeps
+    "seed": lambda v: Network([2, 2], seed=v),
     "task": None,
 }
 

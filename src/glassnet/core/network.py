@@ -164,7 +164,7 @@ class Network:
         Use ``set_parameters`` afterwards to give explicit values.
         """
         check_memory(self.sizes, self.dtype, copies=2, what="its weights and their gradients")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(OPTIONS["seed"].check(seed, none=True))
         self.layers = []
         for inputs, units, act in zip(self.sizes[:-1], self.sizes[1:], self.activations, strict=True):
             # glorot follows scikit-learn: every layer's range is set by the hidden activation
