@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
+import io
 import sys
-from pathlib import Path
 
 from glassnet.core.errors import GlassnetError
 from glassnet.core.model import Model
 
 from ..io.data import DATASETS, Table, read_csv, select_features, target_values
 from ..io.data import load as load_dataset
+from ..io.files import atomic_write
 from ..io.modelfile import load_model
 from .common import check_save_path, classification_summary, escape, rich_console, scores, strict_json
 from .reading import csv_options, reading_progress, tell
@@ -130,16 +130,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         writer.writerow(header)
         writer.writerows(rows)
         return 0
-    partial = Path(args.output).with_name(f".{Path(args.output).name}.partial")
-    try:  # a whole file or none: written beside it, then renamed
-        with partial.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(partial, args.output)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise GlassnetError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    atomic_write(args.output, text.getvalue().encode("utf-8"))  # a whole file or none
     print(f"wrote {len(table.X):,} predictions to {args.output}", file=sys.stderr)
     return 0
 

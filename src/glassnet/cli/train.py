@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glassnet.core.errors import GlassnetError
-from glassnet.core.model import Checkpoint, Model
+from glassnet.core.model import Model, TrainingCheckpoint
 from glassnet.core.model import train as train_model
 from glassnet.core.training import EpochInfo, TrainingState, TrainingWarning
 
@@ -104,7 +104,7 @@ def train_progress(console: Any, epochs: int, batches: int, regression: bool = F
     return progress, on_batch, on_epoch
 
 
-def _resume_settings(args: argparse.Namespace) -> Checkpoint | None:
+def _resume_settings(args: argparse.Namespace) -> TrainingCheckpoint | None:
     """With --resume, load the checkpoint and take its settings; options given on this command line must
     agree with them."""
     if args.resume is None:
@@ -317,7 +317,7 @@ def _train_and_report(
     on_batch: Any,
     on_epoch: Any,
     settings: dict[str, Any],
-    resume: Checkpoint | None,
+    resume: TrainingCheckpoint | None,
     stop: StopOnSignal,
     started: float,
     reason: str,
@@ -325,7 +325,7 @@ def _train_and_report(
     train_part = dataset.train
     folder = args.checkpoint
 
-    def on_checkpoint(checkpoint: Checkpoint) -> None:
+    def on_checkpoint(checkpoint: TrainingCheckpoint) -> None:
         save_checkpoint(folder, checkpoint, settings)
 
     # Off a terminal the bar is disabled and never started: rich before 14.3 printed an empty line on

@@ -255,7 +255,6 @@ class TrainingCheckpoint:
     state: TrainingState
 
 
-Checkpoint = TrainingCheckpoint  # the name of glassnet 0.1, still imported by the command line (cli/train.py)
 
 
 _KIND_NAMES = {"text": "a string", "bool": "true/false", "number": "a number"}
