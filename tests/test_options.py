@@ -78,29 +78,8 @@ def edges(option: Option) -> list[tuple[object, bool, str]]:
     return [*cases, (True, False, TYPED), ("0.5", False, TYPED), ([0.5], False, TYPED)]
 
 
-# Known gaps in files of the core that check these options themselves, comparing before checking the type:
-# each case raises TypeError instead of refusing the value in words (strict: the mark must go when fixed).
-GAPS = {
-    (
-        "validation_split",
-        "'0.5'",
-    ): "model.split_rows (and train) compare the fraction before checking its type",
-    (
-        "validation_split",
-        "[0.5]",
-    ): "model.split_rows (and train) compare the fraction before checking its type",
-}
 CASES = [
-    pytest.param(
-        name,
-        value,
-        allowed,
-        kind,
-        id=f"{name}={value!r}",
-        marks=[pytest.mark.xfail(strict=True, raises=TypeError, reason=GAPS[name, repr(value)])]
-        if (name, repr(value)) in GAPS
-        else [],
-    )
+    pytest.param(name, value, allowed, kind, id=f"{name}={value!r}")
     for name, option in OPTIONS.items()
     for value, allowed, kind in edges(option)
 ]

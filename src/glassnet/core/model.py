@@ -29,6 +29,7 @@ from .checks import check_dtype, check_memory
 from .errors import GlassnetError
 from .network import Network
 from .optimizers import Optimizer, make_optimizer, make_schedule
+from .options import OPTIONS
 from .training import (
     BatchCallback,
     EpochCallback,
@@ -58,8 +59,7 @@ def split_rows(
     >>> split_rows(5, 0.4, seed=0)
     (array([0, 1, 3]), array([2, 4]))
     """
-    if not 0.0 <= fraction < 1.0:
-        raise GlassnetError(f"the held-out fraction must be in [0, 1); received: {fraction!r}")
+    fraction = OPTIONS["validation_split"].check(fraction)  # a number in [0, 1), its type checked first
     order = np.random.default_rng(seed).permutation(n)
     held = round(n * fraction)
     if keep_one:
@@ -253,8 +253,6 @@ class TrainingCheckpoint:
     model: Model
     optimizer: Optimizer
     state: TrainingState
-
-
 
 
 _KIND_NAMES = {"text": "a string", "bool": "true/false", "number": "a number"}
@@ -547,8 +545,7 @@ def train(
         )
     if len(y) != n:
         raise GlassnetError(f"features and targets differ in rows: {n} != {len(y)}")
-    if not 0.0 <= validation_split < 1.0:
-        raise GlassnetError(f"validation_split must be in [0, 1); received: {validation_split!r}")
+    validation_split = OPTIONS["validation_split"].check(validation_split)
     names = list(feature_names) if feature_names is not None else [f"x{k + 1}" for k in range(X.shape[1])]
     if len(names) != X.shape[1]:
         raise GlassnetError(f"expected {X.shape[1]} feature names; received {len(names)}")
