@@ -2,6 +2,7 @@
 the NumPy fallback, which computes the same, wherever the BLAS cannot be used."""
 
 import ctypes
+import glob
 import os
 import sys
 from types import SimpleNamespace
@@ -31,19 +32,19 @@ def reference_gemm(dtype, error=0.0):
 
 
 def fake_library(gemm):
-    return blas._Library("fake", gemm, lambda: 1, lambda n: None)
+    return blas.Library("fake", gemm, lambda: 1, lambda n: None)
 
 
 def test_numpys_openblas_is_found_and_computes_right_in_both_dtypes():
-    lib = blas._find()
+    lib = blas.find_library()
     assert lib is not None, "NumPy's wheels bring OpenBLAS; glassnet should find it"
-    assert os.path.realpath(lib.path) in blas._loaded_files()
+    assert os.path.realpath(lib.path) in blas.loaded_files()
     assert set(lib.gemm) == {np.dtype(np.float32), np.dtype(np.float64)}
     rng = np.random.default_rng(1)
     for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
         A, B, C = (rng.normal(size=shape).astype(dtype) for shape in ((7, 3), (7, 4), (3, 4)))
         expected = 0.25 * C + 3.0 * (A.T @ B)
-        blas._call(lib, 3.0, A, B, 0.25, C)
+        blas.call_gemm(lib, 3.0, A, B, 0.25, C)
         np.testing.assert_allclose(C, expected, rtol=rtol, atol=rtol)
     threads = lib.get_threads()
     assert isinstance(threads, int) and threads >= 1
@@ -54,83 +55,83 @@ def test_numpys_openblas_is_found_and_computes_right_in_both_dtypes():
 def test_only_a_library_numpy_has_loaded_is_taken(monkeypatch, tmp_path):
     """The candidates in order: one NumPy has not loaded (skipped: loading it would start a second thread
     pool), one that is no library (skipped), then NumPy's own."""
-    real = blas._library().path
+    real = blas.library().path
     not_loaded, not_a_library = tmp_path / "a-not-loaded.so", tmp_path / "b-not-a-library.so"
     not_a_library.write_text("not a library")
     candidates = [str(not_loaded), str(not_a_library), real]
     monkeypatch.setattr(blas, "glob", SimpleNamespace(glob=lambda p: candidates if "numpy.libs" in p else []))
     loaded = {os.path.realpath(not_a_library), os.path.realpath(real)}
-    monkeypatch.setattr(blas, "_loaded_files", lambda: loaded)
-    assert blas._find().path == real
-    monkeypatch.setattr(blas, "_loaded_files", lambda: set())  # NumPy loaded none of them
-    assert blas._find() is None
-    monkeypatch.setattr(blas, "_loaded_files", lambda: None)  # the system does not say which are loaded
+    monkeypatch.setattr(blas, "loaded_files", lambda: loaded)
+    assert blas.find_library().path == real
+    monkeypatch.setattr(blas, "loaded_files", lambda: set())  # NumPy loaded none of them
+    assert blas.find_library() is None
+    monkeypatch.setattr(blas, "loaded_files", lambda: None)  # the system does not say which are loaded
     monkeypatch.setattr(blas, "glob", SimpleNamespace(glob=lambda p: [real] if "numpy.libs" in p else []))
-    assert blas._find().path == real
+    assert blas.find_library().path == real
 
 
 def test_older_numpy_wheels_name_the_functions_without_scipy_(monkeypatch):
     """NumPy's wheels before the scipy-openblas build call them cblas_dgemm64_ and so on."""
-    real = ctypes.CDLL(blas._library().path)
+    real = ctypes.CDLL(blas.library().path)
     names = ["cblas_sgemm64_", "cblas_dgemm64_", "openblas_get_num_threads64_", "openblas_set_num_threads64_"]
     prefix = "scipy_" if hasattr(real, "scipy_cblas_sgemm64_") else ""  # NumPy < 2 has the old names itself
     old = SimpleNamespace(**{name: getattr(real, prefix + name) for name in names})
     monkeypatch.setattr(blas, "ctypes", SimpleNamespace(**{**vars(ctypes), "CDLL": lambda path: old}))
-    lib = blas._find()
+    lib = blas.find_library()
     assert lib is not None and lib.gemm[np.dtype(np.float64)] is old.cblas_dgemm64_
 
 
 def test_the_library_is_searched_once(monkeypatch):
-    monkeypatch.setattr(blas, "_SEARCHED", False)
-    monkeypatch.setattr(blas, "_LIB", None)
-    first = blas._library()
-    assert first is not None and blas._library() is first
+    blas.library.cache_clear()
+    first = blas.library()
+    assert first is not None and blas.library() is first
 
 
 def test_info_names_the_library_and_its_threads(monkeypatch):
     info = blas.info()
-    assert info.found and info.path == os.path.basename(blas._library().path)
-    assert info.threads == blas._library().get_threads()
-    monkeypatch.setattr(blas, "_library", lambda: None)
+    assert info.found and info.path == os.path.basename(blas.library().path)
+    assert info.threads == blas.library().get_threads()
+    monkeypatch.setattr(blas, "library", lambda: None)
     assert blas.info() == blas.Info(False, None, None)
 
 
 def test_loaded_files_are_the_shared_libraries_of_this_process():
-    files = blas._loaded_files()
+    files = blas.loaded_files()
     if not sys.platform.startswith("linux"):
         assert files is None or all(f.endswith(".so") for f in files)
         return
     assert files is not None
-    linalg = os.path.realpath(np.linalg._umath_linalg.__file__)  # loaded by `import numpy`
-    assert linalg in files and all(os.path.isabs(f) and f.endswith(".so") for f in files)
+    numpy_dir = os.path.dirname(np.__file__)
+    (umath,) = glob.glob(os.path.join(numpy_dir, "*", "_multiarray_umath*.so"))  # loaded by `import numpy`
+    assert os.path.realpath(umath) in files and all(os.path.isabs(f) and f.endswith(".so") for f in files)
 
 
 def test_the_check_accepts_a_right_gemm_and_refuses_a_wrong_one():
     right = {np.dtype(t): reference_gemm(t) for t in (np.float32, np.float64)}
-    assert blas._works(fake_library(right))
+    assert blas.works(fake_library(right))
     nothing = {**right, np.dtype(np.float64): lambda *args: None}  # float64 left as it was
-    assert not blas._works(fake_library(nothing))
+    assert not blas.works(fake_library(nothing))
     slightly_off = {np.dtype(t): reference_gemm(t, error=1e-3) for t in (np.float32, np.float64)}
-    assert not blas._works(fake_library(slightly_off))
+    assert not blas.works(fake_library(slightly_off))
     no_float32 = {**right, np.dtype(np.float32): lambda *args: None}  # each dtype is checked in its own
-    assert not blas._works(fake_library(no_float32))
+    assert not blas.works(fake_library(no_float32))
     rounding = {np.dtype(t): reference_gemm(t, error=3e-5) for t in (np.float32, np.float64)}
-    assert blas._works(fake_library(rounding))  # float32 sums in another order differ in the 5th digit
+    assert blas.works(fake_library(rounding))  # float32 sums in another order differ in the 5th digit
 
 
 def test_leading_dimension():
     x = np.zeros((3, 5))
-    assert blas._leading(x) == 5
-    assert blas._leading(x[:, :2]) == 5  # rows of a wider matrix: each row contiguous, 5 apart
-    assert blas._leading(x[1:, 1:4]) == 5
-    assert blas._leading(x.T) is None  # rows not contiguous
-    assert blas._leading(x[:, ::2]) is None
-    assert blas._leading(np.broadcast_to(np.zeros(4), (3, 4))) is None  # rows overlap
+    assert blas.leading_dimension(x) == 5
+    assert blas.leading_dimension(x[:, :2]) == 5  # rows of a wider matrix: each row contiguous, 5 apart
+    assert blas.leading_dimension(x[1:, 1:4]) == 5
+    assert blas.leading_dimension(x.T) is None  # rows not contiguous
+    assert blas.leading_dimension(x[:, ::2]) is None
+    assert blas.leading_dimension(np.broadcast_to(np.zeros(4), (3, 4))) is None  # rows overlap
     overlapping = np.lib.stride_tricks.as_strided(np.zeros(10), shape=(3, 4), strides=(8, 8))
-    assert blas._leading(overlapping) is None  # each row starts one element after the last
+    assert blas.leading_dimension(overlapping) is None  # each row starts one element after the last
     odd = np.lib.stride_tricks.as_strided(np.zeros(8), shape=(2, 1), strides=(12, 8))
-    assert blas._leading(odd) is None  # rows not a whole number of elements apart
-    assert blas._leading(np.zeros((3, 4), np.float32)[:, 1:]) == 4
+    assert blas.leading_dimension(odd) is None  # rows not a whole number of elements apart
+    assert blas.leading_dimension(np.zeros((3, 4), np.float32)[:, 1:]) == 4
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "row slices", "transposed views"])
@@ -150,8 +151,8 @@ def test_gemm_tn_takes_any_strides(layout):
 @pytest.fixture
 def calls(monkeypatch):
     """Every call of NumPy's BLAS by gemm_tn, which still happens."""
-    seen, real = [], blas._call
-    monkeypatch.setattr(blas, "_call", lambda *args: seen.append(args) or real(*args))
+    seen, real = [], blas.call_gemm
+    monkeypatch.setattr(blas, "call_gemm", lambda *args: seen.append(args) or real(*args))
     return seen
 
 
@@ -179,7 +180,7 @@ def fallback_cases():
 def test_gemm_tn_falls_back_to_numpy_where_blas_cannot_be_used(monkeypatch, case):
     A, B, C = fallback_cases()[case]
     seen = []
-    monkeypatch.setattr(blas, "_call", lambda *args: seen.append(args))  # BLAS would be wrong here
+    monkeypatch.setattr(blas, "call_gemm", lambda *args: seen.append(args))  # BLAS would be wrong here
     expected = (0.5 * C - 2.0 * (A.T @ B)).astype(C.dtype)
     blas.gemm_tn(-2.0, A, B, 0.5, C)
     assert seen == []
@@ -192,7 +193,7 @@ def test_gemm_tn_falls_back_to_numpy_where_blas_cannot_be_used(monkeypatch, case
 )
 def test_gemm_tn_refuses_shapes_that_do_not_fit_without_calling_blas(monkeypatch, shapes):
     seen = []
-    monkeypatch.setattr(blas, "_call", lambda *args: seen.append(args))  # BLAS would write out of bounds
+    monkeypatch.setattr(blas, "call_gemm", lambda *args: seen.append(args))  # BLAS would write out of bounds
     A, B, C = (np.ones(shape) for shape in shapes)
     with pytest.raises(ValueError):
         blas.gemm_tn(1.0, A, B, 1.0, C)
@@ -203,7 +204,7 @@ def test_gemm_tn_refuses_shapes_that_do_not_fit_without_calling_blas(monkeypatch
 @pytest.mark.parametrize("found", [True, False], ids=["blas", "numpy fallback"])
 def test_gemm_tn_formula(monkeypatch, found, beta):
     if not found:
-        monkeypatch.setattr(blas, "_library", lambda: None)
+        monkeypatch.setattr(blas, "library", lambda: None)
     rng = np.random.default_rng(4)
     A, B, C = rng.normal(size=(5, 3)), rng.normal(size=(5, 4)), rng.normal(size=(3, 4))
     expected = -2.0 * (A.T @ B) + (beta * C if beta else 0.0)

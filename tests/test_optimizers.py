@@ -213,12 +213,12 @@ def test_adams_scratch_array_is_kept_and_renewed_when_the_parameter_changes():
     """One scratch array per parameter, reused from update to update (the point of updating in place),
     and made anew when the parameter's shape or dtype is no longer the scratch array's."""
     adam, w = Adam(0.1), np.zeros((2, 3))
-    tmp = adam._scratch(w)
-    assert adam._scratch(w) is tmp and tmp.shape == (2, 3) and tmp.dtype == np.float64
+    tmp = adam.scratch(w)
+    assert adam.scratch(w) is tmp and tmp.shape == (2, 3) and tmp.dtype == np.float64
     w.shape = (3, 2)  # the same array object, another shape
-    assert adam._scratch(w).shape == (3, 2)
-    adam._tmp[id(w)] = np.empty((3, 2), np.float32)
-    assert adam._scratch(w).dtype == np.float64
+    assert adam.scratch(w).shape == (3, 2)
+    w.dtype = np.float32  # the same array object, read as float32: (3, 4)
+    assert adam.scratch(w).dtype == np.float32 and adam.scratch(w).shape == (3, 4)
 
 
 def test_make_optimizer_passes_its_options_on():

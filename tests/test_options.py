@@ -12,6 +12,7 @@ import argparse
 import ast
 import contextlib
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ from glassnet.core.options import OPTIONS, Option
 from glassnet.core.training import check_sample_weight, check_threads, fit
 from glassnet.io import schema
 from glassnet.io.schema import TrainingSettings, option_field, sentences
+
+from .cli_help import REQUIRED, dest, help_entries
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "glassnet"
 X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
@@ -149,20 +152,15 @@ LISTS = {
 
 
 def command_line_flags(name: str) -> list[list[str]]:
-    """The commands and flags that set the option ``name`` (argparse dest == name)."""
-    parser = build_parser()
-    (sub,) = [a for a in parser._actions if isinstance(a.choices, dict)]  # the subcommands' parsers
+    """The commands and flags that set the option ``name``, as each command's --help lists them, with
+    what the command cannot go without."""
+    (commands,) = [entry for entry in help_entries([]) if entry.startswith("{")]
     found = []
-    for command, p in sub.choices.items():
-        for action in p._actions:
-            if action.dest == name and action.option_strings:
-                required = [
-                    a.option_strings[0] if a.option_strings else "x" for a in p._actions if a.required
-                ]
-                required = [
-                    part for flag in required for part in ((flag, "x") if flag.startswith("-") else (flag,))
-                ]
-                found.append([command, *required, action.option_strings[0]])
+    for command in commands.strip("{}").split(","):
+        for invocation in help_entries([command]):
+            if invocation.startswith("-") and dest(invocation) == name:
+                flag = re.findall(r"--[\w-]+", invocation)[0]
+                found.append([command, *REQUIRED.get(command, []), flag])
     return found
 
 
@@ -229,8 +227,11 @@ def verdict_of_pydantic(model, value) -> bool:
     return True
 
 
+X_NAN, Y_ROWS = np.array([[0.0, np.nan], [1.0, 0.0]]), np.array([0, 1])
+
+
 def verdicts_of_estimators(name: str, value: object) -> dict[str, bool]:
-    """The estimators' parameters that hold the option ``name``: their verdict at ``_validate_params``."""
+    """The estimators' parameters that hold the option ``name``: their verdict when ``fit`` checks them."""
     sk = pytest.importorskip("glassnet.sklearn")
     params = [p for p, (option, _) in sk.PARAMETERS.items() if option is OPTIONS[name]]
     if name == "units":
@@ -243,14 +244,17 @@ def verdicts_of_estimators(name: str, value: object) -> dict[str, bool]:
             if param == "class_weight" and Estimator is sk.GlassRegressor:
                 continue
             estimator = Estimator().set_params(**{param: value})
-            try:
-                estimator._validate_params()  # scikit-learn's hook, which fit calls first
+            try:  # fit checks the parameters first, then the data, whose NaN it always refuses
+                estimator.fit(X_NAN, Y_ROWS)
             except sk.InvalidParameterError as exc:
                 assert isinstance(exc, ValueError) and isinstance(exc, TypeError)  # as scikit-learn's
                 assert f"The {param!r} parameter of {Estimator.__name__} must be" in str(exc)
                 found[f"{Estimator.__name__}({param})"] = False
-            else:
+            except ValueError as exc:  # the parameters passed; the data did not
+                assert "NaN" in str(exc), exc
                 found[f"{Estimator.__name__}({param})"] = True
+            else:
+                raise AssertionError("fit took data with a NaN")
     return found
 
 

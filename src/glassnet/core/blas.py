@@ -23,6 +23,7 @@ array([[-5., -5.],
 from __future__ import annotations
 
 import ctypes
+import functools
 import glob
 import os
 from collections.abc import Iterator
@@ -44,7 +45,7 @@ FUSE_MIN = 4096
 
 
 @dataclass
-class _Library:
+class Library:
     """NumPy's BLAS as found: its file and the three functions glassnet calls (ILP64: 64-bit integers)."""
 
     path: str
@@ -53,7 +54,7 @@ class _Library:
     set_threads: Any
 
 
-def _loaded_files() -> set[str] | None:
+def loaded_files() -> set[str] | None:
     """The shared libraries this process has loaded (Linux), or None where the system does not say."""
     try:
         with open("/proc/self/maps") as maps:
@@ -62,7 +63,7 @@ def _loaded_files() -> set[str] | None:
         return None
 
 
-def _find() -> _Library | None:
+def find_library() -> Library | None:
     """NumPy's OpenBLAS (the ``scipy_openblas64_`` build of NumPy's wheels, or the older ``openblas64_``)
     with its functions, if it is loaded and computes a small product right; else None."""
     numpy_dir = os.path.dirname(np.__file__)
@@ -70,7 +71,7 @@ def _find() -> _Library | None:
         glob.glob(os.path.join(numpy_dir, os.pardir, "numpy.libs", "*openblas*"))
         + glob.glob(os.path.join(numpy_dir, ".dylibs", "*openblas*"))
     )
-    loaded = _loaded_files()
+    loaded = loaded_files()
     for path in candidates:
         if loaded is not None and os.path.realpath(path) not in loaded:
             continue  # not the library NumPy uses: loading it would start a second thread pool
@@ -95,36 +96,31 @@ def _find() -> _Library | None:
                 fn.restype = None
             get_threads.argtypes, get_threads.restype = [], ctypes.c_int
             set_threads.argtypes, set_threads.restype = [ctypes.c_int], None
-            found = _Library(path, gemm, get_threads, set_threads)
-            if _works(found):
+            found = Library(path, gemm, get_threads, set_threads)
+            if works(found):
                 return found
     return None
 
 
-def _works(lib: _Library) -> bool:
+def works(lib: Library) -> bool:
     """Whether the library's gemm gives NumPy's answer on a small product in both dtypes."""
     rng = np.random.default_rng(0)
     for dtype in lib.gemm:
         A, B, C = (rng.normal(size=shape).astype(dtype) for shape in ((5, 3), (5, 4), (3, 4)))
         expected = 0.5 * C - 2.0 * (A.T @ B)
-        _call(lib, -2.0, A, B, 0.5, C)
+        call_gemm(lib, -2.0, A, B, 0.5, C)
         if not np.allclose(C, expected, rtol=1e-4, atol=1e-5):
             return False
     return True
 
 
-_LIB: _Library | None = None
-_SEARCHED = False
+@functools.cache
+def library() -> Library | None:
+    """The library ``find_library`` found, searched for once per process."""
+    return find_library()
 
 
-def _library() -> _Library | None:
-    global _LIB, _SEARCHED
-    if not _SEARCHED:
-        _LIB, _SEARCHED = _find(), True
-    return _LIB
-
-
-def _leading(x: Array) -> int | None:
+def leading_dimension(x: Array) -> int | None:
     """The row stride of a row-major matrix in elements (BLAS's leading dimension), or None if its rows
     are not each contiguous."""
     item = x.itemsize
@@ -133,9 +129,9 @@ def _leading(x: Array) -> int | None:
     return x.strides[0] // item
 
 
-def _call(lib: _Library, alpha: float, A: Array, B: Array, beta: float, C: Array) -> None:
+def call_gemm(lib: Library, alpha: float, A: Array, B: Array, beta: float, C: Array) -> None:
     (k, m), n = A.shape, B.shape[1]
-    lda, ldb = _leading(A), _leading(B)
+    lda, ldb = leading_dimension(A), leading_dimension(B)
     if lda is None:
         A = np.ascontiguousarray(A)
         lda = m
@@ -152,7 +148,7 @@ def gemm_tn(alpha: float, A: Array, B: Array, beta: float, C: Array) -> None:
     """C <- alpha A^T B + beta C in place: A (k, m), B (k, n), C (m, n), all of C's dtype, C contiguous.
 
     With beta = 0, C's old values are ignored (even NaN)."""
-    lib = _library()
+    lib = library()
     if (
         lib is not None
         and C.flags.c_contiguous
@@ -162,7 +158,7 @@ def gemm_tn(alpha: float, A: Array, B: Array, beta: float, C: Array) -> None:
         and B.shape[1] == C.shape[1]
         and A.shape[0] == B.shape[0]
     ):
-        _call(lib, alpha, A, B, beta, C)
+        call_gemm(lib, alpha, A, B, beta, C)
         return
     product = A.T @ B
     product *= alpha
@@ -185,7 +181,7 @@ class Info:
 
 def info() -> Info:
     """Whether NumPy's BLAS was found, its file and its current thread count."""
-    lib = _library()
+    lib = library()
     if lib is None:
         return Info(False, None, None)
     return Info(True, os.path.basename(lib.path), int(lib.get_threads()))
@@ -196,7 +192,7 @@ def threads(n: int | None) -> Iterator[None]:
     """Run the block with NumPy's BLAS limited to ``n`` threads (None: leave it as it is), then restore
     the count it had: what threadpoolctl's ``threadpool_limits(n, user_api="blas")`` does for OpenBLAS.
     Where NumPy's BLAS was not found, nothing changes."""
-    lib = _library() if n is not None else None
+    lib = library() if n is not None else None
     if lib is None or n is None:
         yield
         return
