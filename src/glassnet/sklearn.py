@@ -382,7 +382,8 @@ class _GlassEstimator(BaseEstimator):
         # error for a regressor)
         batch_weight = bs * (1.0 if w is None else float(np.mean(w[tr])))
         opt.weight_decay = float(self.alpha) / batch_weight * (2.0 if self._task == "regression" else 1.0)
-        no_change = self.n_iter_no_change
+        no_change = self.n_iter_no_change  # more epochs than the table's largest patience: never stop early
+        never = no_change == np.inf or int(no_change) + 1 > (OPTIONS["patience"].highest or math.inf)
         result = fit(
             model.network,
             Xt,
@@ -392,7 +393,7 @@ class _GlassEstimator(BaseEstimator):
             batch_size=bs,
             shuffle=bool(self.shuffle),
             seed=seed,
-            patience=None if no_change == np.inf else int(no_change) + 1,  # scikit-learn: more than
+            patience=None if never else int(no_change) + 1,  # scikit-learn: more than
             min_delta=float(self.tol),
             validation=validation,
             # scikit-learn's early stopping watches the validation score: accuracy for a classifier (for a
