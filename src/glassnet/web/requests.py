@@ -18,6 +18,7 @@ from glassnet.core.losses import LOSSES
 from glassnet.core.network import BIAS_MODES
 
 from ..io.data import GENERATED_SETS, SKLEARN_SETS
+from ..io.schema import option_field
 
 MAX_HIDDEN_LAYERS = 4
 MAX_NEURONS = 16
@@ -115,9 +116,11 @@ else:
     Loss = Literal[LOSS_NAMES]
     Bias = Literal[BIASES]
 
-LearningRate = Annotated[float, Field(gt=0, le=10)]
-BatchSize = Annotated[int, Field(ge=1, le=MAX_BATCH)]
-L2 = Annotated[float, Field(ge=0, le=1)]
+# The ranges of the core's options table (glassnet.core.options), lowered where the explorer allows less.
+LearningRate = Annotated[float, option_field("lr", high=10)]
+BatchSize = Annotated[int, option_field("batch_size", high=MAX_BATCH)]
+L2 = Annotated[float, option_field("weight_decay", high=1)]
+Seed = Annotated[int, option_field("seed", high=2**31 - 1)]
 
 
 class Settings(BaseModel):
@@ -128,12 +131,12 @@ class Settings(BaseModel):
 
     dataset: Dataset = "worked-example"
     hidden_layers: Annotated[
-        list[Annotated[int, Field(ge=1, le=MAX_NEURONS)]], Field(max_length=MAX_HIDDEN_LAYERS)
+        list[Annotated[int, option_field("units", high=MAX_NEURONS)]], Field(max_length=MAX_HIDDEN_LAYERS)
     ] = [2]
     activation: Activation = "sigmoid"
     loss: Loss = "half_sse"
     learning_rate: LearningRate = LEARNING_RATE
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    seed: Seed = 0
     bias: Bias = "frozen"
     csv: Annotated[str, Field(max_length=MAX_UPLOAD_CHARS)] | None = None
     target: Annotated[str, Field(max_length=200)] | None = None
@@ -141,7 +144,7 @@ class Settings(BaseModel):
     test_ratio: Annotated[float, Field(ge=0, le=0.5)] = 0.0
     batch_size: BatchSize = 1
     l2: L2 = 0.0
-    data_seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    data_seed: Seed = 0
 
 
 class TrainRequest(BaseModel):
