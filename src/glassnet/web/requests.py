@@ -18,7 +18,7 @@ from glassnet.core.losses import LOSSES
 from glassnet.core.network import BIAS_MODES
 
 from ..io.data import GENERATED_SETS, SKLEARN_SETS
-from ..io.schema import option_field
+from ..io.schema import explain, option_field
 
 MAX_HIDDEN_LAYERS = 4
 MAX_NEURONS = 16
@@ -179,40 +179,25 @@ class ParameterEdit(BaseModel):
     value: Annotated[float, Field(ge=-1e6, le=1e6)]
 
 
+SKIP = ("body", "query", "path")  # parts of a location that are FastAPI's, not the page's fields
+
+
 def readable(error: Any) -> str:
-    """A validation error in the page's words: the field's label, what was wrong, what is expected."""
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-    kind = error.get("type", "")
+    """A validation error in the page's words: the project's translator (``schema.explain``) with the
+    page's labels, and in the page's own terms the three cases a learner meets that it has none for: a
+    body that is not JSON or not an object, and a layer's neuron count or the number of layers."""
+    loc = [str(part) for part in error.get("loc", ()) if part not in SKIP]
+    kind, value = error.get("type", ""), error.get("input")
     if kind == "json_invalid":
         where = f" (at character {loc[0]})" if loc and loc[0].isdigit() else ""
         return f"the request body is not valid JSON{where}; expected a JSON object"
     if not loc:
         return f"the request body: {error.get('msg', 'invalid')}; expected a JSON object"
-    field_name = next((part for part in loc if part in LABELS), loc[0])
-    label = LABELS.get(field_name, field_name)
-    ctx, value = error.get("ctx") or {}, error.get("input")
-    if field_name == "hidden_layers" and len(loc) > 1 and loc[1].isdigit():
+    if loc[0] == "hidden_layers" and len(loc) > 1 and loc[1].isdigit():
         what = f"hidden layers: layer {int(loc[1]) + 1} has {value!r} neurons"
         if kind in ("greater_than_equal", "less_than_equal"):
             return f"{what}; each layer takes 1 to {MAX_NEURONS} neurons"
         return f"{what}; expected a whole number from 1 to {MAX_NEURONS}"
-    if field_name == "hidden_layers" and kind == "too_long":
+    if loc[0] == "hidden_layers" and kind == "too_long":
         return f"hidden layers: {len(value)} layers given; the explorer draws at most {MAX_HIDDEN_LAYERS}"
-    if kind == "missing":
-        return f"{label} is missing"
-    if kind == "extra_forbidden":
-        return f"{'.'.join(loc)} is not a setting the explorer knows"
-    bounds = {
-        "greater_than": "greater than {gt}",
-        "greater_than_equal": "at least {ge}",
-        "less_than": "less than {lt}",
-        "less_than_equal": "at most {le}",
-    }
-    if kind in bounds:
-        limits = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}  # 0, not 0.0
-        return f"{label}: {value!r} is out of range; expected a value {bounds[kind].format(**limits)}"
-    if kind == "literal_error":
-        return f"{label}: {value!r} is not one of the choices; expected {ctx.get('expected', '')}"
-    if kind == "string_too_long":
-        return f"{label} is too long: at most {ctx.get('max_length')} characters"
-    return f"{label}: {error.get('msg', 'invalid')} (got {value!r})"
+    return explain(error, LABELS, skip=SKIP, unknown="is not a setting the explorer knows")
