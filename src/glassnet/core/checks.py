@@ -30,6 +30,8 @@ def check_sizes(sizes: Sequence[int]) -> list[int]:
     from 1 to 2**24)."""
     units = OPTIONS["units"]
     try:
+        if isinstance(sizes, (str, bytes)):
+            raise TypeError  # "3,4" is not a list of sizes (list() would split it into characters)
         values = list(sizes)
     except TypeError:
         raise GlassnetError(

@@ -44,9 +44,13 @@ def initialize_weights(
     if name == "auto":
         name = "he" if activation in ("relu", "leaky_relu") else "xavier"
     if name == "uniform":
-        low, high = init_range
+        refusal = f"init_range must be two finite numbers low < high; received: {init_range!r}"
+        try:
+            low, high = (float(v) for v in init_range)
+        except (TypeError, ValueError):  # not a pair of numbers ("0.5", (1,), None)
+            raise GlassnetError(refusal) from None
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise GlassnetError(f"init_range must be two finite numbers low < high; received: {init_range!r}")
+            raise GlassnetError(refusal)
         return _draw(lambda rows: rng.uniform(low, high, size=(rows, units)), inputs, units, dtype)
     if name == "xavier":
         r = math.sqrt(6.0 / (inputs + units))

@@ -60,7 +60,7 @@ def split_rows(
     (array([0, 1, 3]), array([2, 4]))
     """
     fraction = OPTIONS["validation_split"].check(fraction)  # a number in [0, 1), its type checked first
-    order = np.random.default_rng(seed).permutation(n)
+    order = np.random.default_rng(OPTIONS["seed"].check(seed, none=True)).permutation(n)
     held = round(n * fraction)
     if keep_one:
         held = min(held, n - 1)
@@ -538,6 +538,16 @@ def train(
     X = _numeric(X, "the features")
     if layers is None:  # the saved model's hidden layers when continuing one, else one of 64
         layers = init_from.network.sizes[1:-1] if init_from is not None else (64,)
+    units = OPTIONS["units"]  # each hidden layer's size, checked before any data is touched
+    if (
+        isinstance(layers, (str, bytes))
+        or not isinstance(layers, Sequence)
+        or not all(units.accepts(size) for size in layers)
+    ):
+        raise GlassnetError(
+            f"layers must be a list of hidden layer sizes from 1 to {units.high}, e.g. [64, 32]; "
+            f"received: layers={layers!r}"
+        )
     n = X.shape[0] if X.ndim == 2 else 0
     if X.ndim != 2 or n == 0 or X.shape[1] == 0:
         raise GlassnetError(

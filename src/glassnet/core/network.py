@@ -116,6 +116,10 @@ class Network:
         self.loss_fn = get_loss(loss)
         self.activations = [get_activation(a) for a in self._activation_names(activation, output_activation)]
         self.bias = check_choice(bias, BIAS_MODES, "bias mode")
+        if not isinstance(train_biases, (bool, np.bool_)):  # "no" would be true
+            raise GlassnetError(
+                f"train_biases must be True or False; received: train_biases={train_biases!r}"
+            )
         self.train_biases = bool(train_biases)
         check_choice(init, INITIALIZERS, "initializer")
         self.dtype = check_dtype(dtype)

@@ -11,6 +11,7 @@ array([0.35891648])
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -276,12 +277,16 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam")
 
 def make_optimizer(name: str, lr: float, **options: Any) -> Optimizer:
     """The optimizer called ``name`` (sgd, momentum, nesterov, adam) with learning rate ``lr``."""
-    if name == "nesterov":
-        options.pop("nesterov", None)
-        return Momentum(lr, nesterov=True, **options)
-    if name not in OPTIMIZERS:
+    if name not in OPTIMIZER_NAMES:
         raise GlassnetError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZER_NAMES)}")
-    return OPTIMIZERS[name](lr, **options)
+    cls = Momentum if name == "nesterov" else OPTIMIZERS[name]
+    if name == "nesterov":
+        options = {**options, "nesterov": True}
+    takes = [p for p in inspect.signature(cls).parameters if p != "lr"]
+    for option in options:
+        if option not in takes:
+            raise GlassnetError(f"{name} takes no option {option!r}; its options are {', '.join(takes)}")
+    return cls(lr, **options)
 
 
 # ---------------------------------------------------------------------------------------------- schedules

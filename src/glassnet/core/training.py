@@ -837,7 +837,7 @@ def _fit(
             "monitor='val_accuracy' watches the accuracy on a validation set: it needs classification and "
             "validation data (e.g. a validation split > 0)"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(OPTIONS["seed"].check(seed, none=True))
     state = _start(resume, n, rng, opt.lr)
     if state.batch and state.batch_size not in (None, bs):
         raise GlassnetError(

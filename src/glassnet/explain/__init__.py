@@ -23,6 +23,10 @@ PUBLIC = {
 __all__ = list(PUBLIC)
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *PUBLIC})  # the names loaded on first use too (help, dir, completion)
+
+
 def __getattr__(name: str) -> Any:
     if name in PUBLIC:
         return getattr(import_module(f"{__name__}.{PUBLIC[name]}"), name)

@@ -25,6 +25,10 @@ PUBLIC = {
 __all__ = [name for name in PUBLIC if name != "export_onnx"]  # export_onnx needs the onnx extra
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *PUBLIC})  # the names loaded on first use too (help, dir, completion)
+
+
 def __getattr__(name: str) -> Any:
     if name in PUBLIC:
         return getattr(import_module(f"{__name__}.{PUBLIC[name]}"), name)
