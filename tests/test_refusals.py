@@ -47,3 +47,22 @@ def test_the_optimizers_take_their_own_options_by_name():
 @pytest.mark.parametrize("package", [glassnet, glassnet.io, glassnet.explain])
 def test_dir_lists_the_names_loaded_on_first_use(package):
     assert set(package.__all__) <= set(dir(package))
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "categorical_crossentropy"])
+@pytest.mark.parametrize("bad", [2.0, -0.5])
+def test_a_cross_entropy_refuses_targets_that_are_not_probabilities(loss, bad):
+    """Beyond [0, 1] a cross-entropy turns negative and training runs away (a new user saw E = -2.5)."""
+    net = Network([2, 3, 2], loss=loss, seed=0)
+    targets = np.array([[0.0, 1.0], [bad, 0.0]])
+    for call in (
+        lambda: net.step(X[:2], targets, 0.1),
+        lambda: net.traced_step(X[:2], targets, 0.1),
+        lambda: fit(net, X[:2], targets, 0.1, epochs=1),
+    ):
+        with pytest.raises(
+            GlassnetError, match=rf"every target must lie in \[0, 1\]; received {bad!r} \(row 1"
+        ):
+            call()
+    net.step(X[:2], np.array([[0.0, 1.0], [0.25, 0.75]]), 0.1)  # probabilities are fine
+    Network([2, 3, 2], loss="mse", seed=0).step(X[:2], targets, 0.1)  # and any number for the others

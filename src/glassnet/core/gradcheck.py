@@ -71,7 +71,7 @@ def gradient_check(net: Network, x: Any, t: Any, h: float = 1e-3, floor: float =
     if net.dtype != np.float64:
         net = net.astype("float64")
     x = net.as_inputs(x)
-    t = net.as_targets(t)
+    t = net.as_targets(t)  # any numbers: the check is of the maths, not of the data
     net.check_finite(x, t)
     net.forward(x)
     net.backward(t)

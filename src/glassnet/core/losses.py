@@ -56,6 +56,19 @@ class Loss:
         """Whether this loss after activation ``f`` is a canonical pair, whose dE/dz is ``pair_delta``."""
         return False
 
+    probabilities = False  # whether the targets are probabilities, in [0, 1] (the cross-entropies)
+
+    def check_targets(self, t: Array) -> None:
+        """Raise GlassnetError quoting the first target out of [0, 1] if this loss compares probabilities
+        (beyond them a cross-entropy turns negative and training runs away). NaN is left to the finite
+        checks."""
+        if self.probabilities and (np.any(t < 0.0) or np.any(t > 1.0)):
+            row, col = np.argwhere((t < 0.0) | (t > 1.0))[0]
+            raise GlassnetError(
+                f"{self.name} compares probabilities: every target must lie in [0, 1]; received "
+                f"{float(t[row, col])!r} (row {int(row)}, output {int(col) + 1})"
+            )
+
     def pair_delta(self, a: Array, t: Array) -> Array:
         """dE_i/dz of each example for a canonical pair (see the module's docstring)."""
         raise GlassnetError(f"{self.name} forms no canonical pair")
@@ -124,6 +137,7 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_crossentropy"
+    probabilities = True
 
     def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
         n = a.shape[1]
@@ -151,6 +165,7 @@ class CategoricalCrossEntropy(Loss):
     """
 
     name = "categorical_crossentropy"
+    probabilities = True
 
     def terms(self, a: Array, t: Array, z: Array | None = None, f: Activation | None = None) -> Array:
         if z is not None and isinstance(f, Softmax):

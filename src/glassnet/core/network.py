@@ -278,6 +278,7 @@ class Network:
         before the update.
         """
         x, t = self.as_inputs(x), self.as_targets(t)
+        self.loss_fn.check_targets(t)
         if x.shape[0] != t.shape[0]:
             raise GlassnetError(f"inputs and targets differ in batch size: {x.shape[0]} != {t.shape[0]}")
         E = self.train_step(x, t, optimizer if isinstance(optimizer, Optimizer) else SGD(optimizer))
@@ -341,7 +342,9 @@ class Network:
         return as_batch(x, self.sizes[0], self.dtype, "input")
 
     def as_targets(self, t: Any) -> Array:
-        """Return ``t`` as a (batch, outputs) array of the network's dtype, or raise GlassnetError."""
+        """Return ``t`` as a (batch, outputs) array of the network's dtype, or raise GlassnetError. The
+        step functions compute on any targets; ``step``, ``traced_step`` and ``fit`` also refuse targets a
+        loss cannot take (``Loss.check_targets``)."""
         return as_batch(t, self.sizes[-1], self.dtype, "target")
 
     def check_finite(self, x: Array, t: Array) -> None:

@@ -182,6 +182,7 @@ def record_step(net: Network, x: Any, t: Any, optimizer: Optimizer | float) -> S
     """
     x = net.as_inputs(x)
     t = net.as_targets(t)
+    net.loss_fn.check_targets(t)
     if x.shape[0] != 1 or t.shape[0] != 1:
         raise GlassnetError(
             f"a step trace follows one example; received a batch of {x.shape[0]} inputs, {t.shape[0]} targets"

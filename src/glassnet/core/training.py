@@ -144,6 +144,7 @@ def _finite(arrays: list[Array]) -> bool:
 def _check_data(net: Network, X: Any, T: Any, what: str) -> tuple[Array, Array]:
     X = net.as_inputs(X)
     T = net.as_targets(T)
+    net.loss_fn.check_targets(T)
     if X.shape[0] != T.shape[0]:
         raise GlassnetError(f"{what}: inputs and targets differ in rows: {X.shape[0]} != {T.shape[0]}")
     for name, arr in (("inputs", X), ("targets", T)):
