@@ -339,7 +339,7 @@ def test_files_that_are_not_model_files_say_so(tmp_path, classifier):
             load_model(path)
         message = str(caught.value)
         assert message.startswith(f"{str(path)!r} ") and match in message and hint in message, message
-        assert "claims" not in message and len(message) - len(repr(str(path))) < 240  # short, whatever the path
+        assert "claims" not in message and len(message) - len(repr(str(path))) < 240  # the path aside
     with pytest.raises(ModelFileError, match=r"it starts with the text 'sepal_length,.*8-byte header length"):
         from_bytes(cases["x.csv"][0])
 
