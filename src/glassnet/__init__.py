@@ -10,9 +10,6 @@ ends ``cli``, ``web`` and ``sklearn``.
 [2, 2, 2]
 """
 
-from importlib import import_module
-from typing import Any
-
 from .core.errors import GlassnetError
 from .core.examples import worked_example
 from .core.gradcheck import gradient_check
@@ -21,6 +18,7 @@ from .core.network import Network
 from .core.optimizers import SGD, Adam, Momentum, make_optimizer
 from .core.training import FitResult, TrainingState, TrainingWarning, fit
 from .explain import writeup as _writeup  # noqa: F401 (registers StepTrace.writeup())
+from .lazy import exports
 
 # Loaded on first use, so that importing glassnet stays light: name -> module.
 LAZY = {
@@ -54,14 +52,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *LAZY})  # the names loaded on first use too (help, dir, completion)
-
-
-def __getattr__(name: str) -> Any:
-    if name in LAZY:
-        return getattr(import_module(LAZY[name]), name)
-    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
+__getattr__, __dir__ = exports(globals(), LAZY)
 
 
 if "IPython" in __import__("sys").modules:  # inside Jupyter/IPython: draw networks and traces

@@ -6,8 +6,7 @@ rendering for the terminal and HTML (``render``), write-ups (``writeup``), one r
 The names below are loaded from their module on first use.
 """
 
-from importlib import import_module
-from typing import Any
+from glassnet.lazy import exports
 
 PUBLIC = {
     "to_rich": "render",
@@ -23,11 +22,4 @@ PUBLIC = {
 __all__ = list(PUBLIC)
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *PUBLIC})  # the names loaded on first use too (help, dir, completion)
-
-
-def __getattr__(name: str) -> Any:
-    if name in PUBLIC:
-        return getattr(import_module(f"{__name__}.{PUBLIC[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = exports(globals(), {name: f"{__name__}.{module}" for name, module in PUBLIC.items()})

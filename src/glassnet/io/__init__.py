@@ -5,8 +5,7 @@ schema of what a file may hold (``schema``), model files (``modelfile``), traini
 The names below are loaded from their module on first use (ONNX export needs the ``onnx`` extra).
 """
 
-from importlib import import_module
-from typing import Any
+from glassnet.lazy import exports
 
 PUBLIC = {
     "Table": "data",
@@ -25,11 +24,4 @@ PUBLIC = {
 __all__ = [name for name in PUBLIC if name != "export_onnx"]  # export_onnx needs the onnx extra
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *PUBLIC})  # the names loaded on first use too (help, dir, completion)
-
-
-def __getattr__(name: str) -> Any:
-    if name in PUBLIC:
-        return getattr(import_module(f"{__name__}.{PUBLIC[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = exports(globals(), {name: f"{__name__}.{module}" for name, module in PUBLIC.items()})
