@@ -9,6 +9,7 @@ from importlib.util import find_spec
 
 NEEDS = {
     "src/glassnet/web/app.py": "fastapi",
+    "src/glassnet/web/security.py": "fastapi",
     "src/glassnet/sklearn.py": "sklearn",
     "src/glassnet/io/onnx_export.py": "onnx",
     "tests/test_sklearn.py": "sklearn",
@@ -18,6 +19,7 @@ NEEDS = {
     "tests/test_web_overlap.py": "fastapi",
     "tests/test_web_review.py": "fastapi",
     "tests/test_web_timeline.py": "fastapi",
+    "tests/test_web_training.py": "fastapi",
     "tests/test_web_fuzz.py": "schemathesis",
     "tests/test_writeup_browser.py": "playwright",
     "tests/test_writeup_pdf.py": "playwright",
